@@ -1,0 +1,66 @@
+// The host configuration: what config/berth.json says, validated and resolved.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth::host {
+
+// Per-listener protocol limits (config "limits", top level as defaults, per plugin as overrides).
+struct limits_config {
+    std::size_t header_limit_bytes = 8 * 1024;
+    std::size_t body_limit_bytes = 1024 * 1024;
+    std::uint32_t read_timeout_ms = 30'000;     // a whole request, and idle keep-alive time
+    std::uint32_t write_timeout_ms = 30'000;    // a whole response
+    std::uint32_t handler_timeout_ms = 30'000;  // past this the client gets 503 and the connection closes
+    std::size_t max_connections = 1024;         // further connections are closed at accept
+};
+
+struct plugin_config {
+    std::string name;                // the key under "plugins"
+    std::filesystem::path library;   // absolute
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;          // 0: ephemeral
+    std::string database;            // SOCI connection string
+    limits_config limits;
+    std::string settings_json = "{}";  // handed to the plugin verbatim
+};
+
+struct config {
+    std::string admin_address = "127.0.0.1";
+    std::uint16_t admin_port = 8080;
+    std::filesystem::path data_dir;  // absolute
+    unsigned io_threads = 1;
+    unsigned worker_threads = 4;
+    std::uint32_t shutdown_grace_ms = 10'000;
+    limits_config admin_limits;
+    std::vector<plugin_config> plugins;
+};
+
+// One thing wrong with a config: where (a JSON pointer into the file) and why.
+struct config_error {
+    std::string pointer;
+    std::string message;
+};
+
+struct config_result {
+    std::optional<config> value;       // set when errors is empty
+    std::vector<config_error> errors;
+};
+
+// Validates a whole config document against config/berth.schema.json and the rules a schema
+// cannot say (port clashes); relative paths resolve against base_dir. Nothing is applied.
+config_result parse_config(std::string_view json_text, const std::filesystem::path& base_dir);
+
+// Reads and parses a file; relative paths inside resolve against the file's directory.
+config_result load_config(const std::filesystem::path& file);
+
+// The JSON Schema the config is checked against (embedded at build time).
+std::string_view config_schema();
+
+}  // namespace berth::host

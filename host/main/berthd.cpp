@@ -1,0 +1,80 @@
+// berthd: the Berth host as a program. Everything real lives in berth::host::runtime.
+#include <berth/abi.h>
+#include <berth/host/runtime.hpp>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace {
+
+int report(const berth::host::config_result& r, const std::string& file) {
+    for (auto& e : r.errors)
+        std::cerr << "berthd: " << file << ": " << (e.pointer.empty() ? "(document)" : e.pointer) << ": " << e.message
+                  << "\n";
+    return r.errors.empty() ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"berthd: hosts Berth plugins, each on its own HTTP port, hot-swappable"};
+    std::string config_file = "config/berth.json";
+    std::string check_file;
+    std::string log_level = "info";
+    bool version = false;
+    app.add_option("-c,--config", config_file, "configuration file")->capture_default_str();
+    app.add_option("--check-config", check_file, "validate FILE and exit (0 valid, 2 invalid)");
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    app.add_flag("--version", version, "print the version and exit");
+    CLI11_PARSE(app, argc, argv);
+
+    if (version) {
+        std::cout << "berthd " << berth::host::runtime::version() << " (plugin ABI " << BERTH_ABI_MAJOR << "."
+                  << BERTH_ABI_MINOR << ")\n";
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    if (!check_file.empty()) {
+        auto r = berth::host::load_config(check_file);
+        if (int rc = report(r, check_file)) return rc;
+        std::cout << check_file << ": valid (" << r.value->plugins.size() << " plugins)\n";
+        return 0;
+    }
+
+    auto r = berth::host::load_config(config_file);
+    if (int rc = report(r, config_file)) return rc;
+
+    // Block the stop signals before any thread starts, then wait for one here.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    berth::host::runtime rt(std::move(*r.value));
+    try {
+        rt.start();
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+    std::cout << "berthd " << berth::host::runtime::version() << " ready\n";
+    std::cout << "  admin     http://" << rt.configuration().admin_address << ":" << rt.admin_port() << "\n";
+    for (auto& p : rt.plugins())
+        std::cout << "  " << p.name << std::string(p.name.size() < 10 ? 10 - p.name.size() : 1, ' ') << "http://"
+                  << p.address << ":" << p.port << "  " << p.state << (p.version.empty() ? "" : " " + p.version)
+                  << (p.last_error.empty() ? "" : "  (" + p.last_error + ")") << "\n";
+    std::cout.flush();
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    for (auto& u : rt.stop())
+        if (!u.unloaded) spdlog::warn("[{}] library retained at exit: {}", u.name, u.detail);
+    return 0;
+}

@@ -1,0 +1,115 @@
+#include <berth/host/config.hpp>
+
+#include "contract/json_schema.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace berth::host {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+
+const contract::json_schema& compiled_schema() {
+    static const auto schema = contract::json_schema::compile(nlohmann::json::parse(config_schema()));
+    return *schema;
+}
+
+fs::path resolve(const fs::path& base, const std::string& p) {
+    fs::path path(p);
+    return (path.is_absolute() ? path : base / path).lexically_normal();
+}
+
+limits_config read_limits(const nlohmann::json& j, limits_config l) {
+    if (!j.is_object()) return l;
+    l.header_limit_bytes = j.value("header_limit_bytes", l.header_limit_bytes);
+    l.body_limit_bytes = j.value("body_limit_bytes", l.body_limit_bytes);
+    l.read_timeout_ms = j.value("read_timeout_ms", l.read_timeout_ms);
+    l.write_timeout_ms = j.value("write_timeout_ms", l.write_timeout_ms);
+    l.handler_timeout_ms = j.value("handler_timeout_ms", l.handler_timeout_ms);
+    l.max_connections = j.value("max_connections", l.max_connections);
+    return l;
+}
+
+bool is_wildcard(const std::string& a) { return a == "0.0.0.0" || a == "::" || a == "[::]"; }
+
+bool addresses_overlap(const std::string& a, const std::string& b) {
+    return a == b || is_wildcard(a) || is_wildcard(b) || (a == "localhost" && b == "127.0.0.1") ||
+           (a == "127.0.0.1" && b == "localhost");
+}
+
+}  // namespace
+
+config_result parse_config(std::string_view json_text, const fs::path& base_dir) {
+    config_result out;
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(json_text);
+    } catch (const nlohmann::json::parse_error& e) {
+        out.errors.push_back({"", std::string("not valid JSON: ") + e.what()});
+        return out;
+    }
+    for (auto& v : compiled_schema().validate(doc)) out.errors.push_back({v.pointer, v.message});
+    if (!out.errors.empty()) return out;
+
+    config c;
+    const fs::path base = fs::absolute(base_dir);
+    if (auto a = doc.find("admin"); a != doc.end()) {
+        c.admin_address = a->value("address", c.admin_address);
+        c.admin_port = a->value("port", c.admin_port);
+    }
+    c.data_dir = resolve(base, doc.value("data_dir", std::string("var")));
+    if (auto t = doc.find("threads"); t != doc.end()) {
+        c.io_threads = t->value("io", c.io_threads);
+        c.worker_threads = t->value("workers", c.worker_threads);
+    }
+    c.shutdown_grace_ms = doc.value("shutdown_grace_ms", c.shutdown_grace_ms);
+    limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
+    c.admin_limits = defaults;
+
+    // Which listener first claimed each port, to name both sides of a clash.
+    struct claim { std::string address; std::string pointer; };
+    std::multimap<std::uint16_t, claim> claims;
+    if (c.admin_port != 0) claims.emplace(c.admin_port, claim{c.admin_address, "/admin/port"});
+
+    for (auto& [name, p] : doc.at("plugins").items()) {
+        plugin_config pc;
+        pc.name = name;
+        const std::string at = "/plugins/" + contract::escape_pointer_token(name);
+        pc.library = resolve(base, p.at("library").get<std::string>());
+        pc.address = p.value("address", pc.address);
+        pc.port = p.at("port").get<std::uint16_t>();
+        pc.database = p.value("database", "sqlite3://db=" + (c.data_dir / (name + ".db")).string());
+        pc.limits = read_limits(p.value("limits", nlohmann::json()), defaults);
+        pc.settings_json = p.value("settings", nlohmann::json::object()).dump();
+        if (pc.port != 0) {
+            auto [lo, hi] = claims.equal_range(pc.port);
+            for (auto it = lo; it != hi; ++it) {
+                if (addresses_overlap(it->second.address, pc.address)) {
+                    out.errors.push_back({at + "/port", "port " + std::to_string(pc.port) + " on " + pc.address +
+                                                            " is already used by " + it->second.pointer});
+                    break;
+                }
+            }
+            claims.emplace(pc.port, claim{pc.address, at + "/port"});
+        }
+        c.plugins.push_back(std::move(pc));
+    }
+    if (out.errors.empty()) out.value = std::move(c);
+    return out;
+}
+
+config_result load_config(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return config_result{std::nullopt, {{"", "cannot read config file " + file.string()}}};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file.has_parent_path() ? file.parent_path() : fs::path("."));
+}
+
+}  // namespace berth::host

@@ -1,0 +1,52 @@
+// The HTTP edge: one io_context, its I/O threads, and the listeners on it. Beast lives in
+// server.cpp only; callers see host-side messages (http/message.hpp).
+#pragma once
+
+#include <berth/host/config.hpp>
+
+#include "net/http_service.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace berth::host::net {
+
+class listener;
+
+// A bound listening socket; it serves until closed or the server stops.
+class listener_handle {
+public:
+    virtual ~listener_handle() = default;
+    virtual std::string address() const = 0;
+    virtual std::uint16_t port() const = 0;  // as actually bound
+    virtual std::size_t connections() const = 0;
+};
+
+class server {
+public:
+    explicit server(unsigned io_threads);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Binds now; throws std::system_error naming the address on failure. Accepting starts
+    // at once if the server runs, else at run().
+    std::shared_ptr<listener_handle> listen(const std::string& name, const std::string& address, std::uint16_t port,
+                                            const limits_config& limits, std::shared_ptr<http_service> service);
+
+    // Starts the I/O threads.
+    void run();
+
+    // Graceful: stop accepting, close idle connections, let in-flight requests finish
+    // (their responses say Connection: close) until `grace`, then close the rest and join.
+    void stop(std::chrono::milliseconds grace);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace berth::host::net

@@ -1,0 +1,269 @@
+#include "plugin/generation.hpp"
+
+#include "contract/json_schema.hpp"
+#include "http/problem.hpp"
+#include "http/route_table.hpp"
+#include "http/target.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <map>
+
+namespace berth::host::plugin {
+
+struct generation::route_contract {
+    std::string method, path;
+    std::shared_ptr<const berth::host::contract::json_schema> body;
+    std::shared_ptr<const berth::host::contract::json_schema> query;
+    std::map<std::string, std::string> query_types;  // declared property type, for conversion
+};
+
+struct generation::routing {
+    http::route_table table;
+    std::vector<generation::route_contract> routes;
+};
+
+namespace {
+
+// Collects text the plugin writes through a berth_writer. Not movable: the writer points at it.
+struct text_sink {
+    std::string text;
+    berth_writer writer{sizeof(berth_writer), this, &text_sink::append};
+    text_sink() = default;
+    text_sink(const text_sink&) = delete;
+    static void append(void* ctx, berth_bytes b) {
+        if (b.data && b.size) static_cast<text_sink*>(ctx)->text.append(b.data, b.size);
+    }
+};
+
+struct response_sink {
+    http::response response;
+    berth_response_writer writer{sizeof(berth_response_writer), this, &response_sink::set_status,
+                                 &response_sink::add_header, &response_sink::append_body};
+    response_sink() = default;
+    response_sink(const response_sink&) = delete;
+    static void set_status(void* ctx, int status) { static_cast<response_sink*>(ctx)->response.status = status; }
+    static void add_header(void* ctx, berth_bytes name, berth_bytes value) {
+        if (!name.data || !value.data) return;
+        static_cast<response_sink*>(ctx)->response.headers.emplace_back(std::string(name.data, name.size),
+                                                                      std::string(value.data, value.size));
+    }
+    static void append_body(void* ctx, berth_bytes chunk) {
+        if (chunk.data && chunk.size) static_cast<response_sink*>(ctx)->response.body.append(chunk.data, chunk.size);
+    }
+};
+
+void host_log(void* ctx, int level, berth_bytes message) {
+    auto* module = static_cast<const std::string*>(ctx);
+    std::string_view text(message.data ? message.data : "", message.data ? message.size : 0);
+    auto lvl = level <= BERTH_LOG_DEBUG  ? spdlog::level::debug
+               : level == BERTH_LOG_INFO ? spdlog::level::info
+               : level == BERTH_LOG_WARN ? spdlog::level::warn
+                                         : spdlog::level::err;
+    spdlog::log(lvl, "[{}] {}", *module, text);
+}
+
+berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
+
+std::string declared_type(const nlohmann::json& property) {
+    if (!property.is_object()) return "string";
+    auto t = property.find("type");
+    if (t == property.end()) return "string";
+    if (t->is_string()) return t->get<std::string>();
+    if (t->is_array()) {
+        for (auto& x : *t)
+            if (x.is_string() && x != "null") return x.get<std::string>();
+    }
+    return "string";
+}
+
+// Query values arrive as text; give them the type the schema declares so it can check them.
+nlohmann::json convert(const std::string& type, const std::string& value) {
+    if (type == "integer") {
+        long long v = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec == std::errc() && p == value.data() + value.size() && !value.empty()) return v;
+    } else if (type == "number") {
+        double v = 0;
+        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (ec == std::errc() && p == value.data() + value.size() && !value.empty()) return v;
+    } else if (type == "boolean") {
+        if (value == "true") return true;
+        if (value == "false") return false;
+    }
+    return value;
+}
+
+bool is_json_media_type(std::string_view ct) {
+    auto semi = ct.find(';');
+    auto media = ct.substr(0, semi);
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return http::iequals(media, "application/json") ||
+           (media.size() > 5 && http::iequals(media.substr(media.size() - 5), "+json"));
+}
+
+}  // namespace
+
+std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::shared_ptr<plugin_library> library,
+                                                                        const plugin_config& config,
+                                                                        const std::filesystem::path& data_dir,
+                                                                        std::uint64_t number) {
+    std::shared_ptr<generation> g(new generation());
+    g->library_ = std::move(library);
+    g->d_ = &g->library_->descriptor();
+    g->module_ = config.name;
+    g->name_ = g->d_->name;
+    g->version_ = g->d_->version;
+    g->number_ = number;
+    g->host_api_ = berth_host_api{sizeof(berth_host_api), &g->module_, &host_log};
+    const std::string file = g->library_->source().string();
+
+    const std::string data_dir_text = data_dir.string();
+    berth_create_args args{sizeof(berth_create_args), bytes(config.name), bytes(config.settings_json),
+                           bytes(config.database), bytes(data_dir_text)};
+    text_sink error;
+    if (g->d_->create(&g->host_api_, &args, &g->instance_, &error.writer) != BERTH_OK || !g->instance_) {
+        g->instance_ = nullptr;
+        return load_failure{"create", file + ": " + (error.text.empty() ? "create failed" : error.text)};
+    }
+
+    text_sink manifest;
+    if (g->d_->describe(g->instance_, &manifest.writer, &error.writer) != BERTH_OK)
+        return load_failure{"describe", file + ": " + error.text};
+    g->manifest_ = nlohmann::json::parse(manifest.text, nullptr, false);
+    if (g->manifest_.is_discarded() || !g->manifest_.is_object() || !g->manifest_.contains("routes") ||
+        !g->manifest_["routes"].is_array())
+        return load_failure{"describe", file + ": the manifest is not a JSON object with a \"routes\" array"};
+
+    g->routing_ = std::make_unique<routing>();
+    std::size_t index = 0;
+    for (auto& r : g->manifest_["routes"]) {
+        const std::string where = file + ": route #" + std::to_string(index);
+        if (!r.is_object() || !r.contains("method") || !r.contains("path") || !r["method"].is_string() ||
+            !r["path"].is_string())
+            return load_failure{"describe", where + " needs a method and a path"};
+        route_contract c;
+        c.method = r["method"].get<std::string>();
+        c.path = r["path"].get<std::string>();
+        try {
+            g->routing_->table.add(c.method, c.path, index);
+            if (r.contains("schema")) c.body = contract::json_schema::compile(r["schema"]);
+            if (r.contains("query")) {
+                c.query = contract::json_schema::compile(r["query"]);
+                if (auto props = r["query"].find("properties"); props != r["query"].end() && props->is_object())
+                    for (auto& [k, v] : props->items()) c.query_types[k] = declared_type(v);
+            }
+        } catch (const std::exception& e) {
+            return load_failure{"describe", where + " (" + c.method + " " + c.path + "): " + e.what()};
+        }
+        g->routing_->routes.push_back(std::move(c));
+        ++index;
+    }
+
+    if (g->d_->start(g->instance_, &error.writer) != BERTH_OK)
+        return load_failure{"start", file + ": " + (error.text.empty() ? "start failed" : error.text)};
+    g->started_ = true;
+    if (g->d_->ready && g->d_->ready(g->instance_, &error.writer) != BERTH_OK)
+        return load_failure{"ready", file + ": " + (error.text.empty() ? "not ready" : error.text)};
+    g->loaded_at_ = std::chrono::system_clock::now();
+    return g;
+}
+
+generation::~generation() { shutdown(); }
+
+void generation::shutdown() {
+    if (!instance_) return;
+    if (started_) d_->stop(instance_);
+    started_ = false;
+    d_->destroy(instance_);
+    instance_ = nullptr;
+}
+
+http::response generation::dispatch(const http::request& req, const std::string& request_id) {
+    std::string why;
+    auto target = http::parse_target(req.target, &why);
+    if (!target) return http::problem(400, why);
+
+    auto match = routing_->table.find(req.method, target->segments);
+    if (match.result == http::route_table::outcome::not_found)
+        return http::problem(404, "no route matches " + req.method + " " + target->path);
+    if (match.result == http::route_table::outcome::method_not_allowed) {
+        std::string allow;
+        for (auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+        auto r = http::problem(405, req.method + " is not allowed on " + target->path + "; allowed: " + allow);
+        r.set_header("Allow", allow);
+        return r;
+    }
+    const route_contract& c = routing_->routes[match.id];
+
+    nlohmann::json errors = nlohmann::json::array();
+    if (c.query) {
+        nlohmann::json q = nlohmann::json::object();
+        for (auto& [k, v] : target->query) {
+            auto t = c.query_types.find(k);
+            const std::string type = t == c.query_types.end() ? "string" : t->second;
+            if (type == "array") q[k].push_back(v);
+            else if (!q.contains(k)) q[k] = convert(type, v);
+        }
+        for (auto& v : c.query->validate(q))
+            errors.push_back({{"in", "query"}, {"pointer", v.pointer}, {"message", v.message}});
+    }
+    if (c.body) {
+        auto ct = req.header("Content-Type");
+        if (!ct.empty() && !is_json_media_type(ct))
+            return http::problem(415, "this route takes application/json, not " + std::string(ct));
+        nlohmann::json body;
+        try {
+            body = nlohmann::json::parse(req.body);
+        } catch (const nlohmann::json::parse_error& e) {
+            errors.push_back({{"in", "body"},
+                              {"pointer", ""},
+                              {"message", req.body.empty() ? std::string("the request body is empty; JSON is required")
+                                                           : std::string("malformed JSON: ") + e.what()}});
+        }
+        if (errors.empty() || !body.is_null())
+            for (auto& v : c.body->validate(body))
+                errors.push_back({{"in", "body"}, {"pointer", v.pointer}, {"message", v.message}});
+    }
+    if (!errors.empty())
+        return http::problem(400, "the request does not match the contract of " + c.method + " " + c.path,
+                             nlohmann::json{{"errors", std::move(errors)}});
+
+    std::vector<berth_pair> params, query, headers;
+    params.reserve(match.params.size());
+    for (auto& [k, v] : match.params) params.push_back({bytes(k), bytes(v)});
+    query.reserve(target->query.size());
+    for (auto& [k, v] : target->query) query.push_back({bytes(k), bytes(v)});
+    headers.reserve(req.headers.size());
+    for (auto& [k, v] : req.headers) headers.push_back({bytes(k), bytes(v)});
+    berth_request raw{sizeof(berth_request),
+                      static_cast<std::uint32_t>(match.id),
+                      bytes(req.method),
+                      bytes(req.target),
+                      bytes(target->path),
+                      params.data(),
+                      params.size(),
+                      query.data(),
+                      query.size(),
+                      headers.data(),
+                      headers.size(),
+                      bytes(req.body),
+                      bytes(request_id)};
+
+    response_sink out;
+    text_sink error;
+    if (d_->handle(instance_, &raw, &out.writer, &error.writer) != BERTH_OK) {
+        spdlog::error("[{}] {} {} failed (request {}): {}", module_, req.method, target->path, request_id,
+                      error.text.empty() ? "no message" : error.text);
+        return http::problem(500, "the module failed while handling the request; see the host log for request " +
+                                      request_id);
+    }
+    if (out.response.status < 100 || out.response.status > 599) {
+        spdlog::error("[{}] answered with invalid status {}", module_, out.response.status);
+        return http::problem(500, "the module answered with an invalid status");
+    }
+    return std::move(out.response);
+}
+
+}  // namespace berth::host::plugin

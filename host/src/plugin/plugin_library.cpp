@@ -1,0 +1,179 @@
+#include "plugin/plugin_library.hpp"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <sodium.h>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace berth::host::plugin {
+
+namespace fs = std::filesystem;
+
+struct plugin_library::impl {
+    boost::dll::shared_library lib;
+};
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : digest) {
+        out += hex[b >> 4];
+        out += hex[b & 15];
+    }
+    return out;
+}
+
+bool is_mapped(const fs::path& path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    const std::string needle = path.string();
+    while (std::getline(maps, line)) {
+        if (line.size() >= needle.size() && line.compare(line.size() - needle.size(), needle.size(), needle) == 0)
+            return true;
+    }
+    return false;
+}
+
+namespace {
+
+std::map<std::string, std::string> parse_fingerprint(std::string_view text) {
+    std::map<std::string, std::string> out;
+    while (!text.empty()) {
+        auto semi = text.find(';');
+        auto part = text.substr(0, semi);
+        text = semi == std::string_view::npos ? std::string_view{} : text.substr(semi + 1);
+        auto eq = part.find('=');
+        if (eq != std::string_view::npos) out.emplace(part.substr(0, eq), part.substr(eq + 1));
+    }
+    return out;
+}
+
+#if defined(__x86_64__)
+constexpr const char* host_arch = "x86_64";
+#elif defined(__aarch64__)
+constexpr const char* host_arch = "aarch64";
+#else
+constexpr const char* host_arch = "other";
+#endif
+
+// "0.1.0" -> "0.1" (0.x: minor is breaking), "1.4.2" -> "1".
+std::string sdk_line(const std::string& v) {
+    auto dot = v.find('.');
+    if (dot == std::string::npos) return v;
+    if (v.compare(0, dot, "0") != 0) return v.substr(0, dot);
+    auto dot2 = v.find('.', dot + 1);
+    return v.substr(0, dot2);
+}
+
+}  // namespace
+
+std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
+    if (d.abi_major != BERTH_ABI_MAJOR)
+        return "ABI major " + std::to_string(d.abi_major) + " (plugin) differs from " + std::to_string(BERTH_ABI_MAJOR) +
+               " (host)";
+    if (d.struct_size < sizeof(berth_plugin_descriptor))
+        return "descriptor size " + std::to_string(d.struct_size) + " is smaller than the " +
+               std::to_string(sizeof(berth_plugin_descriptor)) + " bytes this host needs";
+    if (!d.fingerprint) return "the descriptor has no build fingerprint";
+    auto fp = parse_fingerprint(d.fingerprint);
+    for (const char* key : {"sdk", "arch", "pointer_bytes"})
+        if (!fp.count(key)) return std::string("the build fingerprint lacks '") + key + "' (\"" + d.fingerprint + "\")";
+    if (sdk_line(fp["sdk"]) != sdk_line(BERTH_SDK_VERSION))
+        return "fingerprint sdk " + fp["sdk"] + " (plugin) is not compatible with " BERTH_SDK_VERSION " (host)";
+    if (fp["arch"] != host_arch) return "fingerprint arch " + fp["arch"] + " (plugin) differs from " + host_arch + " (host)";
+    if (fp["pointer_bytes"] != std::to_string(sizeof(void*)))
+        return "fingerprint pointer_bytes " + fp["pointer_bytes"] + " (plugin) differs from " +
+               std::to_string(sizeof(void*)) + " (host)";
+    if (!d.name || !*d.name || !d.version || !*d.version) return "the descriptor has no name or version";
+    if (!d.create || !d.describe || !d.start || !d.handle || !d.stop || !d.destroy)
+        return "the descriptor lacks a required entry point";
+    return std::nullopt;
+}
+
+std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const fs::path& source,
+                                                                                const fs::path& shadow_dir,
+                                                                                const std::string& module) {
+    const std::string file = source.string();
+    // Read the whole file once: what we hash is exactly what we copy and load.
+    std::string bytes;
+    {
+        std::ifstream in(source, std::ios::binary);
+        if (!in) return load_failure{"read", "cannot read " + file};
+        std::ostringstream s;
+        s << in.rdbuf();
+        bytes = std::move(s).str();
+    }
+    if (bytes.size() < 4 || bytes.compare(0, 4, "\x7f" "ELF") != 0)
+        return load_failure{"elf", file + " is not an ELF shared object"};
+
+    std::shared_ptr<plugin_library> lib(new plugin_library());
+    lib->impl_ = std::make_unique<impl>();
+    lib->source_ = source;
+    lib->sha256_ = sha256_hex(bytes);
+    lib->shadow_ = shadow_dir / (module + "-" + lib->sha256_ + ".so");
+
+    std::error_code ec;
+    fs::create_directories(shadow_dir, ec);
+    if (!fs::exists(lib->shadow_)) {
+        auto tmp = lib->shadow_;
+        tmp += ".tmp." + std::to_string(::getpid());
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            if (!out) return load_failure{"copy", "cannot write the shadow copy " + tmp.string()};
+        }
+        fs::rename(tmp, lib->shadow_, ec);
+        if (ec) return load_failure{"copy", "cannot place the shadow copy " + lib->shadow_.string() + ": " + ec.message()};
+    }
+
+    // Look before loading: a file without our descriptor never gets its initialisers run.
+    try {
+        boost::dll::library_info info(lib->shadow_);
+        auto symbols = info.symbols();
+        if (std::find(symbols.begin(), symbols.end(), BERTH_DESCRIPTOR_SYMBOL) == symbols.end())
+            return load_failure{"inspect", file + " does not export '" BERTH_DESCRIPTOR_SYMBOL "' (not a Berth plugin)"};
+    } catch (const std::exception& e) {
+        return load_failure{"inspect", file + " cannot be inspected: " + e.what()};
+    }
+
+    boost::dll::fs::error_code lec;
+    ::dlerror();
+    lib->impl_->lib.load(lib->shadow_, lec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    if (lec) {
+        const char* why = ::dlerror();
+        return load_failure{"dlopen", file + ": " + (why ? std::string(why) : lec.message())};
+    }
+    if (!lib->impl_->lib.has(BERTH_DESCRIPTOR_SYMBOL))
+        return load_failure{"inspect", file + " does not export '" BERTH_DESCRIPTOR_SYMBOL "'"};
+    lib->descriptor_ = &lib->impl_->lib.get<const berth_plugin_descriptor>(BERTH_DESCRIPTOR_SYMBOL);
+    if (auto why = check_descriptor(*lib->descriptor_)) return load_failure{"descriptor", file + " rejected: " + *why};
+    return lib;
+}
+
+plugin_library::~plugin_library() { unload(); }
+
+unload_report plugin_library::unload() {
+    if (!impl_ || !impl_->lib.is_loaded()) return {true, "not loaded"};
+    descriptor_ = nullptr;
+    impl_->lib.unload();
+    // dlclose returns 0 whether or not it unmapped anything: ask the loader and the kernel.
+    if (void* h = ::dlopen(shadow_.c_str(), RTLD_NOLOAD | RTLD_LAZY)) {
+        ::dlclose(h);
+        return {false, "still loaded after dlclose (RTLD_NOLOAD found it): a NODELETE flag, a UNIQUE symbol or "
+                       "another reference keeps it"};
+    }
+    if (is_mapped(shadow_)) return {false, "dlclose returned but " + shadow_.string() + " is still mapped"};
+    return {true, "unmapped"};
+}
+
+}  // namespace berth::host::plugin

@@ -1,0 +1,66 @@
+// One plugin .so, loaded from a private shadow copy named by its content hash, with its
+// descriptor checked before anything in it is called.
+#pragma once
+
+#include <berth/abi.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace berth::host::plugin {
+
+// Why a load failed: the step (read, elf, copy, inspect, dlopen, descriptor, create,
+// describe, start, ready) and the reason, naming the file.
+struct load_failure {
+    std::string step;
+    std::string message;
+};
+
+// Whether an unload really unmapped the library, and if not, why we think so.
+struct unload_report {
+    bool unloaded = false;
+    std::string detail;
+};
+
+class plugin_library {
+public:
+    // Copies `source` to shadow_dir/<module>-<sha256>.so, inspects and loads the copy
+    // (RTLD_NOW | RTLD_LOCAL) and checks its descriptor.
+    static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const std::filesystem::path& source,
+                                                                           const std::filesystem::path& shadow_dir,
+                                                                           const std::string& module);
+    ~plugin_library();
+    plugin_library(const plugin_library&) = delete;
+    plugin_library& operator=(const plugin_library&) = delete;
+
+    const berth_plugin_descriptor& descriptor() const { return *descriptor_; }
+    const std::filesystem::path& source() const { return source_; }
+    const std::filesystem::path& shadow_path() const { return shadow_; }
+    const std::string& sha256() const { return sha256_; }
+
+    // dlclose, then check that the copy is gone (RTLD_NOLOAD and /proc/self/maps).
+    // Call only when nothing from the plugin is alive and no plugin frame is on any stack.
+    unload_report unload();
+
+private:
+    plugin_library() = default;
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    const berth_plugin_descriptor* descriptor_ = nullptr;
+    std::filesystem::path source_, shadow_;
+    std::string sha256_;
+};
+
+// Empty if this host can use a plugin with that descriptor; otherwise what differs.
+std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d);
+
+// True while `path` is mapped into this process (read from /proc/self/maps).
+bool is_mapped(const std::filesystem::path& path);
+
+// Lowercase hex SHA-256 of a byte string.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace berth::host::plugin

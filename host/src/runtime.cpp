@@ -1,0 +1,112 @@
+#include <berth/host/runtime.hpp>
+
+#include "admin/admin_api.hpp"
+#include "exec/worker_pool.hpp"
+#include "net/server.hpp"
+#include "plugin/module.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace berth::host {
+
+struct runtime::impl {
+    config cfg;
+    // Declared before the server: the server (and its I/O threads) stops first.
+    std::unique_ptr<exec::worker_pool> workers;
+    std::unique_ptr<net::server> server;
+    std::vector<std::shared_ptr<plugin::module>> modules;
+    std::vector<std::shared_ptr<net::listener_handle>> listeners;
+    std::shared_ptr<net::listener_handle> admin_listener;
+    bool started = false;
+    bool stopped = false;
+};
+
+runtime::runtime(config cfg) : impl_(std::make_unique<impl>()) { impl_->cfg = std::move(cfg); }
+
+runtime::~runtime() { stop(); }
+
+const char* runtime::version() { return "0.1.0"; }
+
+void runtime::start() {
+    if (impl_->started) throw std::logic_error("runtime already started");
+    impl_->started = true;
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    auto& c = impl_->cfg;
+    std::error_code ec;
+    std::filesystem::create_directories(c.data_dir / "shadow", ec);
+    if (ec) throw std::runtime_error("cannot create data_dir " + c.data_dir.string() + ": " + ec.message());
+
+    impl_->workers = std::make_unique<exec::worker_pool>(c.worker_threads);
+    impl_->server = std::make_unique<net::server>(c.io_threads);
+
+    for (auto& pc : c.plugins) {
+        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers);
+        try {
+            auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
+            m->set_endpoint(l->address(), l->port());
+            impl_->listeners.push_back(std::move(l));
+        } catch (const std::system_error& e) {
+            m->set_failure({"listen", e.what()});
+        }
+        impl_->modules.push_back(std::move(m));
+    }
+    impl_->admin_listener = impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits,
+                                                  std::make_shared<admin::admin_api>(impl_->modules));
+    impl_->server->run();
+    spdlog::info("admin API on http://{}:{}", impl_->admin_listener->address(), impl_->admin_listener->port());
+
+    for (auto& m : impl_->modules) {
+        if (m->state() == plugin::module_state::failed) continue;  // its port could not be bound
+        m->load();
+        spdlog::info("[{}] {} on http://{}:{}", m->config().name, plugin::to_string(m->state()), m->config().address,
+                     m->port());
+    }
+}
+
+std::vector<unload_result> runtime::stop() {
+    std::vector<unload_result> out;
+    if (!impl_->started || impl_->stopped) return out;
+    impl_->stopped = true;
+    // Edge first (no new requests, in-flight ones finish), then the workers, then plugins.
+    impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
+    impl_->workers->join();
+    impl_->listeners.clear();
+    impl_->admin_listener.reset();
+    impl_->server.reset();
+    for (auto& m : impl_->modules) {
+        if (auto report = m->unload()) out.push_back({m->config().name, report->unloaded, report->detail});
+    }
+    impl_->modules.clear();
+    return out;
+}
+
+std::uint16_t runtime::admin_port() const {
+    return impl_->admin_listener ? impl_->admin_listener->port() : 0;
+}
+
+std::optional<std::uint16_t> runtime::plugin_port(const std::string& name) const {
+    for (auto& m : impl_->modules)
+        if (m->config().name == name && m->port() != 0) return m->port();
+    return std::nullopt;
+}
+
+std::vector<plugin_endpoint> runtime::plugins() const {
+    std::vector<plugin_endpoint> out;
+    for (auto& m : impl_->modules) {
+        auto s = m->status();
+        plugin_endpoint e{s["name"], s["address"], s["port"], s["state"],
+                          s["version"].is_string() ? s["version"].get<std::string>() : "", ""};
+        if (s["last_error"].is_object())
+            e.last_error = s["last_error"]["step"].get<std::string>() + ": " + s["last_error"]["message"].get<std::string>();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+const config& runtime::configuration() const { return impl_->cfg; }
+
+}  // namespace berth::host

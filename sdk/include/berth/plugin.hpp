@@ -1,0 +1,385 @@
+// Berth plugin SDK: the C++ face of the C ABI in berth/abi.h.
+//
+// An author writes one class derived from berth::plugin, gives it a manifest, declares
+// routes, and optionally start/ready/stop; then names it once with BERTH_PLUGIN(cls):
+//
+//     class greeter final : public berth::plugin {
+//     public:
+//         static constexpr berth::manifest manifest{"greeter", "1.0.0"};
+//         void routes(berth::router& r) override {
+//             r.get("/v1/greetings/{name}", [](const berth::request& req) {
+//                 return berth::response::json(200, {{"greeting", "hello " + std::string(req.param("name"))}});
+//             }).summary("Greets someone by name");
+//         }
+//     };
+//     BERTH_PLUGIN(greeter)
+//
+// Everything here is header-only and compiled into the plugin, with the plugin's own
+// compiler and library versions; only abi.h types reach the host. Every call from the
+// host is wrapped in try/catch: no exception crosses the boundary.
+//
+// Threads: routes(), start(), ready() and stop() are called from one host management
+// thread; handlers run concurrently on the host's worker threads and must be thread-safe.
+#pragma once
+
+#include <berth/abi.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace berth {
+
+// Name and semantic version; declare as `static constexpr berth::manifest manifest{...}`.
+struct manifest {
+    const char* name;
+    const char* version;
+};
+
+// Thrown from a handler to answer with an RFC 9457 problem instead of a 500.
+class http_error : public std::exception {
+public:
+    http_error(int status, std::string title, std::string detail = {})
+        : status_(status), title_(std::move(title)), detail_(std::move(detail)) {}
+    int status() const noexcept { return status_; }
+    const std::string& title() const noexcept { return title_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const char* what() const noexcept override { return title_.c_str(); }
+
+private:
+    int status_;
+    std::string title_;
+    std::string detail_;
+};
+
+namespace detail {
+inline std::string_view view(berth_bytes b) { return {b.data, b.size}; }
+inline berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
+inline bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+inline std::optional<std::string_view> find(const berth_pair* pairs, size_t n, std::string_view name,
+                                            bool case_insensitive) {
+    for (size_t i = 0; i < n; ++i) {
+        auto key = view(pairs[i].name);
+        if (case_insensitive ? iequals(key, name) : key == name) return view(pairs[i].value);
+    }
+    return std::nullopt;
+}
+}  // namespace detail
+
+// One request, borrowed from the host for the duration of the handler call.
+class request {
+public:
+    explicit request(const berth_request& raw) : raw_(raw) {}
+
+    std::string_view method() const { return detail::view(raw_.method); }
+    std::string_view path() const { return detail::view(raw_.path); }
+    std::string_view target() const { return detail::view(raw_.target); }
+    std::string_view body() const { return detail::view(raw_.body); }
+    std::string_view request_id() const { return detail::view(raw_.request_id); }
+
+    // A path template parameter ("{id}"). Declared parameters are always present.
+    std::string_view param(std::string_view name) const {
+        auto v = detail::find(raw_.params, raw_.param_count, name, false);
+        if (!v) throw std::logic_error("no path parameter named " + std::string(name));
+        return *v;
+    }
+    std::optional<std::string_view> query(std::string_view name) const {
+        return detail::find(raw_.query, raw_.query_count, name, false);
+    }
+    std::optional<std::string_view> header(std::string_view name) const {
+        return detail::find(raw_.headers, raw_.header_count, name, true);
+    }
+
+    // The body parsed as JSON (parsed once, on first use). Malformed JSON answers 400.
+    const nlohmann::json& json() const {
+        if (!json_) {
+            auto parsed = nlohmann::json::parse(body(), nullptr, false);
+            if (parsed.is_discarded()) throw http_error(400, "Malformed JSON", "the request body is not valid JSON");
+            json_ = std::move(parsed);
+        }
+        return *json_;
+    }
+
+    const berth_request& raw() const { return raw_; }
+
+private:
+    const berth_request& raw_;
+    mutable std::optional<nlohmann::json> json_;
+};
+
+// What a handler returns.
+struct response {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    response& header(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+
+    static response json(int status, const nlohmann::json& value) {
+        response r{status, {{"Content-Type", "application/json"}}, value.dump()};
+        return r;
+    }
+    static response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8") {
+        return response{status, {{"Content-Type", std::move(content_type)}}, std::move(body)};
+    }
+    static response no_content() { return response{204, {}, {}}; }
+    // RFC 9457 problem details; `extra` members are merged into the object.
+    static response problem(int status, std::string_view title, std::string_view detail = {},
+                            nlohmann::json extra = nlohmann::json::object()) {
+        nlohmann::json p = {{"type", "about:blank"}, {"title", title}, {"status", status}};
+        if (!detail.empty()) p["detail"] = detail;
+        for (auto& [k, v] : extra.items()) p[k] = v;
+        return response{status, {{"Content-Type", "application/problem+json"}}, p.dump()};
+    }
+};
+
+using handler = std::function<response(const request&)>;
+
+// A route declaration; the fluent setters describe its contract for the host.
+class route {
+public:
+    route(std::string method, std::string path, handler h)
+        : method_(std::move(method)), path_(std::move(path)), handler_(std::move(h)) {}
+
+    route& summary(std::string s) { summary_ = std::move(s); return *this; }
+    route& operation_id(std::string id) { operation_id_ = std::move(id); return *this; }
+    // JSON Schema (draft-07 subset) the request body must satisfy; checked by the host.
+    route& schema(nlohmann::json s) { schema_ = std::move(s); return *this; }
+    // JSON Schema of an object whose properties are the query parameters this route takes.
+    // Values are converted to the declared property type (integer, number, boolean) before
+    // checking; a parameter the schema does not allow is refused when additionalProperties is false.
+    route& query(nlohmann::json s) { query_ = std::move(s); return *this; }
+
+    nlohmann::json describe() const {
+        nlohmann::json d = {{"method", method_}, {"path", path_}};
+        if (!summary_.empty()) d["summary"] = summary_;
+        if (!operation_id_.empty()) d["operation_id"] = operation_id_;
+        if (!schema_.is_null()) d["schema"] = schema_;
+        if (!query_.is_null()) d["query"] = query_;
+        return d;
+    }
+    const handler& target() const { return handler_; }
+
+private:
+    std::string method_, path_, summary_, operation_id_;
+    nlohmann::json schema_, query_;
+    handler handler_;
+};
+
+class router {
+public:
+    route& add(std::string method, std::string path, handler h) {
+        routes_.push_back(std::make_unique<route>(std::move(method), std::move(path), std::move(h)));
+        return *routes_.back();
+    }
+    route& get(std::string path, handler h) { return add("GET", std::move(path), std::move(h)); }
+    route& post(std::string path, handler h) { return add("POST", std::move(path), std::move(h)); }
+    route& put(std::string path, handler h) { return add("PUT", std::move(path), std::move(h)); }
+    route& patch(std::string path, handler h) { return add("PATCH", std::move(path), std::move(h)); }
+    route& del(std::string path, handler h) { return add("DELETE", std::move(path), std::move(h)); }
+
+    const std::vector<std::unique_ptr<route>>& routes() const { return routes_; }
+
+private:
+    std::vector<std::unique_ptr<route>> routes_;
+};
+
+enum class log_level { debug = BERTH_LOG_DEBUG, info = BERTH_LOG_INFO, warn = BERTH_LOG_WARN, error = BERTH_LOG_ERROR };
+
+// What the host tells the module about itself; valid for the instance's lifetime.
+class context {
+public:
+    context(const berth_host_api* host, const berth_create_args& args)
+        : host_(host),
+          module_(detail::view(args.module)),
+          database_(detail::view(args.database)),
+          data_dir_(detail::view(args.data_dir)),
+          settings_(nlohmann::json::parse(detail::view(args.settings), nullptr, false)) {
+        if (settings_.is_discarded()) settings_ = nlohmann::json::object();
+    }
+    const std::string& module() const { return module_; }
+    const std::string& database() const { return database_; }
+    const std::string& data_dir() const { return data_dir_; }
+    const nlohmann::json& settings() const { return settings_; }
+    void log(log_level level, std::string_view message) const {
+        if (host_ && host_->log) host_->log(host_->ctx, static_cast<int>(level), detail::bytes(message));
+    }
+
+private:
+    const berth_host_api* host_;
+    std::string module_, database_, data_dir_;
+    nlohmann::json settings_;
+};
+
+// The class a plugin author derives from.
+class plugin {
+public:
+    virtual ~plugin() = default;
+    // Declares the routes; called once, before start().
+    virtual void routes(router& r) = 0;
+    // Prepares to serve. Throwing fails the load (the host keeps what it had).
+    virtual void start(const context&) {}
+    // True once the module can take traffic; the host asks after start().
+    virtual bool ready() { return true; }
+    // Stops serving; release what the host was given. Must not throw.
+    virtual void stop() {}
+};
+
+namespace detail {
+
+inline void write(const berth_writer* w, std::string_view text) {
+    if (w && w->write) w->write(w->ctx, bytes(text));
+}
+
+template <class Plugin>
+struct instance {
+    context ctx;
+    Plugin plugin;
+    router table;
+};
+
+template <class Plugin>
+struct glue {
+    using inst = instance<Plugin>;
+
+    template <class F>
+    static int guarded(const berth_writer* error, F&& f) noexcept {
+        try {
+            return f();
+        } catch (const std::exception& e) {
+            write(error, e.what());
+        } catch (...) {
+            write(error, "unknown exception");
+        }
+        return BERTH_ERROR;
+    }
+
+    static int create(const berth_host_api* host, const berth_create_args* args, void** out,
+                      const berth_writer* error) noexcept {
+        return guarded(error, [&] {
+            *out = new inst{context(host, *args), Plugin{}, router{}};
+            return BERTH_OK;
+        });
+    }
+    static int describe(void* p, const berth_writer* out, const berth_writer* error) noexcept {
+        return guarded(error, [&] {
+            auto* self = static_cast<inst*>(p);
+            self->plugin.routes(self->table);
+            nlohmann::json routes = nlohmann::json::array();
+            for (auto& r : self->table.routes()) routes.push_back(r->describe());
+            write(out, nlohmann::json{{"routes", std::move(routes)}}.dump());
+            return BERTH_OK;
+        });
+    }
+    static int start(void* p, const berth_writer* error) noexcept {
+        return guarded(error, [&] {
+            auto* self = static_cast<inst*>(p);
+            self->plugin.start(self->ctx);
+            return BERTH_OK;
+        });
+    }
+    static int ready(void* p, const berth_writer* error) noexcept {
+        return guarded(error, [&] {
+            if (static_cast<inst*>(p)->plugin.ready()) return BERTH_OK;
+            write(error, "the module reports not ready");
+            return BERTH_ERROR;
+        });
+    }
+    static void emit(const response& r, const berth_response_writer* out) {
+        out->set_status(out->ctx, r.status);
+        for (auto& [k, v] : r.headers) out->add_header(out->ctx, bytes(k), bytes(v));
+        if (!r.body.empty()) out->append_body(out->ctx, bytes(r.body));
+    }
+    static int handle(void* p, const berth_request* raw, const berth_response_writer* out,
+                      const berth_writer* error) noexcept {
+        return guarded(error, [&] {
+            auto* self = static_cast<inst*>(p);
+            auto& routes = self->table.routes();
+            if (raw->route >= routes.size()) throw std::out_of_range("route index out of range");
+            request req(*raw);
+            try {
+                emit(routes[raw->route]->target()(req), out);
+            } catch (const http_error& e) {
+                emit(response::problem(e.status(), e.title(), e.detail()), out);
+            }
+            return BERTH_OK;
+        });
+    }
+    static void stop(void* p) noexcept {
+        try {
+            static_cast<inst*>(p)->plugin.stop();
+        } catch (...) {
+        }
+    }
+    static void destroy(void* p) noexcept { delete static_cast<inst*>(p); }
+};
+
+#define BERTH_DETAIL_STR2(x) #x
+#define BERTH_DETAIL_STR(x) BERTH_DETAIL_STR2(x)
+#if defined(__x86_64__)
+#define BERTH_DETAIL_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define BERTH_DETAIL_ARCH "aarch64"
+#else
+#define BERTH_DETAIL_ARCH "other"
+#endif
+#if defined(__clang__)
+#define BERTH_DETAIL_COMPILER "clang-" BERTH_DETAIL_STR(__clang_major__) "." BERTH_DETAIL_STR(__clang_minor__)
+#elif defined(__GNUC__)
+#define BERTH_DETAIL_COMPILER "gcc-" BERTH_DETAIL_STR(__GNUC__) "." BERTH_DETAIL_STR(__GNUC_MINOR__)
+#else
+#define BERTH_DETAIL_COMPILER "unknown"
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define BERTH_DETAIL_CXX11_ABI BERTH_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define BERTH_DETAIL_CXX11_ABI "none"
+#endif
+
+// What the host checks: sdk major and arch/pointer size must fit; compiler and cxx11_abi are
+// recorded (the boundary is C, so they may differ from the host's).
+inline constexpr const char* fingerprint = "sdk=" BERTH_SDK_VERSION ";arch=" BERTH_DETAIL_ARCH
+                                           ";pointer_bytes=" BERTH_DETAIL_STR(__SIZEOF_POINTER__)
+                                           ";compiler=" BERTH_DETAIL_COMPILER ";cxx11_abi=" BERTH_DETAIL_CXX11_ABI;
+
+template <class Plugin>
+constexpr berth_plugin_descriptor make_descriptor() {
+    return berth_plugin_descriptor{BERTH_ABI_MAJOR,
+                                   BERTH_ABI_MINOR,
+                                   sizeof(berth_plugin_descriptor),
+                                   0,
+                                   fingerprint,
+                                   Plugin::manifest.name,
+                                   Plugin::manifest.version,
+                                   &glue<Plugin>::create,
+                                   &glue<Plugin>::describe,
+                                   &glue<Plugin>::start,
+                                   &glue<Plugin>::ready,
+                                   &glue<Plugin>::handle,
+                                   &glue<Plugin>::stop,
+                                   &glue<Plugin>::destroy};
+}
+
+}  // namespace detail
+}  // namespace berth
+
+// Exports the descriptor for `cls`; use exactly once per plugin, at namespace scope.
+#define BERTH_PLUGIN(cls)                                                                   \
+    extern "C" __attribute__((visibility("default"))) const berth_plugin_descriptor berth_plugin = \
+        ::berth::detail::make_descriptor<cls>();
