@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace berth::host {
@@ -54,7 +55,22 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         out.errors.push_back({"", std::string("not valid JSON: ") + e.what()});
         return out;
     }
-    for (auto& v : compiled_schema().validate(doc)) out.errors.push_back({v.pointer, v.message});
+    // Module names first: Valijson reports a propertyNames failure only as "plugins failed".
+    static const std::regex module_name("^[a-z][a-z0-9_-]{0,31}$");
+    bool bad_names = false;
+    if (auto p = doc.find("plugins"); p != doc.end() && p->is_object()) {
+        for (auto& [name, _] : p->items()) {
+            if (std::regex_match(name, module_name)) continue;
+            bad_names = true;
+            out.errors.push_back({"/plugins/" + contract::escape_pointer_token(name),
+                                  "module name '" + name + "' must match ^[a-z][a-z0-9_-]{0,31}$"});
+        }
+    }
+    for (auto& v : compiled_schema().validate(doc)) {
+        if (bad_names && v.message.rfind("Failed to validate against schema associated with property name 'plugins'", 0) == 0)
+            continue;
+        out.errors.push_back({v.pointer, v.message});
+    }
     if (!out.errors.empty()) return out;
 
     config c;

@@ -8,6 +8,7 @@
 #include <valijson/validator.hpp>
 
 #include <algorithm>
+#include <string_view>
 #include <stdexcept>
 
 namespace berth::host::contract {
@@ -75,6 +76,39 @@ violation humanise(std::string pointer, std::string message) {
         if (!name.empty() && name.back() == '\'') name.pop_back();
         return {pointer, "missing required property '" + name + "'"};
     }
+    // "Expected number less than or equal to 65535.000000" -> "must be at most 65535 (maximum)".
+    struct rewrite {
+        const char* prefix;
+        const char* before;
+        const char* after;
+    };
+    static const rewrite rewrites[] = {
+        {"Expected number less than or equal to ", "must be at most ", " (maximum)"},
+        {"Expected number greater than or equal to ", "must be at least ", " (minimum)"},
+        {"Expected number less than ", "must be less than ", " (exclusiveMaximum)"},
+        {"Expected number greater than ", "must be greater than ", " (exclusiveMinimum)"},
+        {"String should be no fewer than ", "must have at least ", " characters (minLength)"},
+        {"String should be no more than ", "must have at most ", " characters (maxLength)"},
+        {"Array should contain no fewer than ", "must have at least ", " items (minItems)"},
+        {"Array should contain no more than ", "must have at most ", " items (maxItems)"},
+    };
+    for (auto& r : rewrites) {
+        std::string_view prefix = r.prefix;
+        if (message.rfind(prefix, 0) != 0) continue;
+        std::string number = message.substr(prefix.size());
+        number = number.substr(0, number.find(' '));
+        if (!number.empty() && number.back() == '.') number.pop_back();
+        if (number.find('.') != std::string::npos) {
+            while (!number.empty() && number.back() == '0') number.pop_back();
+            if (!number.empty() && number.back() == '.') number.pop_back();
+        }
+        return {std::move(pointer), r.before + number + r.after};
+    }
+    if (message == "Value type not permitted by 'type' constraint.") return {std::move(pointer), "has the wrong type (type)"};
+    if (message == "Failed to match regex specified by 'pattern' constraint.")
+        return {std::move(pointer), "does not match the required pattern (pattern)"};
+    if (message == "Failed to match against any enum values.")
+        return {std::move(pointer), "is not one of the allowed values (enum)"};
     return {std::move(pointer), std::move(message)};
 }
 
@@ -100,7 +134,7 @@ std::vector<violation> json_schema::validate(const nlohmann::json& document) con
         bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const violation& o) {
             return o.pointer == v.pointer && o.message == v.message;
         });
-        if (!(ancestor && summary) && !duplicate) kept.push_back(std::move(v));
+        if (!(ancestor && summary) && !duplicate) kept.push_back(v);  // copy: `all` is still read
     }
     if (kept.empty() && !all.empty()) kept.push_back(all.front());
     return kept;

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -229,6 +230,7 @@ private:
     // An error found while reading: answer it and close, since the stream is out of step.
     void reject(int status, const std::string& detail) {
         keep_alive_ = false;
+        linger_ = true;
         begin_request();
         auto r = http::problem(status, detail);
         r.close = true;
@@ -259,6 +261,18 @@ private:
     void do_close() {
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if (linger_) {
+            // The client may still be sending what we refused; closing with unread input
+            // would reset the connection and could destroy our answer before it is read.
+            stream_.expires_after(std::chrono::seconds(2));
+            drain();
+        }
+    }
+
+    void drain() {
+        stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (!ec) self->drain();
+        });
     }
 
     beast::tcp_stream stream_;
@@ -273,6 +287,8 @@ private:
     bool waiting_ = false;  // a request is with the service and unanswered
     bool busy_ = false;     // between reading a request and finishing its response
     bool keep_alive_ = true;
+    bool linger_ = false;  // read and discard input after a refusal, until EOF or 2 s
+    std::array<char, 2048> scratch_;
 };
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {

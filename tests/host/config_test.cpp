@@ -1,0 +1,154 @@
+// Config: validated whole before anything starts; each error names where and why.
+#include <berth/host/config.hpp>
+
+#include "contract/json_schema.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <fstream>
+
+namespace berth::host {
+namespace {
+
+const char* good = R"({
+  "admin": {"address": "127.0.0.1", "port": 9000},
+  "data_dir": "var",
+  "limits": {"body_limit_bytes": 2048},
+  "plugins": {
+    "greeter": {"library": "plugins/greeter.so", "port": 9001, "settings": {"salutation": "Hi"}},
+    "other": {"library": "/abs/other.so", "port": 0, "limits": {"header_limit_bytes": 4096}}
+  }
+})";
+
+TEST(Config, ResolvesPathsAndMergesLimits) {
+    auto r = parse_config(good, "/etc/berth");
+    ASSERT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + " " + r.errors[0].message);
+    auto& c = *r.value;
+    EXPECT_EQ(c.admin_port, 9000);
+    EXPECT_EQ(c.data_dir, "/etc/berth/var");
+    ASSERT_EQ(c.plugins.size(), 2u);
+    EXPECT_EQ(c.plugins[0].library, "/etc/berth/plugins/greeter.so");
+    EXPECT_EQ(c.plugins[0].limits.body_limit_bytes, 2048u);
+    EXPECT_EQ(c.plugins[0].limits.header_limit_bytes, 8192u);
+    EXPECT_EQ(c.plugins[1].limits.header_limit_bytes, 4096u);
+    EXPECT_EQ(c.plugins[1].limits.body_limit_bytes, 2048u);
+    EXPECT_EQ(c.plugins[0].database, "sqlite3://db=/etc/berth/var/greeter.db");
+    EXPECT_EQ(nlohmann::json::parse(c.plugins[0].settings_json)["salutation"], "Hi");
+}
+
+struct bad_config {
+    std::string name;
+    nlohmann::json patch;  // merged into the good config
+    std::string pointer;
+    std::string says;
+};
+
+TEST(Config, EachErrorNamesThePointerAndTheReason) {
+    const std::vector<bad_config> cases = {
+        {"unknown top-level key", {{"admn", 1}}, "/admn", "unknown property 'admn'"},
+        {"unknown plugin key", {{"plugins", {{"greeter", {{"librray", "x"}}}}}}, "/plugins/greeter/librray", "unknown"},
+        {"wrong type", {{"admin", {{"port", "9000"}}}}, "/admin/port", "type"},
+        {"port out of range", {{"plugins", {{"other", {{"port", 70000}}}}}}, "/plugins/other/port", "at most 65535"},
+        {"missing library", {{"plugins", {{"greeter", {{"library", nullptr}}}}}}, "/plugins/greeter", "library"},
+        {"bad module name", {{"plugins", {{"Bad Name", {{"library", "x.so"}, {"port", 1}}}}}}, "/plugins/Bad Name",
+         "must match"},
+        {"port clash with admin", {{"plugins", {{"other", {{"port", 9000}}}}}}, "/plugins/other/port", "/admin/port"},
+        {"port clash between plugins", {{"plugins", {{"other", {{"port", 9001}}}}}}, "/plugins/other/port",
+         "/plugins/greeter/port"},
+        {"limits minimum", {{"limits", {{"max_connections", 0}}}}, "/limits/max_connections", "at least 1"},
+    };
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        auto doc = nlohmann::json::parse(good);
+        doc.merge_patch(c.patch);
+        auto r = parse_config(doc.dump(), "/etc/berth");
+        EXPECT_FALSE(r.value);
+        ASSERT_FALSE(r.errors.empty());
+        bool found = false;
+        for (auto& e : r.errors) found |= e.pointer == c.pointer && e.message.find(c.says) != std::string::npos;
+        EXPECT_TRUE(found) << "got: " << r.errors[0].pointer << ": " << r.errors[0].message;
+    }
+}
+
+TEST(Config, NotJsonIsOneErrorAtTheRoot) {
+    auto r = parse_config("{\"plugins\": ", ".");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].pointer, "");
+    EXPECT_NE(r.errors[0].message.find("not valid JSON"), std::string::npos);
+}
+
+TEST(Config, DifferentAddressesMayShareAPort) {
+    auto doc = nlohmann::json::parse(good);
+    doc["plugins"]["other"]["port"] = 9001;
+    doc["plugins"]["other"]["address"] = "127.0.0.2";
+    EXPECT_TRUE(parse_config(doc.dump(), ".").value);
+    doc["plugins"]["other"]["address"] = "0.0.0.0";
+    EXPECT_FALSE(parse_config(doc.dump(), ".").value);
+}
+
+TEST(Config, TheShippedConfigIsValid) {
+    auto r = load_config(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.json");
+    EXPECT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + ": " + r.errors[0].message);
+}
+
+TEST(Config, TheSchemaFileIsWhatTheHostEmbeds) {
+    std::ifstream in(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.schema.json");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(config_schema()));
+}
+
+// berthd itself: exit codes and messages, run as a real process.
+int run(const std::string& args, std::string* output) {
+    std::string cmd = std::string(BERTHD) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[512];
+    while (p && fgets(buf, sizeof buf, p)) *output += buf;
+    int status = p ? pclose(p) : -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(Berthd, CheckConfigExits2WithPointerAndReason) {
+    berth::test::temp_dir dir;
+    auto file = dir.path() / "bad.json";
+    std::ofstream(file) << R"({"plugins": {"greeter": {"library": "g.so", "port": "eighty"}}, "colour": 1})";
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2);
+    EXPECT_NE(out.find("/plugins/greeter/port"), std::string::npos) << out;
+    EXPECT_NE(out.find("/colour: unknown property 'colour'"), std::string::npos) << out;
+}
+
+TEST(Berthd, StartingWithABadConfigExits2) {
+    berth::test::temp_dir dir;
+    auto file = dir.path() / "bad.json";
+    std::ofstream(file) << R"({"plugins": {}, "admin": {"port": -1}})";
+    std::string out;
+    EXPECT_EQ(run("--config " + file.string(), &out), 2);
+    EXPECT_NE(out.find("/admin/port"), std::string::npos) << out;
+}
+
+TEST(Berthd, CheckConfigAcceptsTheShippedConfig) {
+    std::string out;
+    EXPECT_EQ(run("--check-config " + std::string(BERTH_SOURCE_DIR) + "/config/berth.json", &out), 0) << out;
+    EXPECT_NE(out.find("valid"), std::string::npos);
+}
+
+TEST(Berthd, VersionAndHelp) {
+    std::string out;
+    EXPECT_EQ(run("--version", &out), 0);
+    EXPECT_NE(out.find("berthd 0.1.0"), std::string::npos) << out;
+    out.clear();
+    EXPECT_EQ(run("--help", &out), 0);
+    EXPECT_NE(out.find("--check-config"), std::string::npos) << out;
+}
+
+TEST(JsonSchema, RejectsAnUnusableSchema) {
+    EXPECT_THROW(contract::json_schema::compile(nlohmann::json::array()), std::invalid_argument);
+    EXPECT_THROW(contract::json_schema::compile({{"type", 5}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace berth::host

@@ -1,0 +1,121 @@
+// Loading: a plugin that cannot be loaded is rejected with a reason that names the file and
+// what differs, and never stops the host or the other plugins.
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace berth::test {
+namespace {
+
+struct bad_case {
+    std::string name;
+    std::string step;
+    std::string says;  // a fragment the reason must contain
+};
+
+class Loading : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        files_ = new temp_dir();
+        auto not_elf = files_->path() / "not_elf.so";
+        std::ofstream(not_elf) << "#!/bin/sh\necho this is not a shared object\n";
+        auto truncated = files_->path() / "truncated.so";
+        {
+            std::ifstream in(shipped_plugin("greeter"), std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            std::ofstream(truncated, std::ios::binary) << bytes.substr(0, 200);
+        }
+        host_ = new test_host({
+            {"greeter", shipped_plugin("greeter")},
+            {"wrong-abi", test_plugin("wrong_abi")},
+            {"wrong-arch", test_plugin("wrong_arch")},
+            {"failing-start", test_plugin("failing_start")},
+            {"not-elf", not_elf},
+            {"truncated", truncated},
+            {"missing", files_->path() / "nowhere.so"},
+            {"not-a-plugin", BERTH_FOREIGN_SO},
+        });
+    }
+    static void TearDownTestSuite() {
+        delete host_;
+        delete files_;
+    }
+    static nlohmann::json admin_status(const std::string& name) {
+        auto r = http_request(host_->admin_port(), "GET", "/plugins/" + name);
+        EXPECT_EQ(r.status, 200);
+        return r.json();
+    }
+    static temp_dir* files_;
+    static test_host* host_;
+};
+temp_dir* Loading::files_ = nullptr;
+test_host* Loading::host_ = nullptr;
+
+TEST_F(Loading, EachBadPluginIsRejectedWithTheStepAndReason) {
+    const std::vector<bad_case> cases = {
+        {"wrong-abi", "descriptor", "ABI major 99 (plugin) differs from 1 (host)"},
+        {"wrong-arch", "descriptor", "fingerprint arch riscv64 (plugin) differs from x86_64 (host)"},
+        {"failing-start", "start", "database unreachable (on purpose)"},
+        {"not-elf", "elf", "is not an ELF shared object"},
+        {"truncated", "inspect", "truncated.so"},
+        {"missing", "read", "cannot read"},
+        {"not-a-plugin", "inspect", "does not export 'berth_plugin'"},
+    };
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        auto s = admin_status(c.name);
+        EXPECT_EQ(s["state"], "failed");
+        ASSERT_TRUE(s["last_error"].is_object()) << s.dump();
+        EXPECT_EQ(s["last_error"]["step"], c.step) << s.dump();
+        auto message = s["last_error"]["message"].get<std::string>();
+        EXPECT_NE(message.find(c.says), std::string::npos) << message;
+        EXPECT_TRUE(s["generation"].is_null());
+    }
+}
+
+TEST_F(Loading, TheReasonNamesTheFile) {
+    auto message = admin_status("wrong-abi")["last_error"]["message"].get<std::string>();
+    EXPECT_NE(message.find(test_plugin("wrong_abi").string()), std::string::npos) << message;
+}
+
+TEST_F(Loading, ARejectedPluginsPortAnswers503Problems) {
+    auto port = host_->port("wrong-abi");
+    auto health = http_request(port, "GET", "/healthz");
+    EXPECT_EQ(health.status, 503);
+    EXPECT_EQ(health.json()["status"], "unavailable");
+    auto r = http_request(port, "GET", "/v1/anything");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    EXPECT_NE(r.json()["detail"].get<std::string>().find("ABI major"), std::string::npos);
+}
+
+TEST_F(Loading, TheGoodPluginServesBesideTheBadOnes) {
+    auto r = http_request(host_->port("greeter"), "GET", "/v1/greetings/Zed");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["greeting"], "Hello, Zed!");
+    EXPECT_EQ(admin_status("greeter")["state"], "serving");
+}
+
+TEST_F(Loading, AFailedStartLeavesNoLibraryMapped) {
+    // The failing plugin was loaded, created, asked to start, and refused: its copy must be gone.
+    for (auto& entry : std::filesystem::directory_iterator(host_->data_dir() / "shadow")) {
+        if (entry.path().filename().string().rfind("failing-start-", 0) == 0) {
+            std::ifstream maps("/proc/self/maps");
+            std::string line;
+            while (std::getline(maps, line)) EXPECT_EQ(line.find(entry.path().string()), std::string::npos) << line;
+        }
+    }
+}
+
+TEST_F(Loading, ShadowCopiesAreNamedByContentHash) {
+    auto s = admin_status("greeter");
+    auto shadow = host_->data_dir() / "shadow" / ("greeter-" + s["sha256"].get<std::string>() + ".so");
+    EXPECT_TRUE(std::filesystem::exists(shadow)) << shadow;
+    EXPECT_EQ(s["library"], shipped_plugin("greeter").string());
+}
+
+}  // namespace
+}  // namespace berth::test

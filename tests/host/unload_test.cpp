@@ -1,0 +1,110 @@
+// Unloading: every plugin we ship (and build for tests) can be loaded, called, and unloaded
+// so that it really leaves the process; a plugin built without the hygiene flags cannot, and
+// the host says so instead of pretending.
+#include "plugin/generation.hpp"
+#include "plugin/plugin_library.hpp"
+
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <fstream>
+
+namespace berth::test {
+namespace {
+
+namespace hp = berth::host::plugin;
+
+bool mapped_per_kernel(const std::filesystem::path& p) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.find(p.string()) != std::string::npos) return true;
+    return false;
+}
+
+bool loaded_per_loader(const std::filesystem::path& p) {
+    void* h = ::dlopen(p.c_str(), RTLD_NOLOAD | RTLD_LAZY);
+    if (h) ::dlclose(h);
+    return h != nullptr;
+}
+
+struct load_case {
+    std::string name;
+    std::filesystem::path file;
+    std::string method, target;
+    int status;
+};
+
+// Loads, serves one request, shuts down and unloads; returns the host's report and the shadow path.
+std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, const std::filesystem::path& dir) {
+    auto opened = hp::plugin_library::open(c.file, dir / "shadow", c.name);
+    if (auto* f = std::get_if<hp::load_failure>(&opened)) throw std::runtime_error(f->step + ": " + f->message);
+    auto lib = std::get<std::shared_ptr<hp::plugin_library>>(std::move(opened));
+    auto shadow = lib->shadow_path();
+    EXPECT_TRUE(loaded_per_loader(shadow));
+    EXPECT_TRUE(mapped_per_kernel(shadow));
+
+    berth::host::plugin_config cfg;
+    cfg.name = c.name;
+    cfg.library = c.file;
+    auto started = hp::generation::start(lib, cfg, dir, 1);
+    if (auto* f = std::get_if<hp::load_failure>(&started)) throw std::runtime_error(f->step + ": " + f->message);
+    auto gen = std::get<std::shared_ptr<hp::generation>>(std::move(started));
+    if (!c.target.empty()) {
+        berth::host::http::request req{c.method, c.target, {}, {}};
+        EXPECT_EQ(gen->dispatch(req, "req-1").status, c.status);
+    }
+    gen->shutdown();
+    gen.reset();
+    return {lib->unload(), shadow};
+}
+
+TEST(Unload, EveryShippedAndTestPluginLeavesTheProcess) {
+    temp_dir dir;
+    const std::vector<load_case> cases = {
+        {"greeter", shipped_plugin("greeter"), "GET", "/v1/greetings/x", 200},
+        {"probe", test_plugin("contract_probe"), "GET", "/v1/items/1", 200},
+    };
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        auto [report, shadow] = cycle(c, dir.path());
+        EXPECT_TRUE(report.unloaded) << report.detail;
+        EXPECT_FALSE(loaded_per_loader(shadow));
+        EXPECT_FALSE(mapped_per_kernel(shadow));
+    }
+}
+
+TEST(Unload, TheSameFileCanBeLoadedAgainAfterUnload) {
+    temp_dir dir;
+    load_case c{"greeter", shipped_plugin("greeter"), "GET", "/v1/greetings/again", 200};
+    for (int i = 0; i < 3; ++i) {
+        auto [report, shadow] = cycle(c, dir.path());
+        EXPECT_TRUE(report.unloaded) << report.detail;
+    }
+}
+
+TEST(Unload, APluginWithUniqueSymbolsIsReportedRetainedNotHidden) {
+    temp_dir dir;
+    auto [report, shadow] = cycle({"unique", test_plugin("unique_symbols"), "", "", 0}, dir.path());
+    EXPECT_FALSE(report.unloaded);
+    EXPECT_NE(report.detail.find("still"), std::string::npos) << report.detail;
+    EXPECT_TRUE(mapped_per_kernel(shadow));
+}
+
+TEST(Unload, RuntimeStopUnloadsEveryPlugin) {
+    test_host host({{"greeter", shipped_plugin("greeter")}, {"probe", test_plugin("contract_probe")}});
+    ASSERT_EQ(http_request(host.port("greeter"), "GET", "/v1/greetings/x").status, 200);
+    ASSERT_EQ(http_request(host.port("probe"), "GET", "/v1/items/1").status, 200);
+    auto results = host.runtime().stop();
+    ASSERT_EQ(results.size(), 2u);
+    for (auto& r : results) EXPECT_TRUE(r.unloaded) << r.name << ": " << r.detail;
+    for (auto& entry : std::filesystem::directory_iterator(host.data_dir() / "shadow"))
+        EXPECT_FALSE(mapped_per_kernel(entry.path())) << entry.path();
+}
+
+}  // namespace
+}  // namespace berth::test

@@ -1,0 +1,33 @@
+# Installs the SDK component of the Berth build into a prefix and builds the plugin in
+# tests/out_of_tree/plugin against it, exactly as a third party would.
+foreach(v SOURCE_DIR BINARY_DIR WORK_DIR)
+  if(NOT ${v})
+    message(FATAL_ERROR "${v} is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${BINARY_DIR} --component sdk --prefix ${prefix})
+if(NOT EXISTS ${prefix}/include/berth/plugin.hpp)
+  message(FATAL_ERROR "the SDK install has no berth/plugin.hpp")
+endif()
+set(launcher "")
+find_program(CCACHE ccache)
+if(CCACHE)
+  set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${CCACHE})
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/out_of_tree/plugin -B ${WORK_DIR}/build
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} ${launcher})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+if(NOT EXISTS ${WORK_DIR}/build/shelf_notes.so)
+  message(FATAL_ERROR "shelf_notes.so was not built")
+endif()
+message(STATUS "built ${WORK_DIR}/build/shelf_notes.so against the installed SDK")

@@ -1,0 +1,68 @@
+// contract_probe: a test plugin with one route per behaviour the host tests check.
+#include <berth/plugin.hpp>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+class contract_probe final : public berth::plugin {
+public:
+    static constexpr berth::manifest manifest{"contract_probe", "2.3.4"};
+
+    void routes(berth::router& r) override {
+        r.get("/v1/items/{id}", [](const berth::request& req) {
+            return berth::response::json(200, {{"route", "item"}, {"id", req.param("id")}});
+        });
+        r.get("/v1/items/special", [](const berth::request&) {
+            return berth::response::json(200, {{"route", "special"}});
+        });
+        r.get("/v1/shelves/{shelf}/items/{id}", [](const berth::request& req) {
+            return berth::response::json(200, {{"shelf", req.param("shelf")}, {"id", req.param("id")}});
+        });
+        r.del("/v1/items/{id}", [](const berth::request&) { return berth::response::no_content(); });
+        r.post("/v1/items", [](const berth::request& req) {
+             return berth::response::json(201, {{"created", req.json()}});
+         }).schema({{"type", "object"},
+                    {"required", {"name", "price_cents"}},
+                    {"additionalProperties", false},
+                    {"properties",
+                     {{"name", {{"type", "string"}, {"minLength", 1}}},
+                      {"price_cents", {{"type", "integer"}, {"minimum", 0}}},
+                      {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}});
+        r.get("/v1/search", [](const berth::request& req) {
+             return berth::response::json(200, {{"q", req.query("q").value_or("")},
+                                                {"limit", req.query("limit").value_or("")}});
+         }).query({{"type", "object"},
+                   {"required", {"q"}},
+                   {"additionalProperties", false},
+                   {"properties",
+                    {{"q", {{"type", "string"}, {"minLength", 1}}},
+                     {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}}}}});
+        r.post("/v1/echo", [](const berth::request& req) {
+            auto res = berth::response::text(200, std::string(req.body()), "application/octet-stream");
+            res.header("X-Echo-Request-Id", std::string(req.request_id()));
+            if (auto h = req.header("x-probe")) res.header("X-Probe-Seen", std::string(*h));
+            return res;
+        });
+        r.get("/v1/boom", [](const berth::request&) -> berth::response {
+            throw std::runtime_error("probe exploded on purpose");
+        });
+        r.get("/v1/teapot", [](const berth::request&) -> berth::response {
+            throw berth::http_error(418, "I'm a teapot", "short and stout");
+        });
+        r.get("/v1/slow", [](const berth::request& req) {
+            int ms = std::stoi(std::string(req.query("ms").value_or("100")));
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            return berth::response::json(200, {{"slept_ms", ms}});
+        });
+        r.post("/v1/parse", [](const berth::request& req) {
+            return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
+        });
+    }
+};
+
+}  // namespace
+
+BERTH_PLUGIN(contract_probe)

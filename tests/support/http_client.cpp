@@ -1,0 +1,112 @@
+#include "support/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace berth::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+bool iequals(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+}  // namespace
+
+std::string reply::header(const std::string& name) const {
+    for (auto& [k, v] : headers)
+        if (iequals(k, name)) return v;
+    return {};
+}
+
+nlohmann::json reply::json() const { return nlohmann::json::parse(body); }
+
+struct http_connection::impl {
+    asio::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    beast::flat_buffer buffer;
+    std::chrono::milliseconds timeout;
+};
+
+http_connection::http_connection(std::uint16_t port, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<impl>()) {
+    impl_->timeout = timeout;
+    impl_->stream.expires_after(timeout);
+    impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+http_connection::~http_connection() {
+    beast::error_code ignored;
+    impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+reply http_connection::request(const std::string& method, const std::string& target, const std::string& body,
+                               const header_list& headers) {
+    bhttp::request<bhttp::string_body> req;
+    req.method_string(method);
+    req.target(target);
+    req.version(11);
+    req.set(bhttp::field::host, "127.0.0.1");
+    for (auto& [k, v] : headers) req.insert(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    impl_->stream.expires_after(impl_->timeout);
+    bhttp::write(impl_->stream, req);
+
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    impl_->stream.expires_after(impl_->timeout);
+    bhttp::read(impl_->stream, impl_->buffer, parser);
+    auto res = parser.release();
+    reply r;
+    r.status = static_cast<int>(res.result_int());
+    for (auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    r.body = std::move(res.body());
+    r.keep_alive = res.keep_alive();
+    return r;
+}
+
+bool http_connection::closed_by_peer() {
+    char c;
+    beast::error_code ec;
+    impl_->stream.expires_after(impl_->timeout);
+    impl_->stream.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
+
+reply http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                   const header_list& headers) {
+    http_connection c(port);
+    return c.request(method, target, body, headers);
+}
+
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(timeout);
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.expires_after(timeout);
+    asio::write(stream, asio::buffer(bytes));
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        beast::error_code ec;
+        std::size_t n = stream.read_some(asio::buffer(buf), ec);
+        out.append(buf, n);
+        if (ec) break;
+    }
+    return out;
+}
+
+}  // namespace berth::test

@@ -1,0 +1,54 @@
+// A small blocking HTTP/1.1 client for tests: real sockets, real parsing (Beast), no mocks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace berth::test {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct reply {
+    int status = 0;
+    header_list headers;
+    std::string body;
+    bool keep_alive = false;
+
+    std::string header(const std::string& name) const;  // "" if absent; case-insensitive
+    nlohmann::json json() const;                         // throws if the body is not JSON
+};
+
+// One connection, kept alive across requests.
+class http_connection {
+public:
+    explicit http_connection(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    ~http_connection();
+    reply request(const std::string& method, const std::string& target, const std::string& body = {},
+                  const header_list& headers = {});
+    // True when the server has closed its side (a read returns EOF).
+    bool closed_by_peer();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// A request on a fresh connection.
+reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                   const std::string& body = {}, const header_list& headers = {});
+
+inline reply post_json(std::uint16_t port, const std::string& target, const nlohmann::json& body) {
+    return http_request(port, "POST", target, body.dump(), {{"Content-Type", "application/json"}});
+}
+
+// Writes raw bytes, then reads until the server closes or `timeout` passes.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace berth::test

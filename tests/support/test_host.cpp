@@ -1,0 +1,55 @@
+#include "support/test_host.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace berth::test {
+
+std::filesystem::path test_plugin(const std::string& name) {
+    return std::filesystem::path(BERTH_TEST_PLUGIN_DIR) / (name + ".so");
+}
+std::filesystem::path shipped_plugin(const std::string& name) {
+    return std::filesystem::path(BERTH_PLUGIN_DIR) / (name + ".so");
+}
+
+temp_dir::temp_dir() {
+    std::string tpl = (std::filesystem::temp_directory_path() / "berth-test-XXXXXX").string();
+    if (!mkdtemp(tpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tpl;
+}
+temp_dir::~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
+    config_ = {{"admin", {{"address", "127.0.0.1"}, {"port", 0}}},
+               {"data_dir", dir_.path().string()},
+               {"threads", {{"io", 2}, {"workers", 4}}},
+               {"shutdown_grace_ms", 2000},
+               {"plugins", nlohmann::json::object()}};
+    config_.merge_patch(top);
+    for (auto& p : plugins) {
+        nlohmann::json entry = {{"library", p.library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
+        entry.merge_patch(p.options);
+        config_["plugins"][p.name] = entry;
+    }
+    auto parsed = berth::host::parse_config(config_.dump(), dir_.path());
+    if (!parsed.value) {
+        std::string why;
+        for (auto& e : parsed.errors) why += e.pointer + ": " + e.message + "; ";
+        throw std::runtime_error("test config rejected: " + why);
+    }
+    runtime_ = std::make_unique<berth::host::runtime>(*parsed.value);
+    runtime_->start();
+}
+
+test_host::~test_host() { runtime_->stop(); }
+
+std::uint16_t test_host::port(const std::string& plugin) const {
+    auto p = runtime_->plugin_port(plugin);
+    if (!p) throw std::runtime_error("plugin " + plugin + " has no port");
+    return *p;
+}
+
+}  // namespace berth::test
