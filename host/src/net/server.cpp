@@ -45,6 +45,12 @@ struct server::impl {
     std::size_t in_flight = 0;
     std::unordered_map<session*, std::weak_ptr<session>> sessions;
     std::vector<std::weak_ptr<listener>> listeners;
+    // Ticks every watchdog_period and answers handlers past their deadline: one timer for
+    // the server instead of one armed and cancelled per request.
+    std::unique_ptr<asio::steady_timer> watchdog;
+    static constexpr std::chrono::milliseconds watchdog_period{50};
+
+    void arm_watchdog();
 
     explicit impl(unsigned n) : thread_count(n == 0 ? 1 : n) {}
 
@@ -137,7 +143,7 @@ private:
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& socket, std::shared_ptr<listener> owner)
-        : stream_(std::move(socket)), owner_(std::move(owner)), handler_timer_(stream_.get_executor()) {
+        : stream_(std::move(socket)), owner_(std::move(owner)) {
         ++owner_->connection_count();
     }
     ~session() {
@@ -201,27 +207,42 @@ private:
 
         begin_request();
         const auto seq = ++seq_;
-        handler_timer_.expires_after(std::chrono::milliseconds(limits().handler_timeout_ms));
-        handler_timer_.async_wait([self = shared_from_this(), seq](beast::error_code tec) {
-            if (tec || seq != self->seq_ || !self->waiting_) return;
+        handler_deadline_.store((std::chrono::steady_clock::now() + std::chrono::milliseconds(limits().handler_timeout_ms))
+                                    .time_since_epoch()
+                                    .count(),
+                                std::memory_order_relaxed);
+        waiting_ = true;
+        owner_->service().handle(std::move(out), [self = shared_from_this(), seq](http::response r) {
+            asio::post(self->stream_.get_executor(), [self, seq, r = std::move(r)]() mutable {
+                if (seq != self->seq_ || !self->waiting_) return;  // already answered by the deadline
+                self->waiting_ = false;
+                self->handler_deadline_.store(0, std::memory_order_relaxed);
+                self->write(std::move(r));
+            });
+        });
+    }
+
+public:
+    // From the watchdog (any thread): true if a handler deadline has passed.
+    bool overdue(std::chrono::steady_clock::time_point now) const {
+        auto d = handler_deadline_.load(std::memory_order_relaxed);
+        return d != 0 && d <= now.time_since_epoch().count();
+    }
+    // Answers 503 and closes, if the request is still unanswered when this runs.
+    void expire_handler() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (!self->waiting_ || !self->overdue(std::chrono::steady_clock::now())) return;
             self->waiting_ = false;
+            self->handler_deadline_.store(0, std::memory_order_relaxed);
             spdlog::warn("[{}] handler exceeded {} ms; answering 503 and closing the connection", self->owner_->name(),
                          self->limits().handler_timeout_ms);
             auto r = http::problem(503, "the request handler did not finish within its deadline");
             r.close = true;
             self->write(std::move(r));
         });
-        waiting_ = true;
-        owner_->service().handle(std::move(out), [self = shared_from_this(), seq](http::response r) {
-            asio::post(self->stream_.get_executor(), [self, seq, r = std::move(r)]() mutable {
-                if (seq != self->seq_ || !self->waiting_) return;  // already answered by the deadline
-                self->waiting_ = false;
-                self->handler_timer_.cancel();
-                self->write(std::move(r));
-            });
-        });
     }
 
+private:
     void begin_request() {
         busy_ = true;
         owner_->srv()->request_started();
@@ -281,8 +302,8 @@ private:
     // A fresh parser per request, so limits apply to each one.
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     bhttp::response<bhttp::string_body> res_;
-    // Fires when a handler overruns handler_timeout_ms.
-    asio::steady_timer handler_timer_;
+    // steady_clock ticks when the unanswered request's handler is overdue; 0 when none.
+    std::atomic<std::int64_t> handler_deadline_{0};
     std::uint64_t seq_ = 0;
     bool waiting_ = false;  // a request is with the service and unanswered
     bool busy_ = false;     // between reading a request and finishing its response
@@ -315,11 +336,29 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     do_accept();
 }
 
+void server::impl::arm_watchdog() {
+    watchdog->expires_after(watchdog_period);
+    watchdog->async_wait([this](beast::error_code ec) {
+        if (ec || stopping) return;
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::shared_ptr<session>> overdue;
+        {
+            std::lock_guard lock(mutex);
+            for (auto& [raw, weak] : sessions)
+                if (raw->overdue(now))
+                    if (auto s = weak.lock()) overdue.push_back(std::move(s));
+        }
+        for (auto& s : overdue) s->expire_handler();
+        arm_watchdog();
+    });
+}
+
 server::server(unsigned io_threads) : impl_(std::make_shared<impl>(io_threads)) {}
 
 server::~server() {
     stop(std::chrono::milliseconds(0));
     // Destroying the io_context destroys pending handlers, releasing the sessions they hold.
+    impl_->watchdog.reset();
     impl_->ioc.reset();
 }
 
@@ -339,6 +378,8 @@ std::shared_ptr<listener_handle> server::listen(const std::string& name, const s
 void server::run() {
     if (!impl_->threads.empty()) return;
     impl_->work.emplace(impl_->ioc->get_executor());
+    impl_->watchdog = std::make_unique<asio::steady_timer>(*impl_->ioc);
+    impl_->arm_watchdog();
     for (unsigned i = 0; i < impl_->thread_count; ++i) impl_->threads.emplace_back([ioc = impl_->ioc.get()] { ioc->run(); });
 }
 

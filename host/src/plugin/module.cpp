@@ -7,6 +7,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdio>
 #include <ctime>
 
 namespace berth::host::plugin {
@@ -42,15 +44,17 @@ std::string request_id_for(const http::request& req) {
     for (char c : given)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) plain = false;
     if (plain) return std::string(given);
-    unsigned char raw[12];
-    randombytes_buf(raw, sizeof raw);
-    static const char* hex = "0123456789abcdef";
-    std::string id;
-    for (unsigned char b : raw) {
-        id += hex[b >> 4];
-        id += hex[b & 15];
-    }
-    return id;
+    // Unique, not secret: a per-process random prefix and a counter (no syscall per request).
+    static const std::uint64_t prefix = [] {
+        std::uint64_t p = 0;
+        randombytes_buf(&p, sizeof p);
+        return p;
+    }();
+    static std::atomic<std::uint64_t> counter{0};
+    char id[25];
+    std::snprintf(id, sizeof id, "%08x%016llx", static_cast<unsigned>(prefix >> 32),
+                  static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed) + (prefix & 0xffffffff)));
+    return std::string(id, 24);
 }
 
 bool is_health_check(const http::request& req) {

@@ -1,0 +1,75 @@
+// Lifecycle at the edge: connection caps and graceful stop.
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+namespace berth::test {
+namespace {
+
+// Polls `done` for up to two seconds; conditions here change asynchronously on the host.
+template <class F>
+bool eventually(F done) {
+    for (int i = 0; i < 200; ++i) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+}
+
+bool request_succeeds(std::uint16_t port) {
+    try {
+        return http_request(port, "GET", "/healthz").status == 200;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+TEST(Lifecycle, ConnectionsBeyondTheCapAreClosed) {
+    test_host host({{"greeter", shipped_plugin("greeter"), {{"limits", {{"max_connections", 2}}}}}});
+    auto port = host.port("greeter");
+    auto a = std::make_unique<http_connection>(port);
+    http_connection b(port);
+    ASSERT_EQ(a->request("GET", "/healthz").status, 200);
+    ASSERT_EQ(b.request("GET", "/healthz").status, 200);
+    EXPECT_FALSE(request_succeeds(port));
+    a.reset();  // frees a slot once the host notices the close
+    EXPECT_TRUE(eventually([&] { return request_succeeds(port); }));
+    EXPECT_EQ(b.request("GET", "/healthz").status, 200);
+}
+
+TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
+    test_host host({{"probe", test_plugin("contract_probe")}});
+    auto port = host.port("probe");
+    auto slow = std::async(std::launch::async, [port] { return http_request(port, "GET", "/v1/slow?ms=600"); });
+    ASSERT_TRUE(eventually([&] {
+        return http_request(host.admin_port(), "GET", "/plugins/probe").json()["in_flight"] == 1;
+    }));
+    auto results = host.runtime().stop();
+    auto r = slow.get();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["slept_ms"], 600);
+    EXPECT_FALSE(r.keep_alive) << "a stopping host closes connections after their last answer";
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_TRUE(results[0].unloaded) << results[0].detail;
+    EXPECT_FALSE(request_succeeds(port));
+}
+
+TEST(Lifecycle, AnOccupiedPortFailsThatPluginOnly) {
+    test_host first({{"greeter", shipped_plugin("greeter")}});
+    auto taken = first.port("greeter");
+    test_host second({{"greeter", shipped_plugin("greeter"), {{"port", taken}}},
+                      {"probe", test_plugin("contract_probe")}});
+    auto plugins = second.runtime().plugins();
+    ASSERT_EQ(plugins.size(), 2u);
+    EXPECT_EQ(plugins[0].state, "failed");
+    EXPECT_NE(plugins[0].last_error.find("listen"), std::string::npos) << plugins[0].last_error;
+    EXPECT_EQ(plugins[1].state, "serving");
+    EXPECT_EQ(http_request(second.port("probe"), "GET", "/v1/items/1").status, 200);
+}
+
+}  // namespace
+}  // namespace berth::test
