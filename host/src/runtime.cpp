@@ -1,8 +1,10 @@
 #include <berth/host/runtime.hpp>
 
 #include "admin/admin_api.hpp"
+#include "exec/serial_executor.hpp"
 #include "exec/worker_pool.hpp"
 #include "net/server.hpp"
+#include "plugin/library_watcher.hpp"
 #include "plugin/module.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,6 +23,9 @@ struct runtime::impl {
     std::vector<std::shared_ptr<plugin::module>> modules;
     std::vector<std::shared_ptr<net::listener_handle>> listeners;
     std::shared_ptr<net::listener_handle> admin_listener;
+    // Loads, swaps, drains and unloads, one at a time; ticks reap drained generations.
+    std::unique_ptr<exec::serial_executor> manager;
+    std::unique_ptr<plugin::library_watcher> watcher;
     bool started = false;
     bool stopped = false;
 };
@@ -42,9 +47,11 @@ void runtime::start() {
 
     impl_->workers = std::make_unique<exec::worker_pool>(c.worker_threads);
     impl_->server = std::make_unique<net::server>(c.io_threads);
+    const plugin::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
+                                     std::chrono::milliseconds(c.ready_timeout_ms)};
 
     for (auto& pc : c.plugins) {
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers);
+        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers, swap);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());
@@ -54,32 +61,55 @@ void runtime::start() {
         }
         impl_->modules.push_back(std::move(m));
     }
-    impl_->admin_listener = impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits,
-                                                  std::make_shared<admin::admin_api>(impl_->modules));
+    impl_->manager = std::make_unique<exec::serial_executor>(std::chrono::milliseconds(10), [modules = impl_->modules] {
+        for (auto& m : modules) m->reap();
+    });
+    auto* manager = impl_->manager.get();
+    impl_->admin_listener = impl_->server->listen(
+        "admin", c.admin_address, c.admin_port, c.admin_limits,
+        std::make_shared<admin::admin_api>(impl_->modules, [manager](std::function<void()> task) {
+            return manager->post(std::move(task));
+        }));
     impl_->server->run();
     spdlog::info("admin API on http://{}:{}", impl_->admin_listener->address(), impl_->admin_listener->port());
 
+    // Boot loads run here, before the management thread starts: nothing else swaps yet.
+    std::vector<plugin::library_watcher::watched> watched;
     for (auto& m : impl_->modules) {
         if (m->state() == plugin::module_state::failed) continue;  // its port could not be bound
-        m->load();
+        m->reload(std::nullopt, "boot");
         spdlog::info("[{}] {} on http://{}:{}", m->config().name, plugin::to_string(m->state()), m->config().address,
                      m->port());
+        if (m->config().watch) watched.push_back({m->config().name, m->config().library});
     }
+    impl_->manager->start();
+
+    impl_->watcher = std::make_unique<plugin::library_watcher>(
+        std::move(watched),
+        plugin::library_watcher::timing{std::chrono::milliseconds(c.watch_debounce_ms),
+                                        std::chrono::milliseconds(c.watch_poll_interval_ms)},
+        [this, manager](const std::string& name) {
+            for (auto& m : impl_->modules)
+                if (m->config().name == name) manager->post([m] { m->reload(std::nullopt, "file change"); });
+        });
+    impl_->watcher->start();
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    // Edge first (no new requests, in-flight ones finish), then the workers, then plugins.
+    // No new swaps; then the edge (no new requests, in-flight ones finish), the workers,
+    // the management thread (finishing queued swaps), and last the plugins.
+    impl_->watcher->stop();
     impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
     impl_->workers->join();
+    impl_->manager->stop();
     impl_->listeners.clear();
     impl_->admin_listener.reset();
     impl_->server.reset();
-    for (auto& m : impl_->modules) {
-        if (auto report = m->unload()) out.push_back({m->config().name, report->unloaded, report->detail});
-    }
+    for (auto& m : impl_->modules)
+        for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
     impl_->modules.clear();
     return out;
 }

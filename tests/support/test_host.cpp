@@ -28,10 +28,10 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
                {"threads", {{"io", 2}, {"workers", 4}}},
                {"shutdown_grace_ms", 2000},
                {"plugins", nlohmann::json::object()}};
-    config_.merge_patch(top);
+    if (top.is_object()) config_.merge_patch(top);
     for (auto& p : plugins) {
         nlohmann::json entry = {{"library", p.library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
-        entry.merge_patch(p.options);
+        if (p.options.is_object()) entry.merge_patch(p.options);
         config_["plugins"][p.name] = entry;
     }
     auto parsed = berth::host::parse_config(config_.dump(), dir_.path());

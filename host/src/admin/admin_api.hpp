@@ -4,6 +4,7 @@
 #include "http/route_table.hpp"
 #include "net/http_service.hpp"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,14 +16,19 @@ namespace berth::host::admin {
 
 class admin_api : public net::http_service {
 public:
-    explicit admin_api(std::vector<std::shared_ptr<plugin::module>> modules);
+    // Runs a task on the management thread; false when the host is stopping.
+    using management = std::function<bool(std::function<void()>)>;
 
-    // Answers inline: every route here reads host state only, under short locks.
+    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post);
+
+    // Reads answer inline (host state under short locks); reload and rollback run on the
+    // management thread and answer when the swap has succeeded or failed.
     void handle(http::request request, completion done) override;
 
 private:
-    http::response serve(const http::request& request);
-    enum route_id : std::size_t { health, list_plugins, show_plugin };
+    enum route_id : std::size_t { health, list_plugins, show_plugin, reload, rollback };
+    std::shared_ptr<plugin::module> find(const std::string& name) const;
+    management post_;
     http::route_table routes_;
     std::vector<std::shared_ptr<plugin::module>> modules_;
 };

@@ -85,6 +85,12 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         c.worker_threads = t->value("workers", c.worker_threads);
     }
     c.shutdown_grace_ms = doc.value("shutdown_grace_ms", c.shutdown_grace_ms);
+    c.drain_timeout_ms = doc.value("drain_timeout_ms", c.drain_timeout_ms);
+    c.ready_timeout_ms = doc.value("ready_timeout_ms", c.ready_timeout_ms);
+    if (auto w = doc.find("watch"); w != doc.end()) {
+        c.watch_debounce_ms = w->value("debounce_ms", c.watch_debounce_ms);
+        c.watch_poll_interval_ms = w->value("poll_interval_ms", c.watch_poll_interval_ms);
+    }
     limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
     c.admin_limits = defaults;
 
@@ -103,6 +109,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         pc.database = p.value("database", "sqlite3://db=" + (c.data_dir / (name + ".db")).string());
         pc.limits = read_limits(p.value("limits", nlohmann::json()), defaults);
         pc.settings_json = p.value("settings", nlohmann::json::object()).dump();
+        pc.watch = p.value("watch", true);
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {

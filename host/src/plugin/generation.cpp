@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <future>
+#include <thread>
 #include <map>
 
 namespace berth::host::plugin {
@@ -108,7 +110,8 @@ bool is_json_media_type(std::string_view ct) {
 std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::shared_ptr<plugin_library> library,
                                                                         const plugin_config& config,
                                                                         const std::filesystem::path& data_dir,
-                                                                        std::uint64_t number) {
+                                                                        std::uint64_t number,
+                                                                        std::chrono::milliseconds ready_timeout) {
     std::shared_ptr<generation> g(new generation());
     g->library_ = std::move(library);
     g->d_ = &g->library_->descriptor();
@@ -164,13 +167,51 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     if (g->d_->start(g->instance_, &error.writer) != BERTH_OK)
         return load_failure{"start", file + ": " + (error.text.empty() ? "start failed" : error.text)};
     g->started_ = true;
-    if (g->d_->ready && g->d_->ready(g->instance_, &error.writer) != BERTH_OK)
-        return load_failure{"ready", file + ": " + (error.text.empty() ? "not ready" : error.text)};
+    if (g->d_->ready) {
+        // On its own thread, so a readiness check that hangs cannot hang the swap. The thread
+        // owns a reference: if we give up waiting, it shuts the generation down when ready returns.
+        struct outcome {
+            int rc = BERTH_ERROR;
+            std::string text;
+        };
+        auto promise = std::make_shared<std::promise<outcome>>();
+        auto answer = promise->get_future();
+        std::thread([g, promise] {
+            text_sink ready_error;
+            outcome o;
+            o.rc = g->d_->ready(g->instance_, &ready_error.writer);
+            o.text = std::move(ready_error.text);
+            promise->set_value(std::move(o));
+        }).detach();
+        if (answer.wait_for(ready_timeout) != std::future_status::ready)
+            return load_failure{"ready", file + ": not ready within " + std::to_string(ready_timeout.count()) + " ms"};
+        auto o = answer.get();
+        if (o.rc != BERTH_OK) return load_failure{"ready", file + ": " + (o.text.empty() ? "not ready" : o.text)};
+    }
     g->loaded_at_ = std::chrono::system_clock::now();
     return g;
 }
 
 generation::~generation() { shutdown(); }
+
+std::list<std::shared_ptr<request_ticket>>::iterator generation::enter(std::shared_ptr<request_ticket> t) {
+    ++in_flight;
+    std::lock_guard lock(tickets_mutex_);
+    return tickets_.insert(tickets_.end(), std::move(t));
+}
+
+void generation::leave(std::list<std::shared_ptr<request_ticket>>::iterator it) {
+    {
+        std::lock_guard lock(tickets_mutex_);
+        tickets_.erase(it);
+    }
+    --in_flight;
+}
+
+std::vector<std::shared_ptr<request_ticket>> generation::tickets() const {
+    std::lock_guard lock(tickets_mutex_);
+    return {tickets_.begin(), tickets_.end()};
+}
 
 void generation::shutdown() {
     if (!instance_) return;

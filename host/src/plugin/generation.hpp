@@ -12,20 +12,39 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <list>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <variant>
 
 namespace berth::host::plugin {
 
+// One dispatched request's answer slot. Answered exactly once: by the handler's result, or
+// by a drain cut-off (503 and close) if the generation is past its drain deadline.
+struct request_ticket {
+    std::function<void(http::response)> done;
+    std::string request_id;
+    std::atomic<bool> answered{false};
+
+    // False when someone answered first.
+    bool answer(http::response r) {
+        if (answered.exchange(true)) return false;
+        done(std::move(r));
+        return true;
+    }
+};
+
 class generation {
 public:
     // Creates, describes, starts and readies an instance (steps create, describe, start, ready).
     // On failure the instance is stopped/destroyed again and the library is left to the caller.
-    static std::variant<std::shared_ptr<generation>, load_failure> start(std::shared_ptr<plugin_library> library,
-                                                                       const plugin_config& config,
-                                                                       const std::filesystem::path& data_dir,
-                                                                       std::uint64_t number);
+    // ready() runs on its own thread and must answer within ready_timeout; a generation whose
+    // ready() overruns is abandoned to that thread, which shuts it down when ready() returns.
+    static std::variant<std::shared_ptr<generation>, load_failure> start(
+        std::shared_ptr<plugin_library> library, const plugin_config& config, const std::filesystem::path& data_dir,
+        std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10));
     ~generation();
 
     // Serves one request (worker thread): target parsing, routing (404/405), query and body
@@ -42,8 +61,11 @@ public:
     const std::shared_ptr<plugin_library>& library() const { return library_; }
     const nlohmann::json& manifest() const { return manifest_; }
 
-    // Requests currently inside dispatch().
+    // Requests currently inside dispatch(), with their answer slots.
     std::atomic<std::size_t> in_flight{0};
+    std::list<std::shared_ptr<request_ticket>>::iterator enter(std::shared_ptr<request_ticket> t);
+    void leave(std::list<std::shared_ptr<request_ticket>>::iterator it);
+    std::vector<std::shared_ptr<request_ticket>> tickets() const;
 
     struct route_contract;  // per-route checks, built from the manifest
 
@@ -61,6 +83,8 @@ private:
     std::unique_ptr<routing> routing_;
     // The host services table handed to the plugin; lives as long as the instance.
     berth_host_api host_api_{};
+    mutable std::mutex tickets_mutex_;
+    std::list<std::shared_ptr<request_ticket>> tickets_;
 };
 
 }  // namespace berth::host::plugin

@@ -3,15 +3,16 @@
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
 namespace berth::host::plugin {
+
+namespace fs = std::filesystem;
 
 const char* to_string(module_state s) {
     switch (s) {
@@ -19,6 +20,15 @@ const char* to_string(module_state s) {
         case module_state::serving: return "serving";
         case module_state::failed: return "failed";
         case module_state::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+const char* to_string(swap_result::outcome o) {
+    switch (o) {
+        case swap_result::outcome::swapped: return "swapped";
+        case swap_result::outcome::unchanged: return "unchanged";
+        case swap_result::outcome::failed: return "failed";
     }
     return "unknown";
 }
@@ -61,80 +71,216 @@ bool is_health_check(const http::request& req) {
     return req.method == "GET" && (req.target == "/healthz" || req.target.rfind("/healthz?", 0) == 0);
 }
 
+nlohmann::json generation_json(const generation& g) {
+    return {{"number", g.number()},
+            {"version", g.version()},
+            {"sha256", g.library()->sha256()},
+            {"loaded_at", iso8601(g.loaded_at())},
+            {"in_flight", g.in_flight.load()}};
+}
+
 }  // namespace
 
-module::module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers)
-    : config_(std::move(config)), data_dir_(std::move(data_dir)), workers_(workers) {}
+module::module(plugin_config config, fs::path data_dir, exec::worker_pool& workers, swap_settings swap)
+    : config_(std::move(config)), data_dir_(std::move(data_dir)), workers_(workers), swap_(swap) {}
 
-module::~module() { unload(); }
+module::~module() { unload_all(); }
 
-std::optional<load_failure> module::load() {
-    auto fail = [&](load_failure f) {
-        spdlog::error("[{}] load failed at step '{}': {}", config_.name, f.step, f.message);
+swap_result module::fail(load_failure f, const std::string& trigger) {
+    spdlog::error("[{}] swap ({}) failed at step '{}': {}; {}", config_.name, trigger, f.step, f.message,
+                  active_.load() ? "the active generation keeps serving" : "nothing is serving");
+    std::lock_guard lock(mutex_);
+    if (!active_.load()) state_ = module_state::failed;
+    last_error_ = f;
+    ++counters_.swap_failures;
+    return swap_result{swap_result::outcome::failed, f, f.step + ": " + f.message};
+}
+
+swap_result module::reload(std::optional<fs::path> library, const std::string& trigger) {
+    const fs::path source = library.value_or(config_.library);
+    auto image = read_image(source);
+    if (auto* f = std::get_if<load_failure>(&image)) return fail(std::move(*f), trigger);
+    auto& img = std::get<file_image>(image);
+
+    auto current = active_.load();
+    if (current && current->library()->sha256() == img.sha256) {
         std::lock_guard lock(mutex_);
-        if (!active_.load()) state_ = module_state::failed;
-        last_error_ = f;
-        return std::optional<load_failure>(std::move(f));
-    };
-    auto opened = plugin_library::open(config_.library, data_dir_ / "shadow", config_.name);
-    if (auto* f = std::get_if<load_failure>(&opened)) return fail(std::move(*f));
+        ++counters_.unchanged;
+        spdlog::info("[{}] {} has the active generation's content (sha256 {}); nothing to do", config_.name,
+                     source.string(), img.sha256.substr(0, 12));
+        return swap_result{swap_result::outcome::unchanged, std::nullopt,
+                           "the file's sha256 equals the active generation's; nothing was swapped"};
+    }
+
+    auto opened = plugin_library::open(img, data_dir_ / "shadow", config_.name);
+    if (auto* f = std::get_if<load_failure>(&opened)) return fail(std::move(*f), trigger);
     std::uint64_t number;
     {
         std::lock_guard lock(mutex_);
         number = generations_ + 1;
     }
     auto started = generation::start(std::get<std::shared_ptr<plugin_library>>(std::move(opened)), config_, data_dir_,
-                                     number);
-    if (auto* f = std::get_if<load_failure>(&started)) return fail(std::move(*f));
-    auto gen = std::get<std::shared_ptr<generation>>(std::move(started));
-    spdlog::info("[{}] serving {} {} (generation {}, sha256 {})", config_.name, gen->name(), gen->version(),
-                 gen->number(), gen->library()->sha256().substr(0, 12));
-    std::lock_guard lock(mutex_);
-    generations_ = number;
-    active_.store(std::move(gen));
-    state_ = module_state::serving;
-    last_error_.reset();
-    return std::nullopt;
+                                     number, swap_.ready_timeout);
+    if (auto* f = std::get_if<load_failure>(&started)) return fail(std::move(*f), trigger);
+    return publish(std::get<std::shared_ptr<generation>>(std::move(started)), trigger);
 }
 
-std::optional<unload_report> module::unload() {
-    auto gen = active_.exchange(nullptr);
+swap_result module::publish(std::shared_ptr<generation> next, const std::string& trigger) {
+    const auto now = std::chrono::steady_clock::now();
+    std::string detail = "generation " + std::to_string(next->number()) + " (" + next->version() + ", sha256 " +
+                         next->library()->sha256().substr(0, 12) + ") serves";
+    spdlog::info("[{}] {} {} via {}", config_.name, detail, next->name(), trigger);
+    std::lock_guard lock(mutex_);
+    generations_ = next->number();
+    // The one atomic store: from here new requests (and the next request on every
+    // keep-alive connection) go to `next`; requests already dispatched finish on `old`.
+    auto old = active_.exchange(std::move(next));
+    state_ = module_state::serving;
+    last_error_.reset();
+    if (old) {
+        ++counters_.swaps;
+        previous_ = previous{old->library()->shadow_path(), old->library()->sha256(), old->version()};
+        draining_.push_back(draining{std::move(old), now, now + swap_.drain_timeout, std::chrono::system_clock::now()});
+    }
+    return swap_result{swap_result::outcome::swapped, std::nullopt, detail};
+}
+
+std::optional<swap_result> module::rollback() {
+    std::optional<previous> target;
     {
         std::lock_guard lock(mutex_);
-        state_ = module_state::stopped;
+        target = previous_;
     }
-    if (!gen) return std::nullopt;
+    if (!target) return std::nullopt;
+    auto r = reload(target->shadow, "rollback");
+    if (r.result == swap_result::outcome::swapped) {
+        std::lock_guard lock(mutex_);
+        ++counters_.rollbacks;
+    }
+    return r;
+}
+
+unload_report module::unload_generation(std::shared_ptr<generation> gen) {
+    const auto number = gen->number();
+    const auto version = gen->version();
     auto library = gen->library();
     gen->shutdown();
     gen.reset();
-    if (library.use_count() != 1) return unload_report{false, "the library is still referenced by the host"};
-    auto report = library->unload();
-    if (report.unloaded) {
-        std::error_code ec;
-        std::filesystem::remove(library->shadow_path(), ec);
+    unload_report report;
+    // Another live generation of the same content (a quick rollback) shares the mapping.
+    bool shared = false;
+    if (auto a = active_.load(); a && a->library()->shadow_path() == library->shadow_path()) shared = true;
+    if (library.use_count() != 1) {
+        report = {false, "the library is still referenced by the host"};
     } else {
-        spdlog::warn("[{}] library retained after unload: {}", config_.name, report.detail);
+        report = library->unload();
+        if (!report.unloaded && shared) report = {true, "unloaded; the mapping stays for the active generation of the same content"};
+    }
+    std::lock_guard lock(mutex_);
+    if (report.unloaded) {
+        ++counters_.unloaded;
+        spdlog::info("[{}] generation {} unloaded ({})", config_.name, number, report.detail);
+    } else {
+        ++counters_.retained;
+        retained_.push_back(retained{number, version, library->sha256(), report.detail, std::chrono::system_clock::now()});
+        spdlog::warn("[{}] generation {} retained: {}", config_.name, number, report.detail);
     }
     return report;
 }
 
+void module::reap() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<generation>> done;
+    std::vector<std::shared_ptr<request_ticket>> cut;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = draining_.begin(); it != draining_.end();) {
+            // use_count 1: only this list holds it, and since it is no longer active nobody
+            // can take a new reference: no request is on it, none can start.
+            if (it->gen.use_count() == 1) {
+                done.push_back(std::move(it->gen));
+                it = draining_.erase(it);
+                continue;
+            }
+            if (!it->cut_off && now >= it->deadline) {
+                it->cut_off = true;
+                ++counters_.cut_off;
+                auto tickets = it->gen->tickets();
+                cut.insert(cut.end(), tickets.begin(), tickets.end());
+                spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503",
+                             config_.name, it->gen->number(), tickets.size());
+            }
+            ++it;
+        }
+    }
+    for (auto& t : cut) {
+        auto r = http::problem(503, "the module was upgraded and this request outlived the drain deadline");
+        r.close = true;
+        r.set_header("X-Request-Id", t->request_id);
+        t->answer(std::move(r));
+    }
+    for (auto& g : done) unload_generation(std::move(g));
+    if (!done.empty()) collect_shadows();
+}
+
+std::vector<unload_report> module::unload_all() {
+    std::vector<unload_report> out;
+    auto gen = active_.exchange(nullptr);
+    std::vector<draining> rest;
+    {
+        std::lock_guard lock(mutex_);
+        state_ = module_state::stopped;
+        rest.swap(draining_);
+    }
+    for (auto& d : rest) out.push_back(unload_generation(std::move(d.gen)));
+    if (gen) out.push_back(unload_generation(std::move(gen)));
+    std::error_code ec;
+    for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
+        auto name = entry.path().filename().string();
+        if (name.rfind(config_.name + "-", 0) == 0) fs::remove(entry.path(), ec);
+    }
+    return out;
+}
+
+// Shadow copies in use: the active one, the previous good one (rollback), draining and
+// retained ones. The rest of this module's copies are deleted.
+void module::collect_shadows() {
+    std::vector<fs::path> keep;
+    if (auto a = active_.load()) keep.push_back(a->library()->shadow_path());
+    {
+        std::lock_guard lock(mutex_);
+        if (previous_) keep.push_back(previous_->shadow);
+        for (auto& d : draining_) keep.push_back(d.gen->library()->shadow_path());
+        for (auto& r : retained_) keep.push_back(data_dir_ / "shadow" / (config_.name + "-" + r.sha256 + ".so"));
+    }
+    std::error_code ec;
+    for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
+        auto name = entry.path().filename().string();
+        if (name.rfind(config_.name + "-", 0) != 0 || name.size() != config_.name.size() + 1 + 64 + 3) continue;
+        if (std::find(keep.begin(), keep.end(), entry.path()) == keep.end()) fs::remove(entry.path(), ec);
+    }
+}
+
 void module::handle(http::request request, completion done) {
-    workers_.post([self = shared_from_this(), request = std::move(request), done = std::move(done)]() mutable {
-        auto id = request_id_for(request);
+    auto t = std::make_shared<request_ticket>();
+    t->done = std::move(done);
+    t->request_id = request_id_for(request);
+    workers_.post([self = shared_from_this(), request = std::move(request), t]() mutable {
         http::response r;
         try {
-            r = self->serve(request, id);
+            r = self->serve(request, t->request_id, t);
         } catch (const std::exception& e) {
-            spdlog::error("[{}] request {} failed in the host: {}", self->config_.name, id, e.what());
+            spdlog::error("[{}] request {} failed in the host: {}", self->config_.name, t->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
         }
-        r.set_header("X-Request-Id", id);
-        done(std::move(r));
+        r.set_header("X-Request-Id", t->request_id);
+        t->answer(std::move(r));
     });
 }
 
-http::response module::serve(const http::request& request, const std::string& request_id) {
-    auto gen = active_.load();
+http::response module::serve(const http::request& request, const std::string& request_id,
+                             const std::shared_ptr<request_ticket>& t) {
+    auto gen = active_.load();  // the snapshot: this request finishes on this generation
     if (is_health_check(request)) {
         if (gen)
             return http::json_response(200, {{"status", "ok"}, {"plugin", config_.name}, {"version", gen->version()}});
@@ -148,11 +294,11 @@ http::response module::serve(const http::request& request, const std::string& re
         return http::problem(503, "module '" + config_.name + "' has no loaded generation" +
                                       (last_error_ ? ": " + last_error_->step + ": " + last_error_->message : ""));
     }
-    ++gen->in_flight;
-    struct leave {
+    struct stay {
         generation& g;
-        ~leave() { --g.in_flight; }
-    } guard{*gen};
+        std::list<std::shared_ptr<request_ticket>>::iterator it;
+        ~stay() { g.leave(it); }
+    } guard{*gen, gen->enter(t)};
     return gen->dispatch(request, request_id);
 }
 
@@ -190,12 +336,30 @@ nlohmann::json module::status() const {
                         {"generation", gen ? nlohmann::json(gen->number()) : nlohmann::json(nullptr)},
                         {"library", config_.library.string()},
                         {"loaded_at", gen ? nlohmann::json(iso8601(gen->loaded_at())) : nlohmann::json(nullptr)},
+                        {"sha256", gen ? nlohmann::json(gen->library()->sha256()) : nlohmann::json(nullptr)},
+                        {"in_flight", gen ? gen->in_flight.load() : 0},
+                        {"active", gen ? generation_json(*gen) : nlohmann::json(nullptr)},
                         {"last_error", nullptr}};
-    if (gen) {
-        s["sha256"] = gen->library()->sha256();
-        s["in_flight"] = gen->in_flight.load();
-    }
     if (last_error_) s["last_error"] = {{"step", last_error_->step}, {"message", last_error_->message}};
+    nlohmann::json drain = nlohmann::json::array();
+    for (auto& d : draining_) {
+        auto j = generation_json(*d.gen);
+        j["draining_since"] = iso8601(d.since_wall);
+        j["cut_off"] = d.cut_off;
+        drain.push_back(std::move(j));
+    }
+    s["draining"] = std::move(drain);
+    nlohmann::json kept = nlohmann::json::array();
+    for (auto& r : retained_)
+        kept.push_back({{"number", r.number}, {"version", r.version}, {"sha256", r.sha256}, {"reason", r.reason},
+                        {"at", iso8601(r.at)}});
+    s["retained"] = std::move(kept);
+    s["previous"] = previous_ ? nlohmann::json{{"version", previous_->version}, {"sha256", previous_->sha256}}
+                              : nlohmann::json(nullptr);
+    s["counters"] = {{"swaps", counters_.swaps},         {"swap_failures", counters_.swap_failures},
+                     {"unchanged", counters_.unchanged}, {"rollbacks", counters_.rollbacks},
+                     {"unloaded", counters_.unloaded},   {"retained", counters_.retained},
+                     {"cut_off", counters_.cut_off}};
     return s;
 }
 

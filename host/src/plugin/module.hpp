@@ -1,5 +1,9 @@
-// A module: one configured plugin name, its listener's service, and the generation that
-// currently serves it. Requests snapshot the active generation when they are dispatched.
+// A module: one configured plugin name, its listener's service, the generation that
+// currently serves it, and the generations still draining after a swap.
+//
+// Requests take a snapshot of the active generation when they are dispatched and finish on
+// it; a swap publishes the next generation with one atomic store. Everything that loads,
+// swaps, drains or unloads runs on the management thread (reload, rollback, reap, unload_all).
 #pragma once
 
 #include <berth/host/config.hpp>
@@ -7,12 +11,14 @@
 #include "net/http_service.hpp"
 #include "plugin/generation.hpp"
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace berth::host::exec {
 class worker_pool;
@@ -23,23 +29,45 @@ namespace berth::host::plugin {
 enum class module_state { loading, serving, failed, stopped };
 const char* to_string(module_state s);
 
+// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms).
+struct swap_settings {
+    std::chrono::milliseconds drain_timeout{30'000};
+    std::chrono::milliseconds ready_timeout{10'000};
+};
+
+struct swap_result {
+    enum class outcome { swapped, unchanged, failed };
+    outcome result = outcome::failed;
+    std::optional<load_failure> failure;  // when failed
+    std::string detail;                   // a sentence for the operator
+};
+const char* to_string(swap_result::outcome o);
+
 class module : public net::http_service, public std::enable_shared_from_this<module> {
 public:
-    module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers);
+    module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers, swap_settings swap);
     ~module() override;
 
-    // Loads config().library into a new generation and publishes it (management thread).
-    // On failure the current generation, if any, keeps serving; the failure is recorded.
-    std::optional<load_failure> load();
+    // Management thread. Loads `library` (default: the configured path) as the next generation
+    // and publishes it; a file whose hash equals the active generation's is a no-op. On any
+    // failure the active generation keeps serving, untouched, and the failure is recorded.
+    swap_result reload(std::optional<std::filesystem::path> library, const std::string& trigger);
 
-    // Unpublishes and shuts down the active generation, unloads its library and reports
-    // whether it really left memory. Call when no request is in flight (after the server stops).
-    std::optional<unload_report> unload();
+    // Management thread. Swaps back to the previous good generation's shadow copy.
+    // nullopt when there is nothing to roll back to.
+    std::optional<swap_result> rollback();
+
+    // Management thread, periodically: unloads drained generations, cuts off those past the
+    // drain deadline (their requests are answered 503 and their connections closed).
+    void reap();
+
+    // Management thread, at shutdown, once no request is in flight: unpublishes and unloads
+    // every generation. Returns one report per library unloaded.
+    std::vector<unload_report> unload_all();
 
     // net::http_service: runs the request on a worker thread.
     void handle(http::request request, completion done) override;
 
-    // The listener's bound address, recorded by the runtime.
     void set_endpoint(std::string address, std::uint16_t port);
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
@@ -49,19 +77,49 @@ public:
     module_state state() const;
 
 private:
-    http::response serve(const http::request& request, const std::string& request_id);
+    http::response serve(const http::request& request, const std::string& request_id,
+                         const std::shared_ptr<request_ticket>& t);
+    swap_result fail(load_failure f, const std::string& trigger);
+    swap_result publish(std::shared_ptr<generation> next, const std::string& trigger);
+    unload_report unload_generation(std::shared_ptr<generation> gen);
+    void collect_shadows();
 
     plugin_config config_;
     std::filesystem::path data_dir_;
     exec::worker_pool& workers_;
+    swap_settings swap_;
     // The generation new requests go to; swapped with one atomic store.
     std::atomic<std::shared_ptr<generation>> active_;
+
+    struct draining {
+        std::shared_ptr<generation> gen;
+        std::chrono::steady_clock::time_point since, deadline;
+        std::chrono::system_clock::time_point since_wall;
+        bool cut_off = false;
+    };
+    struct retained {
+        std::uint64_t number;
+        std::string version, sha256, reason;
+        std::chrono::system_clock::time_point at;
+    };
+    struct previous {
+        std::filesystem::path shadow;
+        std::string sha256, version;
+    };
+
     mutable std::mutex mutex_;  // guards what follows
     module_state state_ = module_state::loading;
     std::optional<load_failure> last_error_;
     std::uint64_t generations_ = 0;
     std::string address_;
     std::uint16_t port_ = 0;
+    std::vector<draining> draining_;
+    std::vector<retained> retained_;
+    std::optional<previous> previous_;
+    struct {
+        std::uint64_t swaps = 0, swap_failures = 0, unchanged = 0, rollbacks = 0, unloaded = 0, retained = 0,
+                      cut_off = 0;
+    } counters_;
 };
 
 }  // namespace berth::host::plugin

@@ -100,26 +100,39 @@ std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
     return std::nullopt;
 }
 
-std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const fs::path& source,
-                                                                                const fs::path& shadow_dir,
-                                                                                const std::string& module) {
+std::variant<file_image, load_failure> read_image(const fs::path& source) {
     const std::string file = source.string();
-    // Read the whole file once: what we hash is exactly what we copy and load.
-    std::string bytes;
+    file_image image{source, {}, {}};
     {
         std::ifstream in(source, std::ios::binary);
         if (!in) return load_failure{"read", "cannot read " + file};
         std::ostringstream s;
         s << in.rdbuf();
-        bytes = std::move(s).str();
+        image.bytes = std::move(s).str();
     }
-    if (bytes.size() < 4 || bytes.compare(0, 4, "\x7f" "ELF") != 0)
+    if (image.bytes.size() < 4 || image.bytes.compare(0, 4, "\x7f" "ELF") != 0)
         return load_failure{"elf", file + " is not an ELF shared object"};
+    image.sha256 = sha256_hex(image.bytes);
+    return image;
+}
 
+std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const fs::path& source,
+                                                                                const fs::path& shadow_dir,
+                                                                                const std::string& module) {
+    auto image = read_image(source);
+    if (auto* f = std::get_if<load_failure>(&image)) return std::move(*f);
+    return open(std::get<file_image>(image), shadow_dir, module);
+}
+
+std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const file_image& image,
+                                                                                const fs::path& shadow_dir,
+                                                                                const std::string& module) {
+    const std::string file = image.source.string();
+    const std::string& bytes = image.bytes;
     std::shared_ptr<plugin_library> lib(new plugin_library());
     lib->impl_ = std::make_unique<impl>();
-    lib->source_ = source;
-    lib->sha256_ = sha256_hex(bytes);
+    lib->source_ = image.source;
+    lib->sha256_ = image.sha256;
     lib->shadow_ = shadow_dir / (module + "-" + lib->sha256_ + ".so");
 
     std::error_code ec;

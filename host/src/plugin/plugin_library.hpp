@@ -25,10 +25,24 @@ struct unload_report {
     std::string detail;
 };
 
+// A plugin file read into memory once: what is hashed is exactly what gets copied and loaded.
+struct file_image {
+    std::filesystem::path source;
+    std::string bytes;
+    std::string sha256;
+};
+
+// Steps read and elf.
+std::variant<file_image, load_failure> read_image(const std::filesystem::path& source);
+
 class plugin_library {
 public:
-    // Copies `source` to shadow_dir/<module>-<sha256>.so, inspects and loads the copy
-    // (RTLD_NOW | RTLD_LOCAL) and checks its descriptor.
+    // Copies the image to shadow_dir/<module>-<sha256>.so, inspects and loads the copy
+    // (RTLD_NOW | RTLD_LOCAL) and checks its descriptor (steps copy, inspect, dlopen, descriptor).
+    static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const file_image& image,
+                                                                           const std::filesystem::path& shadow_dir,
+                                                                           const std::string& module);
+    // read_image + open.
     static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const std::filesystem::path& source,
                                                                            const std::filesystem::path& shadow_dir,
                                                                            const std::string& module);

@@ -29,6 +29,7 @@ struct plugin_config {
     std::string database;            // SOCI connection string
     limits_config limits;
     std::string settings_json = "{}";  // handed to the plugin verbatim
+    bool watch = true;               // reload when the library file is replaced
 };
 
 struct config {
@@ -38,6 +39,10 @@ struct config {
     unsigned io_threads = 1;
     unsigned worker_threads = 4;
     std::uint32_t shutdown_grace_ms = 10'000;
+    std::uint32_t drain_timeout_ms = 30'000;   // old generation's time to finish after a swap
+    std::uint32_t ready_timeout_ms = 10'000;   // new generation's time to report ready
+    std::uint32_t watch_debounce_ms = 200;     // quiet time after a file change before reloading
+    std::uint32_t watch_poll_interval_ms = 2'000;  // fallback rescan period
     limits_config admin_limits;
     std::vector<plugin_config> plugins;
 };
