@@ -167,14 +167,21 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
     gen->shutdown();
     gen.reset();
     unload_report report;
-    // Another live generation of the same content (a quick rollback) shares the mapping.
+    // Another live generation of the same content (swapped back before this one drained)
+    // shares the mapping: then "still loaded" is expected, not a leak.
     bool shared = false;
     if (auto a = active_.load(); a && a->library()->shadow_path() == library->shadow_path()) shared = true;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& d : draining_)
+            if (d.gen->library()->shadow_path() == library->shadow_path()) shared = true;
+    }
     if (library.use_count() != 1) {
         report = {false, "the library is still referenced by the host"};
     } else {
         report = library->unload();
-        if (!report.unloaded && shared) report = {true, "unloaded; the mapping stays for the active generation of the same content"};
+        if (!report.unloaded && shared)
+            report = {true, "unloaded; the mapping stays for a live generation of the same content"};
     }
     std::lock_guard lock(mutex_);
     if (report.unloaded) {
@@ -190,27 +197,17 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
 
 void module::reap() {
     const auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<generation>> done;
     std::vector<std::shared_ptr<request_ticket>> cut;
     {
         std::lock_guard lock(mutex_);
-        for (auto it = draining_.begin(); it != draining_.end();) {
-            // use_count 1: only this list holds it, and since it is no longer active nobody
-            // can take a new reference: no request is on it, none can start.
-            if (it->gen.use_count() == 1) {
-                done.push_back(std::move(it->gen));
-                it = draining_.erase(it);
-                continue;
-            }
-            if (!it->cut_off && now >= it->deadline) {
-                it->cut_off = true;
-                ++counters_.cut_off;
-                auto tickets = it->gen->tickets();
-                cut.insert(cut.end(), tickets.begin(), tickets.end());
-                spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503",
-                             config_.name, it->gen->number(), tickets.size());
-            }
-            ++it;
+        for (auto& d : draining_) {
+            if (d.cut_off || now < d.deadline || d.gen.use_count() == 1) continue;
+            d.cut_off = true;
+            ++counters_.cut_off;
+            auto tickets = d.gen->tickets();
+            cut.insert(cut.end(), tickets.begin(), tickets.end());
+            spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503",
+                         config_.name, d.gen->number(), tickets.size());
         }
     }
     for (auto& t : cut) {
@@ -219,21 +216,44 @@ void module::reap() {
         r.set_header("X-Request-Id", t->request_id);
         t->answer(std::move(r));
     }
-    for (auto& g : done) unload_generation(std::move(g));
-    if (!done.empty()) collect_shadows();
+    // One at a time, so each unload still sees the other live generations (shared content).
+    bool unloaded = false;
+    for (;;) {
+        std::shared_ptr<generation> drained;
+        {
+            std::lock_guard lock(mutex_);
+            // use_count 1: only this list holds it, and since it is no longer active nobody
+            // can take a new reference: no request is on it, none can start.
+            auto it = std::find_if(draining_.begin(), draining_.end(),
+                                   [](const draining& d) { return d.gen.use_count() == 1; });
+            if (it == draining_.end()) break;
+            drained = std::move(it->gen);
+            draining_.erase(it);
+        }
+        unload_generation(std::move(drained));
+        unloaded = true;
+    }
+    if (unloaded) collect_shadows();
 }
 
 std::vector<unload_report> module::unload_all() {
     std::vector<unload_report> out;
-    auto gen = active_.exchange(nullptr);
-    std::vector<draining> rest;
     {
         std::lock_guard lock(mutex_);
         state_ = module_state::stopped;
-        rest.swap(draining_);
+        if (auto gen = active_.exchange(nullptr))
+            draining_.push_back(draining{std::move(gen), {}, {}, std::chrono::system_clock::now()});
     }
-    for (auto& d : rest) out.push_back(unload_generation(std::move(d.gen)));
-    if (gen) out.push_back(unload_generation(std::move(gen)));
+    for (;;) {
+        std::shared_ptr<generation> gen;
+        {
+            std::lock_guard lock(mutex_);
+            if (draining_.empty()) break;
+            gen = std::move(draining_.back().gen);
+            draining_.pop_back();
+        }
+        out.push_back(unload_generation(std::move(gen)));
+    }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
         auto name = entry.path().filename().string();

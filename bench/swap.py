@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""bench/swap driver: hot swaps under wrk load, run by bench/swap (which builds first).
+
+Starts berthd serving swap_probe v1, measures request latency without swaps, then keeps wrk
+load on the plugin while swapping between two builds N times, alternating file replacement
+(the deploy contract: write beside, rename over) and the admin API. Prints requests sent,
+failures, swap latency (trigger to the new generation serving), request p99 with and without
+swaps, and host RSS and mapped plugin libraries before and after.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def post_json(url, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def deploy(src, dst):
+    tmp = os.path.join(os.path.dirname(dst), "." + os.path.basename(dst) + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.rename(tmp, dst)
+
+
+def sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def mapped_plugins(pid):
+    paths = set()
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            if "/shadow/" in line and line.rstrip().endswith(".so"):
+                paths.add(line.split()[-1])
+    return len(paths)
+
+
+def ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def parse_wrk(out):
+    r = {"requests": 0, "non2xx": 0, "socket_errors": 0, "p50": 0.0, "p99": 0.0}
+    m = re.search(r"(\d+) requests in", out)
+    r["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    for pct, key in (("50%", "p50"), ("99%", "p99")):
+        m = re.search(rf"^\s*{pct}\s+(\S+)", out, re.M)
+        r[key] = ms(m.group(1)) if m else 0.0
+    return r
+
+
+def wrk(port, seconds, connections):
+    return subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                             f"http://127.0.0.1:{port}/v1/version"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def pct(values, p):
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--swaps", type=int, default=200)
+    ap.add_argument("--connections", type=int, default=16)
+    args = ap.parse_args()
+
+    berthd = os.path.join(args.build, "host", "berthd")
+    v1 = os.path.join(args.build, "tests", "plugins", "swap_probe_v1.so")
+    v2 = os.path.join(args.build, "tests", "plugins", "swap_probe_v2.so")
+    sha = {v1: sha256(v1), v2: sha256(v2)}
+    work = tempfile.mkdtemp(prefix="berth-bench-swap-")
+    host = None
+    try:
+        os.makedirs(os.path.join(work, "plugins"))
+        library = os.path.join(work, "plugins", "probe.so")
+        deploy(v1, library)
+        port, admin = free_port(), free_port()
+        config = {"admin": {"port": admin}, "data_dir": os.path.join(work, "var"),
+                  "threads": {"io": 1, "workers": 2}, "drain_timeout_ms": 30000,
+                  "watch": {"debounce_ms": 10, "poll_interval_ms": 1000},
+                  "plugins": {"probe": {"library": library, "port": port}}}
+        with open(os.path.join(work, "berth.json"), "w") as f:
+            json.dump(config, f)
+        host = subprocess.Popen([berthd, "--config", os.path.join(work, "berth.json"), "--log-level", "warn"],
+                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "berthd.log"), "w"))
+        status_url = f"http://127.0.0.1:{admin}/plugins/probe"
+        for _ in range(200):
+            try:
+                if get_json(status_url)["state"] == "serving":
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+        quiet = parse_wrk(wrk(port, 5, args.connections).communicate()[0])
+        rss_before, maps_before = rss_kib(host.pid), mapped_plugins(host.pid)
+
+        by_file, by_api, failed_swaps = [], [], 0
+        totals = {"requests": 0, "non2xx": 0, "socket_errors": 0}
+        p99_during = []
+        done = 0
+        mean_swap = 0.05
+        started = time.monotonic()
+        while done < args.swaps:
+            remaining = args.swaps - done
+            segment = max(2, min(10, int(remaining * mean_swap * 1.2) + 1))
+            load = wrk(port, segment, args.connections)
+            time.sleep(0.3)
+            seg_end = time.monotonic() + segment - 0.6
+            while done < args.swaps and time.monotonic() < seg_end:
+                target = v2 if done % 2 == 0 else v1
+                t0 = time.monotonic()
+                if done % 4 in (0, 1):  # alternate the trigger every second swap, so each hits both targets
+                    deploy(target, library)
+                    while get_json(status_url)["sha256"] != sha[target]:
+                        if time.monotonic() - t0 > 30:
+                            failed_swaps += 1
+                            break
+                        time.sleep(0.001)
+                    by_file.append((time.monotonic() - t0) * 1000)
+                else:
+                    code, body = post_json(status_url + "/reload", {"library": target})
+                    if code != 200 or body.get("result") != "swapped":
+                        failed_swaps += 1
+                    by_api.append((time.monotonic() - t0) * 1000)
+                done += 1
+            result = parse_wrk(load.communicate()[0])
+            for k in totals:
+                totals[k] += result[k]
+            p99_during.append(result["p99"])
+            mean_swap = (time.monotonic() - started) / max(done, 1)
+
+        # Let the last generations drain, then look at memory and mappings.
+        for _ in range(600):
+            s = get_json(status_url)
+            if not s["draining"]:
+                break
+            time.sleep(0.05)
+        s = get_json(status_url)
+        rss_after, maps_after = rss_kib(host.pid), mapped_plugins(host.pid)
+        all_swaps = by_file + by_api
+        during = max(p99_during)
+
+        print(f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2 under wrk -t1 -c{args.connections}, "
+              f"alternating file rename and admin API")
+        print(f"requests sent:      {totals['requests']}")
+        print(f"non-2xx:            {totals['non2xx']}")
+        print(f"socket errors:      {totals['socket_errors']}")
+        print(f"failed swaps:       {failed_swaps} (host counters: swaps {s['counters']['swaps']}, "
+              f"failures {s['counters']['swap_failures']}, unloaded {s['counters']['unloaded']}, "
+              f"retained {s['counters']['retained']})")
+        print(f"swap latency p50/p99: all {pct(all_swaps, 50):.2f}/{pct(all_swaps, 99):.2f} ms, "
+              f"file {pct(by_file, 50):.2f}/{pct(by_file, 99):.2f} ms (includes {config['watch']['debounce_ms']} ms debounce), "
+              f"api {pct(by_api, 50):.2f}/{pct(by_api, 99):.2f} ms")
+        print(f"request p99:        {during:.3f} ms during swaps (worst segment) vs {quiet['p99']:.3f} ms without "
+              f"(p50 without: {quiet['p50']:.3f} ms)")
+        print(f"host RSS:           {rss_before} KiB before, {rss_after} KiB after, growth {rss_after - rss_before} KiB")
+        print(f"mapped plugin libs: {maps_before} before, {maps_after} after")
+        print(f"p99 ratio: {during / quiet['p99']:.2f}" if quiet["p99"] else "p99 ratio: n/a")
+        ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and maps_after == 1)
+        return 0 if ok else 1
+    finally:
+        if host:
+            host.terminate()
+            host.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
