@@ -297,6 +297,17 @@ TEST_F(Swap, APluginThatFailedAtBootSwapsInWhenAGoodFileArrives) {
     EXPECT_EQ(http_request(port(), "GET", "/healthz").status, 200);
 }
 
+TEST_F(Swap, WatchingCanBeTurnedOffPerPlugin) {
+    start(test_plugin("swap_probe_v1"), {{"watch", false}});
+    deploy(test_plugin("swap_probe_v2"), library_);
+    // Nothing to wait for but time: give the watcher several debounce and poll periods.
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    EXPECT_EQ(version(), "1.0.0");
+    EXPECT_EQ(status()["generation"], 1);
+    ASSERT_EQ(http_request(host_->admin_port(), "POST", "/plugins/probe/reload").status, 200);
+    EXPECT_EQ(version(), "2.0.0");
+}
+
 TEST_F(Swap, ReloadBodyIsCheckedAtTheEdge) {
     auto r = post_json(host_->admin_port(), "/plugins/probe/reload", {{"library", "relative.so"}, {"x", 1}});
     EXPECT_EQ(r.status, 400);
