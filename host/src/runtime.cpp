@@ -1,11 +1,14 @@
 #include <berth/host/runtime.hpp>
 
 #include "admin/admin_api.hpp"
+#include "auth/token_service.hpp"
 #include "exec/serial_executor.hpp"
 #include "exec/worker_pool.hpp"
 #include "net/server.hpp"
 #include "plugin/library_watcher.hpp"
 #include "plugin/module.hpp"
+
+#include "http/problem.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -26,6 +29,8 @@ struct runtime::impl {
     // Loads, swaps, drains and unloads, one at a time; ticks reap drained generations.
     std::unique_ptr<exec::serial_executor> manager;
     std::unique_ptr<plugin::library_watcher> watcher;
+    std::unique_ptr<auth::token_service> tokens;
+    plugin::host_services services;
     bool started = false;
     bool stopped = false;
 };
@@ -45,13 +50,21 @@ void runtime::start() {
     std::filesystem::create_directories(c.data_dir / "shadow", ec);
     if (ec) throw std::runtime_error("cannot create data_dir " + c.data_dir.string() + ": " + ec.message());
 
+    if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
+    impl_->tokens = std::make_unique<auth::token_service>(c.auth);
+    impl_->services.tokens = impl_->tokens.get();
+    impl_->services.call = [this](const std::string& callee, const http::request& req, const plugin::request_context& ctx) {
+        for (auto& m : impl_->modules)
+            if (m->config().name == callee) return m->call(req, ctx);
+        return http::problem(502, "no module named '" + callee + "' is configured");
+    };
     impl_->workers = std::make_unique<exec::worker_pool>(c.worker_threads);
     impl_->server = std::make_unique<net::server>(c.io_threads);
     const plugin::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
                                      std::chrono::milliseconds(c.ready_timeout_ms)};
 
     for (auto& pc : c.plugins) {
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers, swap);
+        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers, swap, &impl_->services);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());

@@ -56,7 +56,7 @@ std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, co
     auto gen = std::get<std::shared_ptr<hp::generation>>(std::move(started));
     if (!c.target.empty()) {
         berth::host::http::request req{c.method, c.target, {}, {}};
-        EXPECT_EQ(gen->dispatch(req, "req-1").status, c.status);
+        EXPECT_EQ(gen->dispatch(req, {"req-1", {}}).status, c.status);
     }
     gen->shutdown();
     gen.reset();

@@ -91,6 +91,12 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         c.watch_debounce_ms = w->value("debounce_ms", c.watch_debounce_ms);
         c.watch_poll_interval_ms = w->value("poll_interval_ms", c.watch_poll_interval_ms);
     }
+    c.auth.secret_file = c.data_dir / "token.key";
+    if (auto a = doc.find("auth"); a != doc.end()) {
+        if (a->contains("secret_file")) c.auth.secret_file = resolve(base, (*a)["secret_file"].get<std::string>());
+        c.auth.issuer = a->value("issuer", c.auth.issuer);
+        c.auth.token_ttl_s = a->value("token_ttl_s", c.auth.token_ttl_s);
+    }
     limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
     c.admin_limits = defaults;
 

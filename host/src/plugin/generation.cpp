@@ -1,5 +1,6 @@
 #include "plugin/generation.hpp"
 
+#include "auth/token_service.hpp"
 #include "contract/json_schema.hpp"
 #include "http/problem.hpp"
 #include "http/route_table.hpp"
@@ -7,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <future>
 #include <thread>
@@ -19,6 +21,9 @@ struct generation::route_contract {
     std::shared_ptr<const berth::host::contract::json_schema> body;
     std::shared_ptr<const berth::host::contract::json_schema> query;
     std::map<std::string, std::string> query_types;  // declared property type, for conversion
+    bool auth = false;                 // a valid bearer token is required
+    std::vector<std::string> scopes;   // ... carrying all of these
+    std::vector<std::string> callers;  // only these modules may call (in-process); empty: anyone
 };
 
 struct generation::routing {
@@ -56,14 +61,57 @@ struct response_sink {
     }
 };
 
-void host_log(void* ctx, int level, berth_bytes message) {
-    auto* module = static_cast<const std::string*>(ctx);
+}  // namespace
+
+// The berth_host_api entry points; ctx is the generation.
+struct generation_host_api {
+    static void log(void* ctx, int level, berth_bytes message);
+    static int issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_writer* token,
+                           int64_t* expires_at, const berth_writer* error);
+    static int call(void* ctx, const berth_call* call, const berth_response_writer* response, const berth_writer* error);
+};
+
+namespace {
+
+void write_text(const berth_writer* w, std::string_view text) {
+    if (w && w->write) w->write(w->ctx, {text.data(), text.size()});
+}
+
+std::string_view view(berth_bytes b) { return b.data ? std::string_view(b.data, b.size) : std::string_view(); }
+
+void host_log_to(const std::string* module, int level, berth_bytes message) {
     std::string_view text(message.data ? message.data : "", message.data ? message.size : 0);
     auto lvl = level <= BERTH_LOG_DEBUG  ? spdlog::level::debug
                : level == BERTH_LOG_INFO ? spdlog::level::info
                : level == BERTH_LOG_WARN ? spdlog::level::warn
                                          : spdlog::level::err;
     spdlog::log(lvl, "[{}] {}", *module, text);
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::vector<std::string> split_scopes(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        auto sp = s.find(' ');
+        if (sp != 0) out.emplace_back(s.substr(0, sp));
+        if (sp == std::string_view::npos) break;
+        s.remove_prefix(sp + 1);
+    }
+    return out;
+}
+
+std::vector<std::string> string_list(const nlohmann::json& j, const char* what) {
+    std::vector<std::string> out;
+    if (j.is_null()) return out;
+    if (!j.is_array()) throw std::invalid_argument(std::string(what) + " must be an array of strings");
+    for (auto& x : j) {
+        if (!x.is_string()) throw std::invalid_argument(std::string(what) + " must be an array of strings");
+        out.push_back(x.get<std::string>());
+    }
+    return out;
 }
 
 berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
@@ -107,11 +155,65 @@ bool is_json_media_type(std::string_view ct) {
 
 }  // namespace
 
+void generation_host_api::log(void* ctx, int level, berth_bytes message) {
+    host_log_to(&static_cast<generation*>(ctx)->module(), level, message);
+}
+
+int generation_host_api::issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_writer* token,
+                                     int64_t* expires_at, const berth_writer* error) {
+    auto* g = static_cast<generation*>(ctx);
+    try {
+        if (!g->services() || !g->services()->tokens) {
+            write_text(error, "this host has no token signing key");
+            return BERTH_ERROR;
+        }
+        auto t = g->services()->tokens->issue(view(subject), view(scope));
+        write_text(token, t.token);
+        if (expires_at) *expires_at = t.expires_at;
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
+int generation_host_api::call(void* ctx, const berth_call* c, const berth_response_writer* response,
+                              const berth_writer* error) {
+    auto* g = static_cast<generation*>(ctx);
+    try {
+        if (!c || c->struct_size < sizeof(berth_call) || !response) {
+            write_text(error, "malformed call");
+            return BERTH_ERROR;
+        }
+        if (!g->services() || !g->services()->call) {
+            write_text(error, "this host cannot dispatch calls between modules");
+            return BERTH_ERROR;
+        }
+        http::request req;
+        req.method = std::string(view(c->method));
+        req.target = std::string(view(c->target));
+        req.body = std::string(view(c->body));
+        if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+        if (c->authorization.size) req.headers.emplace_back("Authorization", std::string(view(c->authorization)));
+        request_context rc{std::string(view(c->request_id)), g->module()};
+        if (!rc.request_id.empty()) req.headers.emplace_back("X-Request-Id", rc.request_id);
+        auto r = g->services()->call(std::string(view(c->module)), req, rc);
+        response->set_status(response->ctx, r.status);
+        for (auto& [k, v] : r.headers) response->add_header(response->ctx, {k.data(), k.size()}, {v.data(), v.size()});
+        if (!r.body.empty()) response->append_body(response->ctx, {r.body.data(), r.body.size()});
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
 std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::shared_ptr<plugin_library> library,
                                                                         const plugin_config& config,
                                                                         const std::filesystem::path& data_dir,
                                                                         std::uint64_t number,
-                                                                        std::chrono::milliseconds ready_timeout) {
+                                                                        std::chrono::milliseconds ready_timeout,
+                                                                        const host_services* services) {
     std::shared_ptr<generation> g(new generation());
     g->library_ = std::move(library);
     g->d_ = &g->library_->descriptor();
@@ -119,7 +221,9 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     g->name_ = g->d_->name;
     g->version_ = g->d_->version;
     g->number_ = number;
-    g->host_api_ = berth_host_api{sizeof(berth_host_api), &g->module_, &host_log};
+    g->services_ = services;
+    g->host_api_ = berth_host_api{sizeof(berth_host_api), g.get(), &generation_host_api::log,
+                                  &generation_host_api::issue_token, &generation_host_api::call};
     const std::string file = g->library_->source().string();
 
     const std::string data_dir_text = data_dir.string();
@@ -152,6 +256,12 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
         try {
             g->routing_->table.add(c.method, c.path, index);
             if (r.contains("schema")) c.body = contract::json_schema::compile(r["schema"]);
+            if (r.contains("auth")) {
+                c.auth = true;
+                if (!r["auth"].is_object()) throw std::invalid_argument("auth must be an object");
+                c.scopes = string_list(r["auth"].value("scopes", nlohmann::json::array()), "auth.scopes");
+            }
+            if (r.contains("callers")) c.callers = string_list(r["callers"], "callers");
             if (r.contains("query")) {
                 c.query = contract::json_schema::compile(r["query"]);
                 if (auto props = r["query"].find("properties"); props != r["query"].end() && props->is_object())
@@ -221,7 +331,8 @@ void generation::shutdown() {
     instance_ = nullptr;
 }
 
-http::response generation::dispatch(const http::request& req, const std::string& request_id) {
+http::response generation::dispatch(const http::request& req, const request_context& ctx) {
+    const std::string& request_id = ctx.request_id;
     std::string why;
     auto target = http::parse_target(req.target, &why);
     if (!target) return http::problem(400, why);
@@ -237,6 +348,43 @@ http::response generation::dispatch(const http::request& req, const std::string&
         return r;
     }
     const route_contract& c = routing_->routes[match.id];
+
+    if (!c.callers.empty() && !contains(c.callers, ctx.caller)) {
+        std::string list;
+        for (auto& m : c.callers) list += (list.empty() ? "" : ", ") + m;
+        return http::problem(403, c.method + " " + c.path + " may only be called by the module(s): " + list);
+    }
+    std::string subject, scope;
+    if (c.auth) {
+        auto unauthorized = [](std::string detail, std::string challenge) {
+            auto r = http::problem(401, detail);
+            r.set_header("WWW-Authenticate", std::move(challenge));
+            return r;
+        };
+        auto header = req.header("Authorization");
+        if (header.empty()) return unauthorized("this route needs a bearer token", "Bearer realm=\"berth\"");
+        if (header.size() < 7 || !http::iequals(header.substr(0, 7), "Bearer "))
+            return unauthorized("the Authorization header must be 'Bearer <token>'",
+                                "Bearer realm=\"berth\", error=\"invalid_request\"");
+        if (!services_ || !services_->tokens)
+            return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
+        auto verdict = services_->tokens->verify(header.substr(7));
+        if (auto* no = std::get_if<auth::token_service::rejected>(&verdict))
+            return unauthorized("invalid token: " + no->reason,
+                                "Bearer realm=\"berth\", error=\"invalid_token\"");
+        auto& ok = std::get<auth::token_service::verified>(verdict);
+        auto held = split_scopes(ok.scope);
+        std::string missing;
+        for (auto& need : c.scopes)
+            if (!contains(held, need)) missing += (missing.empty() ? "" : " ") + need;
+        if (!missing.empty()) {
+            auto r = http::problem(403, "the token lacks the scope(s): " + missing);
+            r.set_header("WWW-Authenticate", "Bearer realm=\"berth\", error=\"insufficient_scope\", scope=\"" + missing + "\"");
+            return r;
+        }
+        subject = std::move(ok.subject);
+        scope = std::move(ok.scope);
+    }
 
     nlohmann::json errors = nlohmann::json::array();
     if (c.query) {
@@ -290,7 +438,10 @@ http::response generation::dispatch(const http::request& req, const std::string&
                       headers.data(),
                       headers.size(),
                       bytes(req.body),
-                      bytes(request_id)};
+                      bytes(request_id),
+                      bytes(subject),
+                      bytes(scope),
+                      bytes(ctx.caller)};
 
     response_sink out;
     text_sink error;

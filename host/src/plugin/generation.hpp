@@ -6,6 +6,7 @@
 #include <berth/host/config.hpp>
 
 #include "http/message.hpp"
+#include "plugin/host_services.hpp"
 #include "plugin/plugin_library.hpp"
 
 #include <nlohmann/json.hpp>
@@ -44,17 +45,21 @@ public:
     // ready() overruns is abandoned to that thread, which shuts it down when ready() returns.
     static std::variant<std::shared_ptr<generation>, load_failure> start(
         std::shared_ptr<plugin_library> library, const plugin_config& config, const std::filesystem::path& data_dir,
-        std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10));
+        std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10),
+        const host_services* services = nullptr);
     ~generation();
 
-    // Serves one request (worker thread): target parsing, routing (404/405), query and body
-    // contract checks (400 with errors), then the plugin's handler (500 if it fails).
-    http::response dispatch(const http::request& request, const std::string& request_id);
+    // Serves one request (worker thread, or the calling module's thread for in-process calls):
+    // target parsing, routing (404/405), the route's callers (403) and token (401/403), query
+    // and body contract checks (400 with errors), then the plugin's handler (500 if it fails).
+    http::response dispatch(const http::request& request, const request_context& ctx);
 
     // stop() then destroy(); idempotent. Call with no request in flight.
     void shutdown();
 
     const std::string& name() const { return name_; }
+    const std::string& module() const { return module_; }
+    const host_services* services() const { return services_; }
     const std::string& version() const { return version_; }
     std::uint64_t number() const { return number_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
@@ -77,6 +82,7 @@ private:
     bool started_ = false;
     std::string module_, name_, version_;
     std::uint64_t number_ = 0;
+    const host_services* services_ = nullptr;
     std::chrono::system_clock::time_point loaded_at_;
     nlohmann::json manifest_;
     struct routing;

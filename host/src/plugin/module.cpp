@@ -81,8 +81,9 @@ nlohmann::json generation_json(const generation& g) {
 
 }  // namespace
 
-module::module(plugin_config config, fs::path data_dir, exec::worker_pool& workers, swap_settings swap)
-    : config_(std::move(config)), data_dir_(std::move(data_dir)), workers_(workers), swap_(swap) {}
+module::module(plugin_config config, fs::path data_dir, exec::worker_pool& workers, swap_settings swap,
+               const host_services* services)
+    : config_(std::move(config)), data_dir_(std::move(data_dir)), workers_(workers), swap_(swap), services_(services) {}
 
 module::~module() { unload_all(); }
 
@@ -120,7 +121,7 @@ swap_result module::reload(std::optional<fs::path> library, const std::string& t
         number = generations_ + 1;
     }
     auto started = generation::start(std::get<std::shared_ptr<plugin_library>>(std::move(opened)), config_, data_dir_,
-                                     number, swap_.ready_timeout);
+                                     number, swap_.ready_timeout, services_);
     if (auto* f = std::get_if<load_failure>(&started)) return fail(std::move(*f), trigger);
     return publish(std::get<std::shared_ptr<generation>>(std::move(started)), trigger);
 }
@@ -319,7 +320,26 @@ http::response module::serve(const http::request& request, const std::string& re
         std::list<std::shared_ptr<request_ticket>>::iterator it;
         ~stay() { g.leave(it); }
     } guard{*gen, gen->enter(t)};
-    return gen->dispatch(request, request_id);
+    return gen->dispatch(request, request_context{request_id, {}});
+}
+
+http::response module::call(const http::request& request, const request_context& ctx) {
+    auto gen = active_.load();
+    request_context rc = ctx;
+    if (rc.request_id.empty()) rc.request_id = request_id_for(request);
+    http::response r;
+    if (!gen) {
+        r = http::problem(503, "module '" + config_.name + "' has no loaded generation");
+    } else {
+        ++gen->in_flight;
+        struct leave {
+            generation& g;
+            ~leave() { --g.in_flight; }
+        } guard{*gen};
+        r = gen->dispatch(request, rc);
+    }
+    r.set_header("X-Request-Id", rc.request_id);
+    return r;
 }
 
 void module::set_endpoint(std::string address, std::uint16_t port) {

@@ -45,7 +45,8 @@ const char* to_string(swap_result::outcome o);
 
 class module : public net::http_service, public std::enable_shared_from_this<module> {
 public:
-    module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers, swap_settings swap);
+    module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers, swap_settings swap,
+           const host_services* services = nullptr);
     ~module() override;
 
     // Management thread. Loads `library` (default: the configured path) as the next generation
@@ -68,6 +69,10 @@ public:
     // net::http_service: runs the request on a worker thread.
     void handle(http::request request, completion done) override;
 
+    // An in-process call from another module, on the caller's thread, through the same
+    // contract checks as HTTP; the snapshot keeps the generation alive for the call.
+    http::response call(const http::request& request, const request_context& ctx);
+
     void set_endpoint(std::string address, std::uint16_t port);
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
@@ -88,6 +93,7 @@ private:
     std::filesystem::path data_dir_;
     exec::worker_pool& workers_;
     swap_settings swap_;
+    const host_services* services_;
     // The generation new requests go to; swapped with one atomic store.
     std::atomic<std::shared_ptr<generation>> active_;
 

@@ -27,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <stdexcept>
 #include <cctype>
 #include <exception>
 #include <functional>
@@ -103,6 +105,22 @@ public:
         return detail::find(raw_.headers, raw_.header_count, name, true);
     }
 
+    // Who is asking (ABI 1.1; empty on an older host). subject: the verified token's "sub",
+    // for routes that declare auth; caller: the calling module for an in-process call.
+    std::string_view subject() const { return has(&berth_request::subject) ? detail::view(raw_.subject) : ""; }
+    std::string_view scopes() const { return has(&berth_request::scopes) ? detail::view(raw_.scopes) : ""; }
+    std::string_view caller() const { return has(&berth_request::caller) ? detail::view(raw_.caller) : ""; }
+    bool has_scope(std::string_view scope) const {
+        std::string_view all = scopes();
+        while (!all.empty()) {
+            auto sp = all.find(' ');
+            if (all.substr(0, sp) == scope) return true;
+            if (sp == std::string_view::npos) break;
+            all.remove_prefix(sp + 1);
+        }
+        return false;
+    }
+
     // The body parsed as JSON (parsed once, on first use). Malformed JSON answers 400.
     const nlohmann::json& json() const {
         if (!json_) {
@@ -116,6 +134,10 @@ public:
     const berth_request& raw() const { return raw_; }
 
 private:
+    bool has(berth_bytes berth_request::*field) const {
+        auto offset = reinterpret_cast<const char*>(&(raw_.*field)) - reinterpret_cast<const char*>(&raw_);
+        return raw_.struct_size >= static_cast<std::size_t>(offset) + sizeof(berth_bytes);
+    }
     const berth_request& raw_;
     mutable std::optional<nlohmann::json> json_;
 };
@@ -165,6 +187,14 @@ public:
     // Values are converted to the declared property type (integer, number, boolean) before
     // checking; a parameter the schema does not allow is refused when additionalProperties is false.
     route& query(nlohmann::json s) { query_ = std::move(s); return *this; }
+    // Needs a valid bearer token (checked by the host: 401 without, 403 without the scopes).
+    route& auth(std::vector<std::string> scopes = {}) {
+        auth_ = true;
+        scopes_ = std::move(scopes);
+        return *this;
+    }
+    // Only these modules may call the route (in-process); HTTP clients get 403.
+    route& callers(std::vector<std::string> modules) { callers_ = std::move(modules); return *this; }
 
     nlohmann::json describe() const {
         nlohmann::json d = {{"method", method_}, {"path", path_}};
@@ -172,6 +202,8 @@ public:
         if (!operation_id_.empty()) d["operation_id"] = operation_id_;
         if (!schema_.is_null()) d["schema"] = schema_;
         if (!query_.is_null()) d["query"] = query_;
+        if (auth_) d["auth"] = {{"scopes", scopes_}};
+        if (!callers_.empty()) d["callers"] = callers_;
         return d;
     }
     const handler& target() const { return handler_; }
@@ -179,6 +211,8 @@ public:
 private:
     std::string method_, path_, summary_, operation_id_;
     nlohmann::json schema_, query_;
+    bool auth_ = false;
+    std::vector<std::string> scopes_, callers_;
     handler handler_;
 };
 
@@ -202,6 +236,49 @@ private:
 
 enum class log_level { debug = BERTH_LOG_DEBUG, info = BERTH_LOG_INFO, warn = BERTH_LOG_WARN, error = BERTH_LOG_ERROR };
 
+struct token {
+    std::string value;        // the JWT
+    std::int64_t expires_at;  // Unix seconds
+};
+
+// What another module answered to context::call.
+struct call_result {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    nlohmann::json json() const {
+        auto j = nlohmann::json::parse(body, nullptr, false);
+        return j.is_discarded() ? nlohmann::json() : j;
+    }
+    bool ok() const { return status >= 200 && status < 300; }
+};
+
+namespace detail {
+struct text_buffer {
+    std::string text;
+    berth_writer writer{sizeof(berth_writer), this, &text_buffer::append};
+    text_buffer() = default;
+    text_buffer(const text_buffer&) = delete;
+    static void append(void* ctx, berth_bytes b) {
+        if (b.data && b.size) static_cast<text_buffer*>(ctx)->text.append(b.data, b.size);
+    }
+};
+struct call_buffer {
+    call_result result;
+    berth_response_writer writer{sizeof(berth_response_writer), this, &call_buffer::set_status, &call_buffer::add_header,
+                                 &call_buffer::append_body};
+    call_buffer() = default;
+    call_buffer(const call_buffer&) = delete;
+    static void set_status(void* ctx, int s) { static_cast<call_buffer*>(ctx)->result.status = s; }
+    static void add_header(void* ctx, berth_bytes n, berth_bytes v) {
+        static_cast<call_buffer*>(ctx)->result.headers.emplace_back(std::string(n.data, n.size), std::string(v.data, v.size));
+    }
+    static void append_body(void* ctx, berth_bytes b) {
+        if (b.data && b.size) static_cast<call_buffer*>(ctx)->result.body.append(b.data, b.size);
+    }
+};
+}  // namespace detail
+
 // What the host tells the module about itself; valid for the instance's lifetime.
 class context {
 public:
@@ -221,7 +298,41 @@ public:
         if (host_ && host_->log) host_->log(host_->ctx, static_cast<int>(level), detail::bytes(message));
     }
 
+    // Asks the host to sign a token for `subject` with space-separated `scope`. Any thread.
+    berth::token issue_token(std::string_view subject, std::string_view scope) const {
+        if (!host_has(&berth_host_api::issue_token)) throw std::runtime_error("this host cannot issue tokens");
+        detail::text_buffer out, error;
+        std::int64_t expires_at = 0;
+        if (host_->issue_token(host_->ctx, detail::bytes(subject), detail::bytes(scope), &out.writer, &expires_at,
+                               &error.writer) != BERTH_OK)
+            throw std::runtime_error("token not issued: " + error.text);
+        return {std::move(out.text), expires_at};
+    }
+
+    // Calls another module in-process (its contract checks apply; it sees this module as the
+    // caller). Returns whatever it answered; throws only if the call could not be made.
+    call_result call(std::string_view module, std::string_view method, std::string_view target,
+                     const nlohmann::json& body = nullptr, std::string_view request_id = {},
+                     std::string_view authorization = {}) const {
+        if (!host_has(&berth_host_api::call)) throw std::runtime_error("this host cannot call other modules");
+        const std::string text = body.is_null() ? std::string() : body.dump();
+        berth_call c{sizeof(berth_call),    detail::bytes(module),     detail::bytes(method),
+                     detail::bytes(target), detail::bytes(text),       detail::bytes(request_id),
+                     detail::bytes(authorization)};
+        detail::call_buffer out;
+        detail::text_buffer error;
+        if (host_->call(host_->ctx, &c, &out.writer, &error.writer) != BERTH_OK)
+            throw std::runtime_error("call to " + std::string(module) + " failed: " + error.text);
+        return std::move(out.result);
+    }
+
 private:
+    template <class F>
+    bool host_has(F berth_host_api::*field) const {
+        if (!host_) return false;
+        auto offset = reinterpret_cast<const char*>(&(host_->*field)) - reinterpret_cast<const char*>(host_);
+        return host_->struct_size >= static_cast<std::size_t>(offset) + sizeof(F) && host_->*field != nullptr;
+    }
     const berth_host_api* host_;
     std::string module_, database_, data_dir_;
     nlohmann::json settings_;

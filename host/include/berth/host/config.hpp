@@ -32,6 +32,13 @@ struct plugin_config {
     bool watch = true;               // reload when the library file is replaced
 };
 
+// Token signing and verification (config "auth").
+struct auth_config {
+    std::filesystem::path secret_file;  // absolute; hex key, created with mode 0600 if absent; empty: data_dir/token.key
+    std::string issuer = "berth";
+    std::uint32_t token_ttl_s = 3600;
+};
+
 struct config {
     std::string admin_address = "127.0.0.1";
     std::uint16_t admin_port = 8080;
@@ -44,6 +51,7 @@ struct config {
     std::uint32_t watch_debounce_ms = 200;     // quiet time after a file change before reloading
     std::uint32_t watch_poll_interval_ms = 2'000;  // fallback rescan period
     limits_config admin_limits;
+    auth_config auth;
     std::vector<plugin_config> plugins;
 };
 

@@ -1,0 +1,45 @@
+// Bearer tokens: HS256 JWTs the host signs for modules (users logs people in) and verifies at
+// the edge for routes that declare auth. The key never leaves the host.
+#pragma once
+
+#include <berth/host/config.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace berth::host::auth {
+
+class token_service {
+public:
+    // Reads the key from cfg.secret_file, creating it (32 random bytes, hex, mode 0600) if
+    // absent. Throws std::runtime_error naming the file if it cannot.
+    explicit token_service(const auth_config& cfg);
+
+    struct issued {
+        std::string token;
+        std::int64_t expires_at;  // Unix seconds
+    };
+    issued issue(std::string_view subject, std::string_view scope) const;
+
+    struct verified {
+        std::string subject;
+        std::string scope;  // space-separated
+    };
+    struct rejected {
+        std::string reason;
+    };
+    // Signature, alg exactly HS256, exp, nbf, iss.
+    std::variant<verified, rejected> verify(std::string_view token) const;
+
+    const std::string& issuer() const { return issuer_; }
+
+private:
+    std::string key_;  // raw bytes
+    std::string issuer_;
+    std::uint32_t ttl_s_;
+};
+
+}  // namespace berth::host::auth
