@@ -37,6 +37,7 @@ struct load_case {
     std::filesystem::path file;
     std::string method, target;
     int status;
+    std::string body = {};
 };
 
 // Loads, serves one request, shuts down and unloads; returns the host's report and the shadow path.
@@ -51,11 +52,12 @@ std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, co
     berth::host::plugin_config cfg;
     cfg.name = c.name;
     cfg.library = c.file;
+    cfg.database = "sqlite3://db=" + (dir / (c.name + ".db")).string();
     auto started = hp::generation::start(lib, cfg, dir, 1);
     if (auto* f = std::get_if<hp::load_failure>(&started)) throw std::runtime_error(f->step + ": " + f->message);
     auto gen = std::get<std::shared_ptr<hp::generation>>(std::move(started));
     if (!c.target.empty()) {
-        berth::host::http::request req{c.method, c.target, {}, {}};
+        berth::host::http::request req{c.method, c.target, {{"Content-Type", "application/json"}}, c.body};
         EXPECT_EQ(gen->dispatch(req, {"req-1", {}}).status, c.status);
     }
     gen->shutdown();
@@ -68,6 +70,12 @@ TEST(Unload, EveryShippedAndTestPluginLeavesTheProcess) {
     const std::vector<load_case> cases = {
         {"greeter", shipped_plugin("greeter"), "GET", "/v1/greetings/x", 200},
         {"probe", test_plugin("contract_probe"), "GET", "/v1/items/1", 200},
+        // The shop: SOCI, SQLite and libsodium loaded with them, databases opened and migrated.
+        {"users", shipped_plugin("users"), "POST", "/v1/sessions", 401, R"({"email":"a@b.c","password":"x"})"},
+        {"categories", shipped_plugin("categories"), "GET", "/v1/categories", 200},
+        {"products", shipped_plugin("products"), "GET", "/v1/products?limit=5", 200},
+        {"payment", shipped_plugin("payment"), "GET", "/v1/payments/pay_x", 401},
+        {"ledger", test_plugin("ledger_v2"), "GET", "/v1/entries", 200},
     };
     for (auto& c : cases) {
         SCOPED_TRACE(c.name);

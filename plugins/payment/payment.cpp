@@ -1,0 +1,342 @@
+// payment: checkout (reserve stock, charge the card, commit or release), payment lookup,
+// refunds. Owns var/payment.db (synchronous=FULL: this is money): payments, payment_items.
+// Card numbers never leave the request: only the last four digits are stored.
+#include <berth/plugin.hpp>
+#include <berth/storage.hpp>
+
+#include <sodium.h>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+namespace {
+
+std::vector<berth::migration> migrations() {
+    return {
+        {1,
+         "create payments",
+         {// One row per (user, Idempotency-Key): the idempotency record and, once charged, the payment.
+          "CREATE TABLE payments ("
+          " id TEXT PRIMARY KEY,"
+          " user_id TEXT NOT NULL,"
+          " idempotency_key TEXT NOT NULL,"
+          " request_hash TEXT NOT NULL,"
+          " status TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'declined', 'refunded', 'rejected')),"
+          " amount_cents INTEGER,"
+          " currency TEXT,"
+          " card_last4 TEXT,"
+          " reservation_id TEXT,"
+          " response_status INTEGER,"
+          " response_body TEXT,"
+          " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+          " UNIQUE (user_id, idempotency_key))",
+          "CREATE TABLE payment_items ("
+          " payment_id TEXT NOT NULL REFERENCES payments(id),"
+          " product_id INTEGER NOT NULL,"
+          " quantity INTEGER NOT NULL,"
+          " unit_price_cents INTEGER NOT NULL,"
+          " PRIMARY KEY (payment_id, product_id))"}},
+    };
+}
+
+std::string random_id() {
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    char hex[25];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return std::string("pay_") + hex;
+}
+
+std::string sha256_hex(const std::string& text) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+bool luhn_valid(const std::string& digits) {
+    int sum = 0;
+    bool twice = false;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+        int d = *it - '0';
+        if (twice && (d *= 2) > 9) d -= 9;
+        sum += d;
+        twice = !twice;
+    }
+    return sum % 10 == 0;
+}
+
+// The built-in simulated card processor: Luhn-valid numbers are captured, except this one.
+constexpr const char* declined_card = "4000000000000002";
+
+nlohmann::json problem_body(int status, const std::string& title, const std::string& detail,
+                            nlohmann::json extra = nlohmann::json::object()) {
+    nlohmann::json p = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+    for (auto& [k, v] : extra.items()) p[k] = v;
+    return p;
+}
+
+// An outcome to store under the Idempotency-Key and to answer with, now and on every retry.
+struct outcome {
+    int status;
+    nlohmann::json body;
+    berth::response response() const {
+        return berth::response{status,
+                               {{"Content-Type", status >= 400 ? "application/problem+json" : "application/json"}},
+                               body.dump()};
+    }
+};
+
+class payment final : public berth::plugin {
+public:
+    static constexpr berth::manifest manifest{"payment", "1.0.0"};
+
+    void routes(berth::router& r) override {
+        nlohmann::json item = {{"type", "object"},
+                               {"additionalProperties", false},
+                               {"required", {"product_id", "quantity"}},
+                               {"properties",
+                                {{"product_id", {{"type", "integer"}, {"minimum", 1}}},
+                                 {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}}}};
+        nlohmann::json card = {{"type", "object"},
+                               {"additionalProperties", false},
+                               {"required", {"number", "exp_month", "exp_year", "cvc"}},
+                               {"properties",
+                                {{"number", {{"type", "string"}, {"pattern", "^[0-9]{12,19}$"}}},
+                                 {"exp_month", {{"type", "integer"}, {"minimum", 1}, {"maximum", 12}}},
+                                 {"exp_year", {{"type", "integer"}, {"minimum", 2000}, {"maximum", 2100}}},
+                                 {"cvc", {{"type", "string"}, {"pattern", "^[0-9]{3,4}$"}}}}}};
+        r.post("/v1/checkouts", [this](const berth::request& req) { return checkout(req); })
+            .summary("Buys a list of items with a card; needs an Idempotency-Key header")
+            .operation_id("checkout")
+            .auth()
+            .schema({{"type", "object"},
+                     {"additionalProperties", false},
+                     {"required", {"items", "card"}},
+                     {"properties", {{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}, {"card", card}}}});
+        r.get("/v1/payments/{id}", [this](const berth::request& req) { return show(req); })
+            .summary("One of the caller's payments")
+            .operation_id("getPayment")
+            .auth();
+        r.post("/v1/payments/{id}/refund", [this](const berth::request& req) { return refund(req); })
+            .summary("Refunds a captured payment in full")
+            .operation_id("refundPayment")
+            .auth();
+    }
+
+    void start(const berth::context& ctx) override {
+        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+        ctx_ = &ctx;
+        db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL"});
+        db_->migrate(migrations());
+    }
+    void stop() override { db_.reset(); }
+
+private:
+    struct record {
+        std::string id, hash, status, response_body;
+        int response_status = 0;
+        bool found = false;
+    };
+    record find(soci::session& s, const std::string& user, const std::string& key) {
+        record r;
+        soci::indicator si = soci::i_null, bi = soci::i_null;
+        s << "SELECT id, request_hash, status, response_status, response_body FROM payments "
+             "WHERE user_id = :u AND idempotency_key = :k",
+            soci::into(r.id), soci::into(r.hash), soci::into(r.status), soci::into(r.response_status, si),
+            soci::into(r.response_body, bi), soci::use(user), soci::use(key);
+        r.found = s.got_data();
+        return r;
+    }
+    static berth::response replay(const record& r) {
+        return outcome{r.response_status, nlohmann::json::parse(r.response_body)}.response();
+    }
+
+    berth::response checkout(const berth::request& req) {
+        const std::string user(req.subject());
+        const std::string key(req.header("Idempotency-Key").value_or(""));
+        if (key.empty() || key.size() > 255)
+            throw berth::http_error(400, "Idempotency-Key required",
+                                    "send an Idempotency-Key header (1 to 255 characters) with every checkout");
+        const std::string hash = sha256_hex(req.json().dump());  // parsed and re-dumped: key order does not matter
+
+        // Claim the key, or find who claimed it.
+        std::string id = random_id();
+        {
+            auto s = db_->lease();
+            berth::immediate_transaction tx(*s);
+            auto existing = find(*s, user, key);
+            if (!existing.found) {
+                *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
+                      "VALUES(:id, :u, :k, :h, 'pending')",
+                    soci::use(id), soci::use(user), soci::use(key), soci::use(hash);
+                tx.commit();
+            } else {
+                tx.commit();
+                if (existing.hash != hash)
+                    throw berth::http_error(409, "Idempotency-Key reused",
+                                            "this Idempotency-Key was used with a different request body");
+                return wait_for(user, key, existing);
+            }
+        }
+
+        outcome result;
+        try {
+            result = charge(req, id);
+        } catch (...) {
+            // Nothing was charged: free the key so the client can retry.
+            auto s = db_->lease();
+            *s << "DELETE FROM payments WHERE id = :id AND status = 'pending'", soci::use(id);
+            throw;
+        }
+        return result.response();
+    }
+
+    // Another request with this key is (or was) running: answer what it answered.
+    berth::response wait_for(const std::string& user, const std::string& key, record r) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        while (r.found && r.status == "pending") {
+            if (std::chrono::steady_clock::now() > until)
+                throw berth::http_error(409, "Checkout in progress", "a checkout with this Idempotency-Key is still running");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            auto s = db_->lease();
+            r = find(*s, user, key);
+        }
+        if (!r.found)  // the first attempt failed without charging; the client may retry
+            throw berth::http_error(409, "Checkout failed", "the first checkout with this Idempotency-Key failed; retry");
+        return replay(r);
+    }
+
+    // Stores the final answer under the key (status rejected: no payment was made).
+    outcome finish(const std::string& id, const std::string& status, outcome o, const nlohmann::json& items = nullptr,
+                   long long amount = 0, const std::string& currency = {}, const std::string& last4 = {},
+                   const std::string& reservation = {}) {
+        const std::string body = o.body.dump();
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        *s << "UPDATE payments SET status = :s, amount_cents = :a, currency = :c, card_last4 = :l, reservation_id = :r, "
+              "response_status = :rs, response_body = :rb WHERE id = :id",
+            soci::use(status), soci::use(amount), soci::use(currency), soci::use(last4), soci::use(reservation),
+            soci::use(o.status), soci::use(body), soci::use(id);
+        if (items.is_array()) {
+            for (auto& i : items) {
+                long long product = i["product_id"], quantity = i["quantity"], unit = i["unit_price_cents"];
+                *s << "INSERT INTO payment_items(payment_id, product_id, quantity, unit_price_cents) VALUES(:p, :pr, :q, :u)",
+                    soci::use(id), soci::use(product), soci::use(quantity), soci::use(unit);
+            }
+        }
+        tx.commit();
+        return o;
+    }
+
+    outcome charge(const berth::request& req, const std::string& id) {
+        auto& body = req.json();
+        const auto& card = body["card"];
+        const std::string number = card["number"];
+        if (!luhn_valid(number))
+            return finish(id, "rejected", {422, problem_body(422, "Invalid card", "the card number is not valid",
+                                                             {{"errors", {{{"in", "body"}, {"pointer", "/card/number"}, {"message", "fails the Luhn check"}}}}})});
+        std::time_t now = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        if (card["exp_year"].get<int>() * 12 + card["exp_month"].get<int>() < (tm.tm_year + 1900) * 12 + tm.tm_mon + 1)
+            return finish(id, "rejected", {422, problem_body(422, "Card expired", "the card has expired")});
+
+        // Prices come from products, at checkout, with the stock held.
+        nlohmann::json wanted = nlohmann::json::array();
+        for (auto& i : body["items"]) wanted.push_back({{"product_id", i["product_id"]}, {"quantity", i["quantity"]}});
+        auto held = ctx_->call("products", "POST", "/v1/reservations", {{"items", wanted}}, req.request_id());
+        if (held.status == 409 || held.status == 422) {
+            auto p = held.json();
+            return finish(id, "rejected", {held.status, problem_body(held.status, p.value("title", "Checkout refused"), p.value("detail", ""))});
+        }
+        if (held.status != 201)
+            throw berth::http_error(503, "Products unavailable", "the products module answered " + std::to_string(held.status));
+        auto reservation = held.json();
+        const std::string reservation_id = reservation["reservation_id"];
+        auto release = [&] {
+            ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/release", nullptr, req.request_id());
+        };
+
+        std::string currency;
+        long long amount = 0;
+        nlohmann::json items = nlohmann::json::array();
+        for (auto& i : reservation["items"]) {
+            if (currency.empty()) currency = i["currency"].get<std::string>();
+            if (i["currency"] != currency) {
+                release();
+                return finish(id, "rejected", {422, problem_body(422, "Mixed currencies", "all items of a checkout must share one currency")});
+            }
+            long long q = i["quantity"], unit = i["unit_price_cents"];
+            amount += q * unit;
+            items.push_back({{"product_id", i["product_id"]}, {"quantity", q}, {"unit_price_cents", unit}});
+        }
+        const std::string last4 = number.substr(number.size() - 4);
+
+        if (number == declined_card) {
+            release();
+            return finish(id, "declined",
+                          {402, problem_body(402, "Card declined", "the card issuer declined the payment",
+                                             {{"payment_id", id}, {"payment_status", "declined"}})},
+                          items, amount, currency, last4, reservation_id);
+        }
+        auto committed = ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/commit", nullptr,
+                                    req.request_id());
+        if (!committed.ok()) {
+            release();
+            throw berth::http_error(503, "Products unavailable", "the stock could not be committed");
+        }
+        nlohmann::json answer = {{"payment_id", id},   {"status", "captured"}, {"amount_cents", amount},
+                                 {"currency", currency}, {"items", items},       {"card_last4", last4}};
+        return finish(id, "captured", {201, answer}, items, amount, currency, last4, reservation_id);
+    }
+
+    berth::response show(const berth::request& req) {
+        const std::string id(req.param("id"));
+        const std::string user(req.subject());
+        auto s = db_->lease();
+        std::string status, currency, last4, created;
+        long long amount = 0;
+        *s << "SELECT status, amount_cents, currency, card_last4, created_at FROM payments "
+              "WHERE id = :id AND user_id = :u AND status IN ('captured', 'declined', 'refunded')",
+            soci::into(status), soci::into(amount), soci::into(currency), soci::into(last4), soci::into(created),
+            soci::use(id), soci::use(user);
+        // Someone else's payment and no payment look the same: 404.
+        if (!s->got_data()) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
+        nlohmann::json items = nlohmann::json::array();
+        long long product = 0, quantity = 0, unit = 0;
+        soci::statement st = (s->prepare << "SELECT product_id, quantity, unit_price_cents FROM payment_items "
+                                            "WHERE payment_id = :id ORDER BY product_id",
+                              soci::into(product), soci::into(quantity), soci::into(unit), soci::use(id));
+        st.execute();
+        while (st.fetch()) items.push_back({{"product_id", product}, {"quantity", quantity}, {"unit_price_cents", unit}});
+        return berth::response::json(200, {{"payment_id", id},   {"status", status}, {"amount_cents", amount},
+                                           {"currency", currency}, {"items", items},   {"card_last4", last4},
+                                           {"created_at", created}});
+    }
+
+    berth::response refund(const berth::request& req) {
+        const std::string id(req.param("id"));
+        const std::string user(req.subject());
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        std::string status;
+        *s << "SELECT status FROM payments WHERE id = :id AND user_id = :u AND status IN ('captured', 'declined', 'refunded')",
+            soci::into(status), soci::use(id), soci::use(user);
+        if (!s->got_data()) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
+        if (status == "refunded") throw berth::http_error(409, "Already refunded", "payment " + id + " was refunded already");
+        if (status != "captured") throw berth::http_error(409, "Not refundable", "payment " + id + " is " + status);
+        *s << "UPDATE payments SET status = 'refunded' WHERE id = :id", soci::use(id);
+        tx.commit();
+        return berth::response::json(200, {{"payment_id", id}, {"status", "refunded"}});
+    }
+
+    const berth::context* ctx_ = nullptr;
+    std::unique_ptr<berth::database> db_;
+};
+
+}  // namespace
+
+BERTH_PLUGIN(payment)

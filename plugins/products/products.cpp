@@ -1,0 +1,327 @@
+// products: the catalogue and its stock. Owns var/products.db: products, reservations,
+// reservation_items. Asks categories (through the host) whether a category exists; payment
+// asks it to reserve, commit and release stock.
+#include <berth/plugin.hpp>
+#include <berth/storage.hpp>
+
+#include <sodium.h>
+
+#include <map>
+
+namespace {
+
+std::vector<berth::migration> migrations() {
+    return {
+        {1,
+         "create products and reservations",
+         {"CREATE TABLE products ("
+          " id INTEGER PRIMARY KEY,"
+          " sku TEXT NOT NULL UNIQUE,"
+          " name TEXT NOT NULL,"
+          " price_cents INTEGER NOT NULL CHECK (price_cents >= 0),"
+          " currency TEXT NOT NULL,"
+          " category_id INTEGER NOT NULL,"
+          " stock INTEGER NOT NULL DEFAULT 0 CHECK (stock >= 0),"
+          " status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'discontinued')),"
+          " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+          "CREATE INDEX products_category ON products(category_id)",
+          "CREATE TABLE reservations ("
+          " id TEXT PRIMARY KEY,"
+          " state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released')),"
+          " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+          "CREATE TABLE reservation_items ("
+          " reservation_id TEXT NOT NULL REFERENCES reservations(id),"
+          " product_id INTEGER NOT NULL REFERENCES products(id),"
+          " quantity INTEGER NOT NULL CHECK (quantity > 0),"
+          " unit_price_cents INTEGER NOT NULL,"
+          " currency TEXT NOT NULL,"
+          " PRIMARY KEY (reservation_id, product_id))"}},
+    };
+}
+
+nlohmann::json id_schema() { return {{"type", "integer"}, {"minimum", 1}}; }
+nlohmann::json object_of(nlohmann::json properties, std::vector<std::string> required) {
+    return {{"type", "object"}, {"additionalProperties", false}, {"required", required}, {"properties", properties}};
+}
+
+long long id_param(const berth::request& req) {
+    const std::string text(req.param("id"));
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+        throw berth::http_error(404, "No such product", "product " + text + " does not exist");
+    return std::stoll(text);
+}
+
+std::string random_id() {
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    char hex[25];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return hex;
+}
+
+struct product {
+    long long id = 0;
+    std::string sku, name, currency, status;
+    long long price_cents = 0, category_id = 0, stock = 0;
+
+    nlohmann::json json() const {
+        return {{"id", id},           {"sku", sku},     {"name", name},   {"price_cents", price_cents},
+                {"currency", currency}, {"category_id", category_id}, {"stock", stock}, {"status", status}};
+    }
+};
+
+constexpr const char* product_columns = "id, sku, name, price_cents, currency, category_id, stock, status";
+
+bool load(soci::session& s, long long id, product& p) {
+    s << std::string("SELECT ") + product_columns + " FROM products WHERE id = :id", soci::into(p.id), soci::into(p.sku),
+        soci::into(p.name), soci::into(p.price_cents), soci::into(p.currency), soci::into(p.category_id),
+        soci::into(p.stock), soci::into(p.status), soci::use(id);
+    return s.got_data();
+}
+
+product must_load(soci::session& s, long long id) {
+    product p;
+    if (!load(s, id, p)) throw berth::http_error(404, "No such product", "product " + std::to_string(id) + " does not exist");
+    return p;
+}
+
+class products final : public berth::plugin {
+public:
+    static constexpr berth::manifest manifest{"products", "1.0.0"};
+
+    void routes(berth::router& r) override {
+        r.post("/v1/products", [this](const berth::request& req) { return create(req); })
+            .summary("Adds a product to the catalogue (its category must exist)")
+            .operation_id("createProduct")
+            .auth({"catalog:write"})
+            .schema(object_of({{"sku", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9._-]+$"}}},
+                               {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}},
+                               {"price_cents", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}},
+                               {"currency", {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}},
+                               {"category_id", id_schema()}},
+                              {"sku", "name", "price_cents", "currency", "category_id"}));
+        r.get("/v1/products/{id}", [this](const berth::request& req) { return show(req); })
+            .summary("One product")
+            .operation_id("getProduct");
+        r.get("/v1/products", [this](const berth::request& req) { return list(req); })
+            .summary("Products, filtered by category and text, a page at a time")
+            .operation_id("listProducts")
+            .query(object_of({{"category_id", id_schema()},
+                              {"q", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
+                              {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
+                              {"cursor", {{"type", "string"}, {"pattern", "^[0-9]{1,18}$"}}}},
+                             {}));
+        r.post("/v1/products/{id}/reprice", [this](const berth::request& req) { return reprice(req); })
+            .summary("Sets a new price")
+            .operation_id("repriceProduct")
+            .auth({"catalog:write"})
+            .schema(object_of({{"price_cents", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}}}, {"price_cents"}));
+        r.post("/v1/products/{id}/restock", [this](const berth::request& req) { return restock(req); })
+            .summary("Adds stock")
+            .operation_id("restockProduct")
+            .auth({"catalog:write"})
+            .schema(object_of({{"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}}}}, {"quantity"}));
+        r.post("/v1/products/{id}/discontinue", [this](const berth::request& req) { return discontinue(req); })
+            .summary("Stops selling a product")
+            .operation_id("discontinueProduct")
+            .auth({"catalog:write"});
+
+        // Stock reservations: for the payment module only.
+        nlohmann::json item = object_of({{"product_id", id_schema()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}},
+                                        {"product_id", "quantity"});
+        r.post("/v1/reservations", [this](const berth::request& req) { return reserve(req); })
+            .summary("Holds stock for a list of items, all or nothing")
+            .operation_id("reserveStock")
+            .callers({"payment"})
+            .schema(object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"}));
+        r.post("/v1/reservations/{id}/commit", [this](const berth::request& req) { return settle(req, "committed"); })
+            .summary("Makes a hold final (the goods are sold)")
+            .operation_id("commitReservation")
+            .callers({"payment"});
+        r.post("/v1/reservations/{id}/release", [this](const berth::request& req) { return settle(req, "released"); })
+            .summary("Gives held stock back")
+            .operation_id("releaseReservation")
+            .callers({"payment"});
+    }
+
+    void start(const berth::context& ctx) override {
+        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+        ctx_ = &ctx;
+        db_ = std::make_unique<berth::database>(ctx);
+        db_->migrate(migrations());
+    }
+    void stop() override { db_.reset(); }
+
+private:
+    berth::response create(const berth::request& req) {
+        auto& body = req.json();
+        product p;
+        p.sku = body["sku"].get<std::string>();
+        p.name = body["name"].get<std::string>();
+        p.price_cents = body["price_cents"].get<long long>();
+        p.currency = body["currency"].get<std::string>();
+        p.category_id = body["category_id"].get<long long>();
+        p.status = "active";
+        // Ask the owner of categories; never its table.
+        auto answer = ctx_->call("categories", "GET", "/v1/categories/" + std::to_string(p.category_id), nullptr,
+                                 req.request_id());
+        if (answer.status == 404)
+            throw berth::http_error(422, "No such category", "category " + std::to_string(p.category_id) + " does not exist");
+        if (!answer.ok())
+            throw berth::http_error(503, "Categories unavailable",
+                                    "the categories module answered " + std::to_string(answer.status));
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        int taken = 0;
+        *s << "SELECT COUNT(*) FROM products WHERE sku = :sku", soci::into(taken), soci::use(p.sku);
+        if (taken) throw berth::http_error(409, "SKU taken", "a product with sku '" + p.sku + "' exists");
+        *s << "INSERT INTO products(sku, name, price_cents, currency, category_id) VALUES(:s, :n, :p, :c, :cat)",
+            soci::use(p.sku), soci::use(p.name), soci::use(p.price_cents), soci::use(p.currency), soci::use(p.category_id);
+        *s << "SELECT last_insert_rowid()", soci::into(p.id);
+        tx.commit();
+        return berth::response::json(201, p.json());
+    }
+
+    berth::response show(const berth::request& req) {
+        auto s = db_->lease();
+        return berth::response::json(200, must_load(*s, id_param(req)).json());
+    }
+
+    berth::response list(const berth::request& req) {
+        auto number = [&](const char* name, long long fallback) {
+            auto v = req.query(name);
+            return v ? std::stoll(std::string(*v)) : fallback;
+        };
+        const long long category = number("category_id", 0);
+        const long long after = number("cursor", 0);
+        const long long limit = number("limit", 20);
+        const std::string q(req.query("q").value_or(""));
+        std::string pattern;
+        for (char c : q) {  // LIKE, with the user's wildcards taken literally
+            if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+            pattern += c;
+        }
+        pattern = "%" + pattern + "%";
+        const long long fetch = limit + 1;
+
+        nlohmann::json items = nlohmann::json::array();
+        auto s = db_->lease();
+        product p;
+        soci::statement st =
+            (s->prepare << std::string("SELECT ") + product_columns +
+                               " FROM products WHERE id > :after AND (:c1 = 0 OR category_id = :c2)"
+                               " AND (:q1 = '' OR name LIKE :p1 ESCAPE '\\' OR sku LIKE :p2 ESCAPE '\\')"
+                               " ORDER BY id LIMIT :lim",
+             soci::into(p.id), soci::into(p.sku), soci::into(p.name), soci::into(p.price_cents), soci::into(p.currency),
+             soci::into(p.category_id), soci::into(p.stock), soci::into(p.status), soci::use(after), soci::use(category),
+             soci::use(category), soci::use(q), soci::use(pattern), soci::use(pattern), soci::use(fetch));
+        st.execute();
+        long long last = 0;
+        bool more = false;
+        while (st.fetch()) {
+            if (static_cast<long long>(items.size()) == limit) {
+                more = true;
+                break;
+            }
+            items.push_back(p.json());
+            last = p.id;
+        }
+        return berth::response::json(200, {{"items", items},
+                                           {"next_cursor", more ? nlohmann::json(std::to_string(last)) : nlohmann::json(nullptr)}});
+    }
+
+    template <class Change>
+    berth::response update(const berth::request& req, Change change) {
+        const long long id = id_param(req);
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        product p = must_load(*s, id);
+        change(*s, p);
+        p = must_load(*s, id);
+        tx.commit();
+        return berth::response::json(200, p.json());
+    }
+
+    berth::response reprice(const berth::request& req) {
+        const long long price = req.json()["price_cents"].get<long long>();
+        return update(req, [&](soci::session& s, product& p) {
+            s << "UPDATE products SET price_cents = :p WHERE id = :id", soci::use(price), soci::use(p.id);
+        });
+    }
+
+    berth::response restock(const berth::request& req) {
+        const long long quantity = req.json()["quantity"].get<long long>();
+        return update(req, [&](soci::session& s, product& p) {
+            s << "UPDATE products SET stock = stock + :q WHERE id = :id", soci::use(quantity), soci::use(p.id);
+        });
+    }
+
+    berth::response discontinue(const berth::request& req) {
+        return update(req, [&](soci::session& s, product& p) {
+            s << "UPDATE products SET status = 'discontinued' WHERE id = :id", soci::use(p.id);
+        });
+    }
+
+    // All or nothing, in one BEGIN IMMEDIATE transaction: concurrent reservations serialise
+    // on the database's write lock, so stock can never be sold twice.
+    berth::response reserve(const berth::request& req) {
+        std::map<long long, long long> wanted;  // product -> quantity, duplicates merged
+        for (auto& item : req.json()["items"]) wanted[item["product_id"].get<long long>()] += item["quantity"].get<long long>();
+        const std::string id = random_id();
+        nlohmann::json items = nlohmann::json::array();
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        *s << "INSERT INTO reservations(id, state) VALUES(:id, 'held')", soci::use(id);
+        for (auto& [product_id, quantity] : wanted) {
+            product p;
+            if (!load(*s, product_id, p))
+                throw berth::http_error(422, "Unknown product", "product " + std::to_string(product_id) + " does not exist");
+            if (p.status != "active")
+                throw berth::http_error(422, "Discontinued product", "product " + std::to_string(product_id) + " is discontinued");
+            if (p.stock < quantity)
+                throw berth::http_error(409, "Not enough stock",
+                                        "product " + std::to_string(product_id) + " has " + std::to_string(p.stock) +
+                                            " in stock, " + std::to_string(quantity) + " wanted");
+            *s << "UPDATE products SET stock = stock - :q WHERE id = :id", soci::use(quantity), soci::use(product_id);
+            *s << "INSERT INTO reservation_items(reservation_id, product_id, quantity, unit_price_cents, currency) "
+                  "VALUES(:r, :p, :q, :u, :c)",
+                soci::use(id), soci::use(product_id), soci::use(quantity), soci::use(p.price_cents), soci::use(p.currency);
+            items.push_back({{"product_id", product_id},
+                             {"quantity", quantity},
+                             {"unit_price_cents", p.price_cents},
+                             {"currency", p.currency}});
+        }
+        tx.commit();
+        return berth::response::json(201, {{"reservation_id", id}, {"state", "held"}, {"items", items}});
+    }
+
+    // held -> committed, or held -> released (stock given back). Repeating the same move is
+    // harmless; the other move after one is refused.
+    berth::response settle(const berth::request& req, const std::string& to) {
+        const std::string id(req.param("id"));
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        std::string state;
+        *s << "SELECT state FROM reservations WHERE id = :id", soci::into(state), soci::use(id);
+        if (!s->got_data()) throw berth::http_error(404, "No such reservation", "reservation " + id + " does not exist");
+        if (state == to) return berth::response::json(200, {{"reservation_id", id}, {"state", state}});
+        if (state != "held")
+            throw berth::http_error(409, "Reservation settled", "reservation " + id + " is already " + state);
+        if (to == "released") {
+            *s << "UPDATE products SET stock = stock + (SELECT quantity FROM reservation_items ri "
+                  "WHERE ri.reservation_id = :r AND ri.product_id = products.id) "
+                  "WHERE id IN (SELECT product_id FROM reservation_items WHERE reservation_id = :r2)",
+                soci::use(id), soci::use(id);
+        }
+        *s << "UPDATE reservations SET state = :s WHERE id = :id", soci::use(to), soci::use(id);
+        tx.commit();
+        return berth::response::json(200, {{"reservation_id", id}, {"state", to}});
+    }
+
+    const berth::context* ctx_ = nullptr;
+    std::unique_ptr<berth::database> db_;
+};
+
+}  // namespace
+
+BERTH_PLUGIN(products)

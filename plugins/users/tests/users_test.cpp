@@ -1,0 +1,118 @@
+// users, over HTTP against the real host: registration, log-in, me, password change.
+#include "support/shop.hpp"
+
+#include <gtest/gtest.h>
+
+namespace berth::test {
+namespace {
+
+class Users : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { shop_ = new shop(); }
+    static void TearDownTestSuite() { delete shop_; }
+    static shop& s() { return *shop_; }
+    static shop* shop_;
+};
+shop* Users::shop_ = nullptr;
+
+TEST_F(Users, RegisterAnswers201WithoutThePassword) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "Ann@Example.org"}, {"password", "long enough"}, {"name", "Ann"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto j = r.json();
+    EXPECT_TRUE(j["id"].is_number_integer());
+    EXPECT_EQ(j["email"], "ann@example.org");
+    EXPECT_EQ(j["name"], "Ann");
+    EXPECT_EQ(j.size(), 3u);
+    EXPECT_EQ(r.body.find("long enough"), std::string::npos);
+}
+
+TEST_F(Users, PasswordsAreStoredAsArgon2idHashes) {
+    s().post(s().users(), "/v1/users", {{"email", "hash@example.org"}, {"password", "plain text pw"}, {"name", "H"}});
+    auto rows = sql(s().host().data_dir() / "users.db", "SELECT password_hash FROM users WHERE email = 'hash@example.org'");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].rfind("$argon2id$", 0), 0u) << rows[0];
+    EXPECT_EQ(rows[0].find("plain text pw"), std::string::npos);
+}
+
+TEST_F(Users, ATakenEmailIs409WhateverItsCase) {
+    ASSERT_EQ(s().post(s().users(), "/v1/users", {{"email", "dup@example.org"}, {"password", "long enough"}, {"name", "A"}}).status, 201);
+    auto r = s().post(s().users(), "/v1/users", {{"email", "DUP@example.org"}, {"password", "long enough"}, {"name", "B"}});
+    EXPECT_EQ(r.status, 409);
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+}
+
+TEST_F(Users, RegistrationInputIsChecked) {
+    struct row {
+        nlohmann::json body;
+        std::string pointer;
+    };
+    const std::vector<row> rows = {
+        {{{"email", "x@example.org"}, {"password", "short"}, {"name", "X"}}, "/password"},
+        {{{"email", "not-an-email"}, {"password", "long enough"}, {"name", "X"}}, "/email"},
+        {{{"email", "x@example.org"}, {"password", "long enough"}}, ""},
+        {{{"email", "x@example.org"}, {"password", "long enough"}, {"name", ""}}, "/name"},
+    };
+    for (auto& r : rows) {
+        SCOPED_TRACE(r.body.dump());
+        auto res = s().post(s().users(), "/v1/users", r.body);
+        ASSERT_EQ(res.status, 400);
+        EXPECT_EQ(res.json()["errors"][0]["pointer"], r.pointer);
+    }
+}
+
+TEST_F(Users, LogInGivesABearerToken) {
+    s().post(s().users(), "/v1/users", {{"email", "log@example.org"}, {"password", "open sesame"}, {"name", "L"}});
+    auto r = s().post(s().users(), "/v1/sessions", {{"email", "LOG@example.org"}, {"password", "open sesame"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = r.json();
+    EXPECT_EQ(j["token_type"], "Bearer");
+    const auto token = j["token"].get<std::string>();
+    EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2);
+    EXPECT_EQ(j["expires_at"].get<std::string>().size(), 20u);  // 2026-11-26T07:00:00Z
+    EXPECT_EQ(j["scope"], "user");
+}
+
+TEST_F(Users, BadCredentialsAre401AndLookTheSame) {
+    s().post(s().users(), "/v1/users", {{"email", "cred@example.org"}, {"password", "open sesame"}, {"name", "C"}});
+    auto wrong = s().post(s().users(), "/v1/sessions", {{"email", "cred@example.org"}, {"password", "open sesame!"}});
+    auto unknown = s().post(s().users(), "/v1/sessions", {{"email", "nobody@example.org"}, {"password", "open sesame"}});
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_EQ(unknown.status, 401);
+    EXPECT_EQ(wrong.json()["detail"], unknown.json()["detail"]);
+}
+
+TEST_F(Users, AdminsListedInSettingsGetCatalogWrite) {
+    auto r = s().post(s().users(), "/v1/sessions", {{"email", shop::admin_email}, {"password", shop::admin_password}});
+    if (r.status == 401) {
+        s().admin_token();
+        r = s().post(s().users(), "/v1/sessions", {{"email", shop::admin_email}, {"password", shop::admin_password}});
+    }
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["scope"], "user catalog:write");
+}
+
+TEST_F(Users, MeNeedsAToken) {
+    auto token = s().login("me@example.org");
+    auto r = s().get(s().users(), "/v1/users/me", token);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["email"], "me@example.org");
+    auto anon = s().get(s().users(), "/v1/users/me");
+    EXPECT_EQ(anon.status, 401);
+    EXPECT_EQ(anon.header("WWW-Authenticate").rfind("Bearer", 0), 0u);
+}
+
+TEST_F(Users, PasswordChangeNeedsTheCurrentOne) {
+    auto token = s().login("pw@example.org", "first password");
+    auto wrong = s().post(s().users(), "/v1/users/me/password", {{"current_password", "not it at all"}, {"new_password", "second password"}}, token);
+    EXPECT_EQ(wrong.status, 403);
+    auto weak = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "short"}}, token);
+    EXPECT_EQ(weak.status, 400);
+    auto ok = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, token);
+    EXPECT_EQ(ok.status, 204) << ok.body;
+    EXPECT_EQ(s().post(s().users(), "/v1/sessions", {{"email", "pw@example.org"}, {"password", "first password"}}).status, 401);
+    EXPECT_EQ(s().post(s().users(), "/v1/sessions", {{"email", "pw@example.org"}, {"password", "second password"}}).status, 200);
+    EXPECT_EQ(s().post(s().users(), "/v1/users/me/password", {{"current_password", "x"}, {"new_password", "second password"}}).status, 401);
+}
+
+}  // namespace
+}  // namespace berth::test

@@ -1,0 +1,190 @@
+// users: registration, log-in (the host signs the token), who am I, password change.
+// Owns var/users.db: the users table. Passwords are Argon2id hashes (libsodium), never logged
+// or returned.
+#include <berth/plugin.hpp>
+#include <berth/storage.hpp>
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+namespace {
+
+std::vector<berth::migration> migrations() {
+    return {
+        {1,
+         "create users",
+         {"CREATE TABLE users ("
+          " id INTEGER PRIMARY KEY,"
+          " email TEXT NOT NULL UNIQUE,"
+          " name TEXT NOT NULL,"
+          " password_hash TEXT NOT NULL,"
+          " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"}},
+    };
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string iso8601(std::int64_t unix_seconds) {
+    std::time_t t = unix_seconds;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+nlohmann::json email_schema() {
+    return {{"type", "string"}, {"maxLength", 254}, {"pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}};
+}
+nlohmann::json password_schema() { return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}}; }
+
+class users final : public berth::plugin {
+public:
+    static constexpr berth::manifest manifest{"users", "1.0.0"};
+
+    void routes(berth::router& r) override {
+        r.post("/v1/users", [this](const berth::request& req) { return register_user(req); })
+            .summary("Registers a user")
+            .operation_id("registerUser")
+            .schema({{"type", "object"},
+                     {"required", {"email", "password", "name"}},
+                     {"additionalProperties", false},
+                     {"properties",
+                      {{"email", email_schema()},
+                       {"password", password_schema()},
+                       {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}}});
+        r.post("/v1/sessions", [this](const berth::request& req) { return log_in(req); })
+            .summary("Logs in: exchanges email and password for a bearer token")
+            .operation_id("logIn")
+            .schema({{"type", "object"},
+                     {"required", {"email", "password"}},
+                     {"additionalProperties", false},
+                     {"properties", {{"email", {{"type", "string"}, {"maxLength", 254}}}, {"password", {{"type", "string"}, {"maxLength", 1024}}}}}});
+        r.get("/v1/users/me", [this](const berth::request& req) { return me(req); })
+            .summary("The logged-in user")
+            .operation_id("getMe")
+            .auth();
+        r.post("/v1/users/me/password", [this](const berth::request& req) { return change_password(req); })
+            .summary("Changes the logged-in user's password")
+            .operation_id("changePassword")
+            .auth()
+            .schema({{"type", "object"},
+                     {"required", {"current_password", "new_password"}},
+                     {"additionalProperties", false},
+                     {"properties", {{"current_password", {{"type", "string"}, {"maxLength", 1024}}}, {"new_password", password_schema()}}}});
+    }
+
+    void start(const berth::context& ctx) override {
+        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+        ctx_ = &ctx;
+        for (auto& a : ctx.settings().value("admins", nlohmann::json::array()))
+            if (a.is_string()) admins_.push_back(lower(a.get<std::string>()));
+        db_ = std::make_unique<berth::database>(ctx);
+        db_->migrate(migrations());
+    }
+
+    void stop() override { db_.reset(); }
+
+private:
+    static std::string hash_password(const std::string& password) {
+        char out[crypto_pwhash_STRBYTES];
+        if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+            throw std::runtime_error("out of memory while hashing a password");
+        return out;
+    }
+    static bool password_matches(const std::string& hash, const std::string& password) {
+        return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    }
+
+    berth::response register_user(const berth::request& req) {
+        auto& body = req.json();
+        const std::string email = lower(body["email"].get<std::string>());
+        const std::string name = body["name"].get<std::string>();
+        const std::string hash = hash_password(body["password"].get<std::string>());  // slow: outside the transaction
+        auto s = db_->lease();
+        berth::immediate_transaction tx(*s);
+        int taken = 0;
+        *s << "SELECT COUNT(*) FROM users WHERE email = :e", soci::into(taken), soci::use(email);
+        if (taken) throw berth::http_error(409, "Email taken", "a user with this email is already registered");
+        *s << "INSERT INTO users(email, name, password_hash) VALUES(:e, :n, :h)", soci::use(email), soci::use(name),
+            soci::use(hash);
+        long long id = 0;
+        *s << "SELECT last_insert_rowid()", soci::into(id);
+        tx.commit();
+        return berth::response::json(201, {{"id", id}, {"email", email}, {"name", name}});
+    }
+
+    berth::response log_in(const berth::request& req) {
+        auto& body = req.json();
+        const std::string email = lower(body["email"].get<std::string>());
+        long long id = 0;
+        std::string hash;
+        {
+            auto s = db_->lease();
+            *s << "SELECT id, password_hash FROM users WHERE email = :e", soci::into(id), soci::into(hash),
+                soci::use(email);
+            if (!s->got_data()) hash.clear();
+        }
+        // One answer for an unknown email and a wrong password: no account enumeration.
+        if (hash.empty() || !password_matches(hash, body["password"].get<std::string>()))
+            throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
+        std::string scope = "user";
+        if (std::find(admins_.begin(), admins_.end(), email) != admins_.end()) scope += " catalog:write";
+        auto token = ctx_->issue_token(std::to_string(id), scope);
+        return berth::response::json(200, {{"token", token.value},
+                                           {"token_type", "Bearer"},
+                                           {"expires_at", iso8601(token.expires_at)},
+                                           {"scope", scope}});
+    }
+
+    struct user_row {
+        long long id = 0;
+        std::string email, name, hash;
+        bool found = false;
+    };
+    user_row find(soci::session& s, const berth::request& req) {
+        user_row u;
+        long long id = std::stoll(std::string(req.subject()));
+        s << "SELECT id, email, name, password_hash FROM users WHERE id = :id", soci::into(u.id), soci::into(u.email),
+            soci::into(u.name), soci::into(u.hash), soci::use(id);
+        u.found = s.got_data();
+        if (!u.found) throw berth::http_error(404, "No such user", "the token's user no longer exists");
+        return u;
+    }
+
+    berth::response me(const berth::request& req) {
+        auto s = db_->lease();
+        auto u = find(*s, req);
+        return berth::response::json(200, {{"id", u.id}, {"email", u.email}, {"name", u.name}});
+    }
+
+    berth::response change_password(const berth::request& req) {
+        auto& body = req.json();
+        user_row u;
+        {
+            auto s = db_->lease();
+            u = find(*s, req);
+        }
+        if (!password_matches(u.hash, body["current_password"].get<std::string>()))
+            throw berth::http_error(403, "Wrong password", "current_password does not match");
+        const std::string hash = hash_password(body["new_password"].get<std::string>());
+        auto s = db_->lease();
+        *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
+        return berth::response::no_content();
+    }
+
+    const berth::context* ctx_ = nullptr;
+    std::vector<std::string> admins_;
+    std::unique_ptr<berth::database> db_;
+};
+
+}  // namespace
+
+BERTH_PLUGIN(users)

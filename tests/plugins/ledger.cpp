@@ -1,0 +1,61 @@
+// ledger: a test module with a database, built three times (see tests/CMakeLists.txt) to
+// exercise migrations across a swap:
+//   LEDGER_VARIANT 1  migration 1 (entries)
+//   LEDGER_VARIANT 2  + migration 2 (expand: entries.tag with a default)
+//   LEDGER_VARIANT 3  + a migration 2 whose second statement fails
+#include <berth/plugin.hpp>
+#include <berth/storage.hpp>
+
+#ifndef LEDGER_VARIANT
+#define LEDGER_VARIANT 1
+#endif
+
+namespace {
+
+std::vector<berth::migration> migrations() {
+    std::vector<berth::migration> m = {
+        {1, "create entries", {"CREATE TABLE entries (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"}},
+    };
+    if (LEDGER_VARIANT == 2)
+        m.push_back({2, "add tag", {"ALTER TABLE entries ADD COLUMN tag TEXT NOT NULL DEFAULT 'untagged'"}});
+    if (LEDGER_VARIANT == 3)
+        m.push_back({2, "add tag, badly", {"ALTER TABLE entries ADD COLUMN tag TEXT", "INSERT INTO no_such_table VALUES (1)"}});
+    return m;
+}
+
+class ledger final : public berth::plugin {
+public:
+    static constexpr berth::manifest manifest{"ledger", LEDGER_VARIANT == 1 ? "1.0.0" : LEDGER_VARIANT == 2 ? "2.0.0" : "3.0.0"};
+
+    void routes(berth::router& r) override {
+        r.post("/v1/entries", [this](const berth::request& req) {
+             const std::string text = req.json()["text"].get<std::string>();
+             auto s = db_->lease();
+             *s << "INSERT INTO entries(text) VALUES(:t)", soci::use(text);
+             return berth::response::json(201, {{"text", text}});
+         }).schema({{"type", "object"}, {"required", {"text"}}, {"properties", {{"text", {{"type", "string"}}}}}});
+        r.get("/v1/entries", [this](const berth::request&) {
+            auto s = db_->lease();
+            nlohmann::json out = nlohmann::json::array();
+            std::string text, tag = "-";
+            std::string sql = LEDGER_VARIANT == 2 ? "SELECT text, tag FROM entries ORDER BY id" : "SELECT text, '-' FROM entries ORDER BY id";
+            soci::statement st = (s->prepare << sql, soci::into(text), soci::into(tag));
+            st.execute();
+            while (st.fetch()) out.push_back({{"text", text}, {"tag", tag}});
+            return berth::response::json(200, {{"version", manifest.version}, {"entries", out}});
+        });
+    }
+
+    void start(const berth::context& ctx) override {
+        db_ = std::make_unique<berth::database>(ctx);
+        db_->migrate(migrations());
+    }
+    void stop() override { db_.reset(); }
+
+private:
+    std::unique_ptr<berth::database> db_;
+};
+
+}  // namespace
+
+BERTH_PLUGIN(ledger)
