@@ -101,7 +101,7 @@ private:
             r.parent_ind = soci::i_ok;
         }
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         if (r.parent_ind == soci::i_ok) {
             row parent;
             if (!load(*s, r.parent_id, parent))
@@ -127,7 +127,7 @@ private:
         const long long id = id_param(req);
         const std::string name = req.json()["name"].get<std::string>();
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         row r;
         if (!load(*s, id, r)) throw berth::http_error(404, "No such category", "category " + std::to_string(id) + " does not exist");
         if (sibling_named(*s, name, r.parent_ind, r.parent_id, id))

@@ -166,7 +166,7 @@ private:
         std::string id = random_id();
         {
             auto s = db_->lease();
-            berth::immediate_transaction tx(*s);
+            berth::immediate_transaction tx(s);
             auto existing = find(*s, user, key);
             if (!existing.found) {
                 *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
@@ -215,7 +215,7 @@ private:
                    const std::string& reservation = {}) {
         const std::string body = o.body.dump();
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         *s << "UPDATE payments SET status = :s, amount_cents = :a, currency = :c, card_last4 = :l, reservation_id = :r, "
               "response_status = :rs, response_body = :rb WHERE id = :id",
             soci::use(status), soci::use(amount), soci::use(currency), soci::use(last4), soci::use(reservation),
@@ -321,7 +321,7 @@ private:
         const std::string id(req.param("id"));
         const std::string user(req.subject());
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         std::string status;
         *s << "SELECT status FROM payments WHERE id = :id AND user_id = :u AND status IN ('captured', 'declined', 'refunded')",
             soci::into(status), soci::use(id), soci::use(user);

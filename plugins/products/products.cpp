@@ -171,7 +171,7 @@ private:
             throw berth::http_error(503, "Categories unavailable",
                                     "the categories module answered " + std::to_string(answer.status));
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         int taken = 0;
         *s << "SELECT COUNT(*) FROM products WHERE sku = :sku", soci::into(taken), soci::use(p.sku);
         if (taken) throw berth::http_error(409, "SKU taken", "a product with sku '" + p.sku + "' exists");
@@ -234,7 +234,7 @@ private:
     berth::response update(const berth::request& req, Change change) {
         const long long id = id_param(req);
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         product p = must_load(*s, id);
         change(*s, p);
         p = must_load(*s, id);
@@ -270,7 +270,7 @@ private:
         const std::string id = random_id();
         nlohmann::json items = nlohmann::json::array();
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         *s << "INSERT INTO reservations(id, state) VALUES(:id, 'held')", soci::use(id);
         for (auto& [product_id, quantity] : wanted) {
             product p;
@@ -300,7 +300,7 @@ private:
     berth::response settle(const berth::request& req, const std::string& to) {
         const std::string id(req.param("id"));
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         std::string state;
         *s << "SELECT state FROM reservations WHERE id = :id", soci::into(state), soci::use(id);
         if (!s->got_data()) throw berth::http_error(404, "No such reservation", "reservation " + id + " does not exist");

@@ -109,7 +109,7 @@ private:
         const std::string name = body["name"].get<std::string>();
         const std::string hash = hash_password(body["password"].get<std::string>());  // slow: outside the transaction
         auto s = db_->lease();
-        berth::immediate_transaction tx(*s);
+        berth::immediate_transaction tx(s);
         int taken = 0;
         *s << "SELECT COUNT(*) FROM users WHERE email = :e", soci::into(taken), soci::use(email);
         if (taken) throw berth::http_error(409, "Email taken", "a user with this email is already registered");

@@ -23,6 +23,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,12 +43,20 @@ struct migration {
     std::vector<std::string> statements;
 };
 
+class database;
+
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless committed. Use it for read-then-write work:
 // a deferred BEGIN upgrades its lock at the first write and fails with SQLITE_BUSY whatever
-// the timeout.
+// the timeout. Made from a database lease, it also queues on the database's in-process writer
+// lock first, so writers of one module wait their turn instead of polling SQLite's busy
+// handler (which sleeps in steps of up to 100 ms).
 class immediate_transaction {
 public:
     explicit immediate_transaction(soci::session& s) : s_(s) { s_ << "BEGIN IMMEDIATE"; }
+    template <class Lease, class = decltype(std::declval<Lease&>().writer())>
+    explicit immediate_transaction(Lease& lease) : writer_(lease.writer()), s_(*lease) {
+        s_ << "BEGIN IMMEDIATE";
+    }
     ~immediate_transaction() {
         if (!done_) {
             try {
@@ -64,6 +73,7 @@ public:
     }
 
 private:
+    std::unique_lock<std::mutex> writer_;  // released after COMMIT/ROLLBACK (members die after the body)
     soci::session& s_;
     bool done_ = false;
 };
@@ -73,18 +83,23 @@ public:
     // A session borrowed from the pool; returned when this goes out of scope.
     class session_lease {
     public:
-        session_lease(soci::connection_pool& pool, std::size_t index) : pool_(&pool), index_(index) {}
-        session_lease(session_lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)), index_(o.index_) {}
+        session_lease(soci::connection_pool& pool, std::size_t index, std::mutex& writer)
+            : pool_(&pool), index_(index), writer_(&writer) {}
+        session_lease(session_lease&& o) noexcept
+            : pool_(std::exchange(o.pool_, nullptr)), index_(o.index_), writer_(o.writer_) {}
         session_lease(const session_lease&) = delete;
         ~session_lease() {
             if (pool_) pool_->give_back(index_);
         }
         soci::session& operator*() const { return pool_->at(index_); }
         soci::session* operator->() const { return &pool_->at(index_); }
+        // The module-wide writer lock, taken by immediate_transaction.
+        std::unique_lock<std::mutex> writer() const { return std::unique_lock<std::mutex>(*writer_); }
 
     private:
         soci::connection_pool* pool_;
         std::size_t index_;
+        std::mutex* writer_;
     };
 
     database(const context& ctx, database_options options = {}) : options_(std::move(options)) {
@@ -118,7 +133,7 @@ public:
         std::size_t index = 0;
         if (!pool_->try_lease(index, static_cast<int>(options_.lease_timeout.count())))
             throw http_error(503, "Database busy", "no database connection became free in time");
-        return {*pool_, index};
+        return {*pool_, index, writer_};
     }
 
     // Applies the migrations newer than the database's, in order, in one transaction, after
@@ -138,7 +153,7 @@ public:
             if (m.version > current) pending.push_back(&m);
         if (pending.empty()) return 0;
         if (current > 0 && !path_.empty()) backup(*s, current);
-        immediate_transaction tx(*s);
+        immediate_transaction tx(s);
         for (auto* m : pending) {
             for (auto& sql : m->statements) {
                 try {
@@ -185,6 +200,7 @@ private:
     std::string connect_, path_, module_;
     std::filesystem::path backups_;
     std::unique_ptr<soci::connection_pool> pool_;
+    std::mutex writer_;
 };
 
 }  // namespace berth
