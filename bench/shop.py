@@ -10,63 +10,16 @@ Starts berthd with the four shop modules, creates a product with plenty of stock
 Prints each figure and, last, "ratio: <berth checkouts/s / baseline checkouts/s>".
 """
 import argparse
-import json
 import os
 import re
 import shutil
-import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def call(method, url, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                 method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
-
-
-def parse_wrk(out):
-    def ms(text):
-        m = re.match(r"([\d.]+)(us|ms|s)", text)
-        v, u = float(m.group(1)), m.group(2)
-        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-    r = {}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    r["rps"] = float(m.group(1)) if m else 0.0
-    m = re.search(r"(\d+) requests in", out)
-    r["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["non2xx"] = int(m.group(1)) if m else 0
-    for pct, key in (("50%", "p50"), ("99%", "p99")):
-        m = re.search(rf"^\s*{pct}\s+(\S+)", out, re.M)
-        r[key] = ms(m.group(1)) if m else 0.0
-    return r
-
-
-def wrk(url, seconds, connections, script=None, env=None):
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, env=env).stdout
-    return parse_wrk(out)
+from berth_bench import call, free_port, start_berthd, stop, wait_until, wrk
 
 
 def main():
@@ -85,21 +38,10 @@ def main():
         plugins = {name: {"library": os.path.join(args.build, "plugins", name + ".so"), "port": ports[name]}
                    for name in ("users", "products", "categories", "payment")}
         plugins["users"]["settings"] = {"admins": ["bench-admin@shop.example"]}
-        config = {"admin": {"port": ports["admin"]}, "data_dir": os.path.join(work, "var"),
-                  "threads": {"io": 1, "workers": args.workers}, "plugins": plugins}
-        with open(os.path.join(work, "berth.json"), "w") as f:
-            json.dump(config, f)
-        host = subprocess.Popen([os.path.join(args.build, "host", "berthd"), "--config", os.path.join(work, "berth.json"),
-                                 "--log-level", "warn"], stdout=subprocess.DEVNULL,
-                                stderr=open(os.path.join(work, "berthd.log"), "w"))
+        host = start_berthd(args.build, work, {"admin": {"port": ports["admin"]}, "data_dir": os.path.join(work, "var"),
+                                               "threads": {"io": 1, "workers": args.workers}, "plugins": plugins})
         base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        for _ in range(200):
-            try:
-                if call("GET", base["admin"] + "/healthz")[1]["serving"] == 4:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
+        wait_until(lambda: call("GET", base["admin"] + "/healthz")[1]["serving"] == 4)
 
         def login(email, password):
             call("POST", base["users"] + "/v1/users", {"email": email, "password": password, "name": "Bench"})
@@ -118,7 +60,6 @@ def main():
                         script=os.path.join(args.source, "bench", "checkout.lua"), env=env)
         done = checkouts["requests"] - checkouts["non2xx"]
         # wrk stops counting at its deadline; checkouts it had in flight still finish on the host.
-        import sqlite3
         db = sqlite3.connect(os.path.join(work, "var", "payment.db"), timeout=30)
         captured, previous = -1, -2
         while captured != previous:
@@ -147,9 +88,7 @@ def main():
         print(f"ratio: {berth_rate / baseline_rate:.3f}" if baseline_rate else "ratio: n/a")
         return 0 if checkouts["non2xx"] == 0 and captured == taken and captured >= done else 1
     finally:
-        if host:
-            host.terminate()
-            host.wait(timeout=30)
+        stop(host)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -8,40 +8,14 @@ failures, swap latency (trigger to the new generation serving), request p99 with
 swaps, and host RSS and mapped plugin libraries before and after.
 """
 import argparse
-import json
+import hashlib
 import os
-import re
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return json.loads(r.read())
-
-
-def post_json(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+from berth_bench import call, free_port, parse_wrk, start_berthd, stop, wait_until, wrk
 
 
 def deploy(src, dst):
@@ -51,7 +25,6 @@ def deploy(src, dst):
 
 
 def sha256(path):
-    import hashlib
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
 
@@ -73,32 +46,6 @@ def mapped_plugins(pid):
     return len(paths)
 
 
-def ms(text):
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
-def parse_wrk(out):
-    r = {"requests": 0, "non2xx": 0, "socket_errors": 0, "p50": 0.0, "p99": 0.0}
-    m = re.search(r"(\d+) requests in", out)
-    r["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["non2xx"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
-    for pct, key in (("50%", "p50"), ("99%", "p99")):
-        m = re.search(rf"^\s*{pct}\s+(\S+)", out, re.M)
-        r[key] = ms(m.group(1)) if m else 0.0
-    return r
-
-
-def wrk(port, seconds, connections):
-    return subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                             f"http://127.0.0.1:{port}/v1/version"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def pct(values, p):
     if not values:
         return 0.0
@@ -113,7 +60,6 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     args = ap.parse_args()
 
-    berthd = os.path.join(args.build, "host", "berthd")
     v1 = os.path.join(args.build, "tests", "plugins", "swap_probe_v1.so")
     v2 = os.path.join(args.build, "tests", "plugins", "swap_probe_v2.so")
     sha = {v1: sha256(v1), v2: sha256(v2)}
@@ -128,20 +74,13 @@ def main():
                   "threads": {"io": 1, "workers": 2}, "drain_timeout_ms": 30000,
                   "watch": {"debounce_ms": 10, "poll_interval_ms": 1000},
                   "plugins": {"probe": {"library": library, "port": port}}}
-        with open(os.path.join(work, "berth.json"), "w") as f:
-            json.dump(config, f)
-        host = subprocess.Popen([berthd, "--config", os.path.join(work, "berth.json"), "--log-level", "warn"],
-                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "berthd.log"), "w"))
+        host = start_berthd(args.build, work, config)
         status_url = f"http://127.0.0.1:{admin}/plugins/probe"
-        for _ in range(200):
-            try:
-                if get_json(status_url)["state"] == "serving":
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
+        status = lambda: call("GET", status_url)[1]
+        wait_until(lambda: status()["state"] == "serving")
+        url = f"http://127.0.0.1:{port}/v1/version"
 
-        quiet = parse_wrk(wrk(port, 5, args.connections).communicate()[0])
+        quiet = wrk(url, 5, args.connections)
         rss_before, maps_before = rss_kib(host.pid), mapped_plugins(host.pid)
 
         by_file, by_api, failed_swaps = [], [], 0
@@ -153,7 +92,7 @@ def main():
         while done < args.swaps:
             remaining = args.swaps - done
             segment = max(2, min(10, int(remaining * mean_swap * 1.2) + 1))
-            load = wrk(port, segment, args.connections)
+            load = wrk(url, segment, args.connections, wait=False)
             time.sleep(0.3)
             seg_end = time.monotonic() + segment - 0.6
             while done < args.swaps and time.monotonic() < seg_end:
@@ -161,14 +100,14 @@ def main():
                 t0 = time.monotonic()
                 if done % 4 in (0, 1):  # alternate the trigger every second swap, so each hits both targets
                     deploy(target, library)
-                    while get_json(status_url)["sha256"] != sha[target]:
+                    while status()["sha256"] != sha[target]:
                         if time.monotonic() - t0 > 30:
                             failed_swaps += 1
                             break
                         time.sleep(0.001)
                     by_file.append((time.monotonic() - t0) * 1000)
                 else:
-                    code, body = post_json(status_url + "/reload", {"library": target})
+                    code, body = call("POST", status_url + "/reload", {"library": target})
                     if code != 200 or body.get("result") != "swapped":
                         failed_swaps += 1
                     by_api.append((time.monotonic() - t0) * 1000)
@@ -181,11 +120,11 @@ def main():
 
         # Let the last generations drain, then look at memory and mappings.
         for _ in range(600):
-            s = get_json(status_url)
+            s = status()
             if not s["draining"]:
                 break
             time.sleep(0.05)
-        s = get_json(status_url)
+        s = status()
         rss_after, maps_after = rss_kib(host.pid), mapped_plugins(host.pid)
         all_swaps = by_file + by_api
         during = max(p99_during)
@@ -209,9 +148,7 @@ def main():
         ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and maps_after == 1)
         return 0 if ok else 1
     finally:
-        if host:
-            host.terminate()
-            host.wait(timeout=30)
+        stop(host)
         shutil.rmtree(work, ignore_errors=True)
 
 
