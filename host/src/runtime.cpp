@@ -113,11 +113,12 @@ std::vector<unload_result> runtime::stop() {
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
     // No new swaps; then the edge (no new requests, in-flight ones finish), the workers,
-    // the management thread (finishing queued swaps), and last the plugins.
-    impl_->watcher->stop();
-    impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
-    impl_->workers->join();
-    impl_->manager->stop();
+    // the management thread (finishing queued swaps), and last the plugins. Any of them may be
+    // missing when start() failed part-way.
+    if (impl_->watcher) impl_->watcher->stop();
+    if (impl_->server) impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
+    if (impl_->workers) impl_->workers->join();
+    if (impl_->manager) impl_->manager->stop();
     impl_->listeners.clear();
     impl_->admin_listener.reset();
     impl_->server.reset();

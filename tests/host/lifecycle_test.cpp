@@ -71,5 +71,23 @@ TEST(Lifecycle, AnOccupiedPortFailsThatPluginOnly) {
     EXPECT_EQ(http_request(second.port("probe"), "GET", "/v1/items/1").status, 200);
 }
 
+TEST(Lifecycle, AnOccupiedAdminPortFailsStartAndLeavesNothingRunning) {
+    test_host first({{"greeter", shipped_plugin("greeter")}});
+    temp_dir dir;
+    auto parsed = berth::host::parse_config(
+        nlohmann::json{{"admin", {{"port", first.admin_port()}}},
+                       {"data_dir", dir.path().string()},
+                       {"plugins", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", 0}}}}}}
+            .dump(),
+        dir.path());
+    ASSERT_TRUE(parsed.value);
+    {
+        berth::host::runtime rt(*parsed.value);
+        EXPECT_THROW(rt.start(), std::system_error);
+        EXPECT_TRUE(rt.stop().empty());  // and the destructor after it must not crash either
+    }
+    EXPECT_EQ(http_request(first.port("greeter"), "GET", "/healthz").status, 200);
+}
+
 }  // namespace
 }  // namespace berth::test
