@@ -164,22 +164,22 @@ private:
 
         // Claim the key, or find who claimed it.
         std::string id = random_id();
+        record existing;
         {
             auto s = db_->lease();
             berth::immediate_transaction tx(s);
-            auto existing = find(*s, user, key);
-            if (!existing.found) {
+            existing = find(*s, user, key);
+            if (!existing.found)
                 *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
                       "VALUES(:id, :u, :k, :h, 'pending')",
                     soci::use(id), soci::use(user), soci::use(key), soci::use(hash);
-                tx.commit();
-            } else {
-                tx.commit();
-                if (existing.hash != hash)
-                    throw berth::http_error(409, "Idempotency-Key reused",
-                                            "this Idempotency-Key was used with a different request body");
-                return wait_for(user, key, existing);
-            }
+            tx.commit();
+        }  // lease and writer lock released: waiting below must hold neither
+        if (existing.found) {
+            if (existing.hash != hash)
+                throw berth::http_error(409, "Idempotency-Key reused",
+                                        "this Idempotency-Key was used with a different request body");
+            return wait_for(user, key, existing);
         }
 
         outcome result;

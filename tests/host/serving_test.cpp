@@ -208,6 +208,16 @@ TEST_F(Serving, RequestIdIsEchoedOrGenerated) {
     EXPECT_EQ(made.header("X-Request-Id"), made.header("X-Echo-Request-Id"));
 }
 
+TEST_F(Serving, InProcessCallsCarryTheCallerAndTheRequestId) {
+    auto r = http_request(probe(), "GET", "/v1/relay", {}, {{"X-Request-Id", "rid-42"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["status"], 200);
+    EXPECT_EQ(r.json()["answer"], (nlohmann::json{{"caller", "probe"}, {"request_id", "rid-42"}}));
+    auto direct = http_request(probe(), "GET", "/v1/whoami");
+    expect_problem(direct, 403);
+    EXPECT_NE(direct.json()["detail"].get<std::string>().find("probe"), std::string::npos);
+}
+
 TEST_F(Serving, HeadersReachThePlugin) {
     auto r = http_request(probe(), "POST", "/v1/echo", "", {{"X-Probe", "seen"}});
     EXPECT_EQ(r.header("X-Probe-Seen"), "seen");

@@ -308,6 +308,19 @@ TEST_F(Swap, WatchingCanBeTurnedOffPerPlugin) {
     EXPECT_EQ(version(), "2.0.0");
 }
 
+TEST_F(Swap, ALibraryThatStaysMappedIsReportedRetained) {
+    start(test_plugin("unique_symbols"));  // built without -fno-gnu-unique: glibc never unloads it
+    ASSERT_EQ(status()["state"], "serving");
+    ASSERT_EQ(reload(test_plugin("swap_probe_v1")).status, 200);
+    ASSERT_TRUE(eventually([&] { return status()["counters"]["retained"] == 1; }));
+    auto s = status();
+    ASSERT_EQ(s["retained"].size(), 1u);
+    EXPECT_EQ(s["retained"][0]["number"], 1);
+    EXPECT_NE(s["retained"][0]["reason"].get<std::string>().find("still loaded"), std::string::npos) << s.dump();
+    EXPECT_EQ(s["counters"]["unloaded"], 0);
+    EXPECT_EQ(version(), "1.0.0");
+}
+
 TEST_F(Swap, ReloadBodyIsCheckedAtTheEdge) {
     auto r = post_json(host_->admin_port(), "/plugins/probe/reload", {{"library", "relative.so"}, {"x", 1}});
     EXPECT_EQ(r.status, 400);

@@ -57,10 +57,23 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"slept_ms", ms}});
         });
+        // In-process calls: relay calls whoami on this same module through the host.
+        r.get("/v1/relay", [this](const berth::request& req) {
+            auto answer = ctx_->call(ctx_->module(), "GET", "/v1/whoami", nullptr, req.request_id());
+            return berth::response::json(200, {{"status", answer.status}, {"answer", answer.json()}});
+        });
+        r.get("/v1/whoami", [](const berth::request& req) {
+             return berth::response::json(200, {{"caller", req.caller()}, {"request_id", req.request_id()}});
+         }).callers({"probe"});
         r.post("/v1/parse", [](const berth::request& req) {
             return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
         });
     }
+
+    void start(const berth::context& ctx) override { ctx_ = &ctx; }
+
+private:
+    const berth::context* ctx_ = nullptr;
 };
 
 }  // namespace

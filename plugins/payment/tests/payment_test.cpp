@@ -55,6 +55,16 @@ TEST_F(Payment, OnlyTheLastFourDigitsAreStored) {
     EXPECT_EQ(sql(db, "SELECT card_last4 FROM payments WHERE idempotency_key = 'pan-1'"), std::vector<std::string>{"4444"});
 }
 
+TEST_F(Payment, EveryModuleDatabaseIsInWalMode) {
+    for (auto name : {"users", "categories", "products", "payment"}) {
+        SCOPED_TRACE(name);
+        auto db = s().host().data_dir() / (std::string(name) + ".db");
+        ASSERT_TRUE(std::filesystem::exists(db));
+        EXPECT_EQ(sql(db, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+        EXPECT_FALSE(sql(db, "SELECT version FROM berth_migrations").empty());
+    }
+}
+
 TEST_F(Payment, ACheckoutNeedsATokenAndAnIdempotencyKey) {
     auto id = s().product("PAY-KEY", 100, 1);
     EXPECT_EQ(s().checkout("", "k", items(id, 1)).status, 401);

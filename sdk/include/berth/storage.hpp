@@ -67,9 +67,11 @@ public:
     }
     immediate_transaction(const immediate_transaction&) = delete;
     immediate_transaction& operator=(const immediate_transaction&) = delete;
+    // Commits and lets the next writer in.
     void commit() {
         s_ << "COMMIT";
         done_ = true;
+        if (writer_.owns_lock()) writer_.unlock();
     }
 
 private:
