@@ -125,6 +125,7 @@ std::vector<unload_result> runtime::stop() {
     for (auto& m : impl_->modules)
         for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
     impl_->modules.clear();
+    plugin::generation::join_abandoned(std::chrono::seconds(6));
     return out;
 }
 

@@ -182,16 +182,19 @@ private:
             return wait_for(user, key, existing);
         }
 
-        outcome result;
+        bool charged = false;
         try {
-            result = charge(req, id);
+            return charge(req, id, charged).response();
         } catch (...) {
-            // Nothing was charged: free the key so the client can retry.
-            auto s = db_->lease();
-            *s << "DELETE FROM payments WHERE id = :id AND status = 'pending'", soci::use(id);
+            if (!charged) {  // nothing was charged: free the key so the client can retry
+                auto s = db_->lease();
+                *s << "DELETE FROM payments WHERE id = :id AND status = 'pending'", soci::use(id);
+            } else {  // charged but not recorded: keep the key claimed, so a retry can never charge twice
+                ctx_->log(berth::log_level::error,
+                          "payment " + id + " was captured but could not be recorded; its key stays claimed");
+            }
             throw;
         }
-        return result.response();
     }
 
     // Another request with this key is (or was) running: answer what it answered.
@@ -231,7 +234,30 @@ private:
         return o;
     }
 
-    outcome charge(const berth::request& req, const std::string& id) {
+    // Gives held stock back unless the hold was settled; a failed release is logged, never silent.
+    struct hold {
+        const berth::context& ctx;
+        std::string reservation_id, request_id;
+        bool settled = false;
+        void release() {
+            settled = true;
+            try {
+                auto r = ctx.call("products", "POST", "/v1/reservations/" + reservation_id + "/release", nullptr, request_id);
+                if (r.ok()) return;
+                ctx.log(berth::log_level::error, "reservation " + reservation_id + " not released: products answered " +
+                                                     std::to_string(r.status));
+            } catch (const std::exception& e) {
+                ctx.log(berth::log_level::error, "reservation " + reservation_id + " not released: " + e.what());
+            }
+        }
+        ~hold() {
+            if (!settled) release();
+        }
+    };
+
+    // `charged` turns true once money has moved (the stock is committed); from then on a failure
+    // must not free the Idempotency-Key.
+    outcome charge(const berth::request& req, const std::string& id, bool& charged) {
         auto& body = req.json();
         const auto& card = body["card"];
         const std::string number = card["number"];
@@ -256,9 +282,7 @@ private:
             throw berth::http_error(503, "Products unavailable", "the products module answered " + std::to_string(held.status));
         auto reservation = held.json();
         const std::string reservation_id = reservation["reservation_id"];
-        auto release = [&] {
-            ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/release", nullptr, req.request_id());
-        };
+        hold stock{*ctx_, reservation_id, std::string(req.request_id())};  // released on every way out but a commit
 
         std::string currency;
         long long amount = 0;
@@ -266,7 +290,7 @@ private:
         for (auto& i : reservation["items"]) {
             if (currency.empty()) currency = i["currency"].get<std::string>();
             if (i["currency"] != currency) {
-                release();
+                stock.release();
                 return finish(id, "rejected", {422, problem_body(422, "Mixed currencies", "all items of a checkout must share one currency")});
             }
             long long q = i["quantity"], unit = i["unit_price_cents"];
@@ -276,7 +300,7 @@ private:
         const std::string last4 = number.substr(number.size() - 4);
 
         if (number == declined_card) {
-            release();
+            stock.release();
             return finish(id, "declined",
                           {402, problem_body(402, "Card declined", "the card issuer declined the payment",
                                              {{"payment_id", id}, {"payment_status", "declined"}})},
@@ -284,10 +308,9 @@ private:
         }
         auto committed = ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/commit", nullptr,
                                     req.request_id());
-        if (!committed.ok()) {
-            release();
-            throw berth::http_error(503, "Products unavailable", "the stock could not be committed");
-        }
+        if (!committed.ok()) throw berth::http_error(503, "Products unavailable", "the stock could not be committed");
+        stock.settled = true;
+        charged = true;
         nlohmann::json answer = {{"payment_id", id},   {"status", "captured"}, {"amount_cents", amount},
                                  {"currency", currency}, {"items", items},       {"card_last4", last4}};
         return finish(id, "captured", {201, answer}, items, amount, currency, last4, reservation_id);

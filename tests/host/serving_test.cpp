@@ -218,6 +218,32 @@ TEST_F(Serving, InProcessCallsCarryTheCallerAndTheRequestId) {
     EXPECT_NE(direct.json()["detail"].get<std::string>().find("probe"), std::string::npos);
 }
 
+TEST_F(Serving, HeadAnswersHeadersOnlyAndKeepsTheConnectionInStep) {
+    auto out = raw_exchange(probe(), "HEAD /v1/items/7 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     "GET /v1/items/8 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+    auto first_end = out.find("\r\n\r\n");
+    ASSERT_NE(first_end, std::string::npos);
+    EXPECT_NE(out.substr(0, first_end).find("Content-Length: "), std::string::npos);
+    EXPECT_EQ(out.substr(first_end + 4, 12), "HTTP/1.1 200") << "no body after the HEAD answer";
+    EXPECT_NE(out.find("\"id\":\"8\""), std::string::npos);
+    EXPECT_EQ(out.find("\"id\":\"7\""), std::string::npos);
+}
+
+TEST_F(Serving, StatusesWithoutABodyOrOutOfRangeAreMadeSafe) {
+    auto no_content = http_request(probe(), "GET", "/v1/odd?status=204");
+    EXPECT_EQ(no_content.status, 204);
+    EXPECT_TRUE(no_content.body.empty());
+    expect_problem(http_request(probe(), "GET", "/v1/odd?status=101"), 500);
+    expect_problem(http_request(probe(), "GET", "/v1/odd?status=99"), 500);
+    EXPECT_EQ(http_request(probe(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(Serving, AnHttp10ClientIsAnsweredInHttp10) {
+    auto out = raw_exchange(probe(), "GET /healthz HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(out.rfind("HTTP/1.0 200", 0), 0u) << out;
+}
+
 TEST_F(Serving, HeadersReachThePlugin) {
     auto r = http_request(probe(), "POST", "/v1/echo", "", {{"X-Probe", "seen"}});
     EXPECT_EQ(r.header("X-Probe-Seen"), "seen");

@@ -65,6 +65,10 @@ public:
         r.get("/v1/whoami", [](const berth::request& req) {
              return berth::response::json(200, {{"caller", req.caller()}, {"request_id", req.request_id()}});
          }).callers({"probe"});
+        // Answers whatever status it is asked for, always with a JSON body ("null").
+        r.get("/v1/odd", [](const berth::request& req) {
+            return berth::response::json(std::stoi(std::string(req.query("status").value_or("200"))), nullptr);
+        });
         r.post("/v1/parse", [](const berth::request& req) {
             return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
         });

@@ -37,7 +37,8 @@ struct server::impl {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::vector<std::thread> threads;
     unsigned thread_count;
-    std::atomic<bool> stopping{false};
+    std::atomic<bool> stopping{false};  // no new connections or requests; grace period running
+    std::atomic<bool> halted{false};    // the grace period is over
 
     // Requests read but not yet answered, across all listeners; stop() waits on it.
     std::mutex mutex;
@@ -150,6 +151,7 @@ public:
         --owner_->connection_count();
         std::lock_guard lock(owner_->srv()->mutex);
         owner_->srv()->sessions.erase(this);
+        if (owner_->srv()->sessions.empty()) owner_->srv()->idle.notify_all();
     }
 
     void start() {
@@ -198,6 +200,8 @@ private:
 
         auto req = parser_->release();
         keep_alive_ = req.keep_alive();
+        version_ = req.version();
+        head_ = req.method() == bhttp::verb::head;
         http::request out;
         out.method = std::string(req.method_string());
         out.target = std::string(req.target());
@@ -259,16 +263,30 @@ private:
     }
 
     void write(http::response r) {
+        try {
+            build(std::move(r));
+        } catch (const std::exception& e) {
+            // A response Beast refuses to serialise (a body on 204/304, an oversized header):
+            // the client gets a 500, the host stays up.
+            spdlog::error("[{}] unsendable response: {}", owner_->name(), e.what());
+            auto fallback = http::problem(500, "the module produced a response that cannot be sent");
+            fallback.close = true;
+            build(std::move(fallback));
+        }
+        stream_.expires_after(std::chrono::milliseconds(limits().write_timeout_ms));
+        bhttp::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
+    }
+
+    void build(http::response r) {
         res_ = {};
-        res_.version(11);
+        res_.version(version_);
         res_.result(static_cast<unsigned>(r.status));
         for (auto& [k, v] : r.headers) res_.insert(k, v);
         res_.set(bhttp::field::server, "berth");
         res_.body() = std::move(r.body);
         res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping);
         res_.prepare_payload();
-        stream_.expires_after(std::chrono::milliseconds(limits().write_timeout_ms));
-        bhttp::async_write(stream_, res_, beast::bind_front_handler(&session::on_write, shared_from_this()));
+        if (head_) res_.body().clear();  // HEAD: the headers (Content-Length included), no body
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -308,6 +326,8 @@ private:
     bool waiting_ = false;  // a request is with the service and unanswered
     bool busy_ = false;     // between reading a request and finishing its response
     bool keep_alive_ = true;
+    unsigned version_ = 11;  // the request's HTTP version, answered in kind
+    bool head_ = false;      // the request was HEAD: send no body
     bool linger_ = false;  // read and discard input after a refusal, until EOF or 2 s
     std::array<char, 2048> scratch_;
 };
@@ -339,7 +359,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
 void server::impl::arm_watchdog() {
     watchdog->expires_after(watchdog_period);
     watchdog->async_wait([this](beast::error_code ec) {
-        if (ec || stopping) return;
+        if (ec || halted) return;
         const auto now = std::chrono::steady_clock::now();
         std::vector<std::shared_ptr<session>> overdue;
         {
@@ -403,8 +423,15 @@ void server::stop(std::chrono::milliseconds grace) {
         for (auto& [_, w] : impl_->sessions)
             if (auto s = w.lock()) sessions.push_back(s);
     }
+    impl_->halted = true;
     for (auto& s : sessions) s->close_if_idle(true);
     sessions.clear();
+    {
+        // Let the I/O threads run the forced closes before they stop.
+        std::unique_lock lock(impl_->mutex);
+        if (!impl_->threads.empty())
+            impl_->idle.wait_for(lock, std::chrono::milliseconds(200), [&] { return impl_->sessions.empty(); });
+    }
     impl_->work.reset();
     impl_->ioc->stop();
     for (auto& t : impl_->threads) t.join();

@@ -286,15 +286,22 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
         };
         auto promise = std::make_shared<std::promise<outcome>>();
         auto answer = promise->get_future();
-        std::thread([g, promise] {
+        auto finished = std::make_shared<std::atomic<bool>>(false);
+        std::thread waiter([g, promise, finished]() mutable {
             text_sink ready_error;
             outcome o;
             o.rc = g->d_->ready(g->instance_, &ready_error.writer);
             o.text = std::move(ready_error.text);
             promise->set_value(std::move(o));
-        }).detach();
-        if (answer.wait_for(ready_timeout) != std::future_status::ready)
+            g.reset();  // if abandoned, this is the last reference: stop, destroy, unload here
+            *finished = true;
+        });
+        if (answer.wait_for(ready_timeout) != std::future_status::ready) {
+            std::lock_guard lock(abandoned_mutex());
+            abandoned().push_back({std::move(waiter), finished});
             return load_failure{"ready", file + ": not ready within " + std::to_string(ready_timeout.count()) + " ms"};
+        }
+        waiter.join();
         auto o = answer.get();
         if (o.rc != BERTH_OK) return load_failure{"ready", file + ": " + (o.text.empty() ? "not ready" : o.text)};
     }
@@ -303,6 +310,38 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
 }
 
 generation::~generation() { shutdown(); }
+
+std::mutex& generation::abandoned_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+std::vector<generation::abandoned_ready>& generation::abandoned() {
+    static std::vector<abandoned_ready> threads;
+    return threads;
+}
+
+std::size_t generation::join_abandoned(std::chrono::milliseconds limit) {
+    std::vector<abandoned_ready> threads;
+    {
+        std::lock_guard lock(abandoned_mutex());
+        threads.swap(abandoned());
+    }
+    const auto until = std::chrono::steady_clock::now() + limit;
+    std::size_t left = 0;
+    for (auto& a : threads) {
+        while (!*a.finished && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (*a.finished) {
+            a.thread.join();
+        } else {
+            ++left;
+            a.thread.detach();
+        }
+    }
+    if (left) spdlog::error("{} plugin ready() call(s) never returned; their generations are leaked", left);
+    return left;
+}
 
 std::list<std::shared_ptr<request_ticket>>::iterator generation::enter(std::shared_ptr<request_ticket> t) {
     ++in_flight;
@@ -337,7 +376,9 @@ http::response generation::dispatch(const http::request& req, const request_cont
     auto target = http::parse_target(req.target, &why);
     if (!target) return http::problem(400, why);
 
-    auto match = routing_->table.find(req.method, target->segments);
+    // HEAD is GET without the body (the edge drops it).
+    auto match = routing_->table.find(req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method),
+                                      target->segments);
     if (match.result == http::route_table::outcome::not_found)
         return http::problem(404, "no route matches " + req.method + " " + target->path);
     if (match.result == http::route_table::outcome::method_not_allowed) {
@@ -451,10 +492,11 @@ http::response generation::dispatch(const http::request& req, const request_cont
         return http::problem(500, "the module failed while handling the request; see the host log for request " +
                                       request_id);
     }
-    if (out.response.status < 100 || out.response.status > 599) {
-        spdlog::error("[{}] answered with invalid status {}", module_, out.response.status);
+    if (out.response.status < 200 || out.response.status > 599) {
+        spdlog::error("[{}] answered with status {}, which a handler may not send", module_, out.response.status);
         return http::problem(500, "the module answered with an invalid status");
     }
+    if (out.response.status == 204 || out.response.status == 304) out.response.body.clear();  // they have no body
     return std::move(out.response);
 }
 

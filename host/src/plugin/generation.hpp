@@ -16,6 +16,8 @@
 #include <functional>
 #include <list>
 #include <mutex>
+#include <thread>
+#include <vector>
 #include <memory>
 #include <string>
 #include <variant>
@@ -57,6 +59,11 @@ public:
     // stop() then destroy(); idempotent. Call with no request in flight.
     void shutdown();
 
+    // Joins the threads of ready() calls that overran their deadline (each shuts its generation
+    // down when ready() returns), waiting at most `limit`; returns how many never returned.
+    // The runtime calls it at stop, before the host services those generations use go away.
+    static std::size_t join_abandoned(std::chrono::milliseconds limit);
+
     const std::string& name() const { return name_; }
     const std::string& module() const { return module_; }
     const host_services* services() const { return services_; }
@@ -89,6 +96,12 @@ private:
     std::unique_ptr<routing> routing_;
     // The host services table handed to the plugin; lives as long as the instance.
     berth_host_api host_api_{};
+    struct abandoned_ready {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> finished;
+    };
+    static std::mutex& abandoned_mutex();
+    static std::vector<abandoned_ready>& abandoned();
     mutable std::mutex tickets_mutex_;
     std::list<std::shared_ptr<request_ticket>> tickets_;
 };

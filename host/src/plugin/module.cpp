@@ -230,6 +230,8 @@ void module::reap() {
             if (it == draining_.end()) break;
             drained = std::move(it->gen);
             draining_.erase(it);
+            // use_count() is a relaxed read: order the last request's work before the unload.
+            std::atomic_thread_fence(std::memory_order_acquire);
         }
         unload_generation(std::move(drained));
         unloaded = true;
@@ -256,11 +258,16 @@ std::vector<unload_report> module::unload_all() {
         out.push_back(unload_generation(std::move(gen)));
     }
     std::error_code ec;
-    for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
-        auto name = entry.path().filename().string();
-        if (name.rfind(config_.name + "-", 0) == 0) fs::remove(entry.path(), ec);
-    }
+    for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec))
+        if (is_own_shadow(entry.path())) fs::remove(entry.path(), ec);
     return out;
+}
+
+// <module>-<64 hex>.so: this module's copies, not those of a module whose name it prefixes.
+bool module::is_own_shadow(const fs::path& p) const {
+    auto name = p.filename().string();
+    return name.size() == config_.name.size() + 1 + 64 + 3 && name.rfind(config_.name + "-", 0) == 0 &&
+           name.compare(name.size() - 3, 3, ".so") == 0;
 }
 
 // Shadow copies in use: the active one, the previous good one (rollback), draining and
@@ -276,9 +283,8 @@ void module::collect_shadows() {
     }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
-        auto name = entry.path().filename().string();
-        if (name.rfind(config_.name + "-", 0) != 0 || name.size() != config_.name.size() + 1 + 64 + 3) continue;
-        if (std::find(keep.begin(), keep.end(), entry.path()) == keep.end()) fs::remove(entry.path(), ec);
+        if (is_own_shadow(entry.path()) && std::find(keep.begin(), keep.end(), entry.path()) == keep.end())
+            fs::remove(entry.path(), ec);
     }
 }
 

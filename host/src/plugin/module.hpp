@@ -88,6 +88,7 @@ private:
     swap_result publish(std::shared_ptr<generation> next, const std::string& trigger);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
+    bool is_own_shadow(const std::filesystem::path& p) const;
 
     plugin_config config_;
     std::filesystem::path data_dir_;

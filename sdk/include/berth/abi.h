@@ -137,8 +137,10 @@ typedef struct berth_create_args {
  * whose fingerprint does not fit this host.
  *
  * Call order, all from host threads the plugin does not own:
- *   create -> describe -> start -> (handle, concurrently from several threads)* -> stop -> destroy
- * describe/start/stop/destroy are called from one management thread at a time.
+ *   create -> describe -> start -> ready -> (handle, concurrently from several threads)* -> stop -> destroy
+ * create/describe/start/stop/destroy are called from the host's management thread; ready() from a
+ * thread of its own, which the host stops waiting for after its ready deadline: the swap then
+ * fails, and stop/destroy run on that thread once ready() returns.
  */
 typedef struct berth_plugin_descriptor {
     uint32_t abi_major;

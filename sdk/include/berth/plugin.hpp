@@ -18,8 +18,9 @@
 // compiler and library versions; only abi.h types reach the host. Every call from the
 // host is wrapped in try/catch: no exception crosses the boundary.
 //
-// Threads: routes(), start(), ready() and stop() are called from one host management
-// thread; handlers run concurrently on the host's worker threads and must be thread-safe.
+// Threads: routes(), start() and stop() are called from the host's management thread, ready()
+// from a thread of its own (with a deadline); handlers run concurrently on the host's worker
+// threads and must be thread-safe.
 #pragma once
 
 #include <berth/abi.h>
