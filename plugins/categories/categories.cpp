@@ -23,13 +23,6 @@ std::vector<berth::migration> migrations() {
 
 nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}; }
 
-long long id_param(const berth::request& req) {
-    const std::string text(req.param("id"));
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-        throw berth::http_error(404, "No such category", "category " + text + " does not exist");
-    return std::stoll(text);
-}
-
 class categories final : public berth::plugin {
 public:
     static constexpr berth::manifest manifest{"categories", "1.0.0"};
@@ -116,7 +109,7 @@ private:
     }
 
     berth::response show(const berth::request& req) {
-        const long long id = id_param(req);
+        const long long id = req.id_param("id", "category");
         auto s = db_->lease();
         row r;
         if (!load(*s, id, r)) throw berth::http_error(404, "No such category", "category " + std::to_string(id) + " does not exist");
@@ -124,7 +117,7 @@ private:
     }
 
     berth::response rename(const berth::request& req) {
-        const long long id = id_param(req);
+        const long long id = req.id_param("id", "category");
         const std::string name = req.json()["name"].get<std::string>();
         auto s = db_->lease();
         berth::immediate_transaction tx(s);

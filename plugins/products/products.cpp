@@ -44,13 +44,6 @@ nlohmann::json object_of(nlohmann::json properties, std::vector<std::string> req
     return {{"type", "object"}, {"additionalProperties", false}, {"required", required}, {"properties", properties}};
 }
 
-long long id_param(const berth::request& req) {
-    const std::string text(req.param("id"));
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-        throw berth::http_error(404, "No such product", "product " + text + " does not exist");
-    return std::stoll(text);
-}
-
 std::string random_id() {
     unsigned char raw[12];
     randombytes_buf(raw, sizeof raw);
@@ -184,7 +177,7 @@ private:
 
     berth::response show(const berth::request& req) {
         auto s = db_->lease();
-        return berth::response::json(200, must_load(*s, id_param(req)).json());
+        return berth::response::json(200, must_load(*s, req.id_param("id", "product")).json());
     }
 
     berth::response list(const berth::request& req) {
@@ -232,7 +225,7 @@ private:
 
     template <class Change>
     berth::response update(const berth::request& req, Change change) {
-        const long long id = id_param(req);
+        const long long id = req.id_param("id", "product");
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
         product p = must_load(*s, id);

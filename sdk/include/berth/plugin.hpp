@@ -99,6 +99,14 @@ public:
         if (!v) throw std::logic_error("no path parameter named " + std::string(name));
         return *v;
     }
+    // A path parameter that names a row by its positive integer id. Anything else cannot name
+    // one, so it answers 404 "No such <noun>" like a missing row would.
+    long long id_param(std::string_view name, std::string_view noun) const {
+        const std::string text(param(name));
+        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+            throw http_error(404, "No such " + std::string(noun), std::string(noun) + " " + text + " does not exist");
+        return std::stoll(text);
+    }
     std::optional<std::string_view> query(std::string_view name) const {
         return detail::find(raw_.query, raw_.query_count, name, false);
     }
