@@ -1,4 +1,5 @@
 // Lifecycle at the edge: connection caps and graceful stop.
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -10,15 +11,6 @@
 namespace berth::test {
 namespace {
 
-// Polls `done` for up to two seconds; conditions here change asynchronously on the host.
-template <class F>
-bool eventually(F done) {
-    for (int i = 0; i < 200; ++i) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return done();
-}
 
 bool request_succeeds(std::uint16_t port) {
     try {

@@ -1,5 +1,6 @@
 // Hot swap: a module moves to new code while requests keep flowing; failures leave the old
 // generation serving and say why; old generations drain and really leave memory.
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -16,16 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Polls `done` until it holds or `limit` passes; swaps and drains complete asynchronously.
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return done();
-}
 
 // The deploy contract: write beside the target, then rename over it.
 void deploy(const fs::path& from, const fs::path& to) {

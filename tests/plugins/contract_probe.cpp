@@ -1,6 +1,8 @@
 // contract_probe: a test plugin with one route per behaviour the host tests check.
 #include <berth/plugin.hpp>
 
+#include <atomic>
+
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -69,6 +71,11 @@ public:
         r.get("/v1/odd", [](const berth::request& req) {
             return berth::response::json(std::stoi(std::string(req.query("status").value_or("200"))), nullptr);
         });
+        // A side effect a test can count: how many times a request really ran.
+        r.post("/v1/tally", [this](const berth::request&) {
+            return berth::response::json(200, {{"tally", ++tally_}});
+        });
+        r.get("/v1/tally", [this](const berth::request&) { return berth::response::json(200, {{"tally", tally_.load()}}); });
         r.post("/v1/parse", [](const berth::request& req) {
             return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
         });
@@ -78,6 +85,7 @@ public:
 
 private:
     const berth::context* ctx_ = nullptr;
+    std::atomic<int> tally_{0};
 };
 
 }  // namespace

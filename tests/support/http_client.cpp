@@ -58,7 +58,10 @@ reply http_connection::request(const std::string& method, const std::string& tar
     req.target(target);
     req.version(11);
     req.set(bhttp::field::host, "127.0.0.1");
-    for (auto& [k, v] : headers) req.insert(k, v);
+    for (auto& [k, v] : headers) {
+        if (beast::iequals(k, "Host")) req.set(bhttp::field::host, v);  // a test's Host replaces ours
+        else req.insert(k, v);
+    }
     req.body() = body;
     req.prepare_payload();
     impl_->stream.expires_after(impl_->timeout);
@@ -107,6 +110,39 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chro
         if (ec) break;
     }
     return out;
+}
+
+struct raw_connection::impl {
+    asio::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    std::string received;
+};
+
+raw_connection::raw_connection(std::uint16_t port) : impl_(std::make_unique<impl>()) {
+    impl_->stream.expires_after(std::chrono::seconds(5));
+    impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+raw_connection::~raw_connection() = default;
+
+void raw_connection::send(const std::string& bytes) {
+    impl_->stream.expires_after(std::chrono::seconds(5));
+    asio::write(impl_->stream, asio::buffer(bytes));
+}
+
+std::string raw_connection::read_until(const std::string& marker, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (impl_->received.find(marker) == std::string::npos) {
+        const auto left = until - std::chrono::steady_clock::now();
+        if (left <= std::chrono::milliseconds(0)) break;
+        impl_->stream.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(left));
+        beast::error_code ec;
+        std::size_t n = impl_->stream.read_some(asio::buffer(buf), ec);
+        impl_->received.append(buf, n);
+        if (ec) break;
+    }
+    return impl_->received;
 }
 
 }  // namespace berth::test

@@ -47,6 +47,22 @@ inline reply post_json(std::uint16_t port, const std::string& target, const nloh
     return http_request(port, "POST", target, body.dump(), {{"Content-Type", "application/json"}});
 }
 
+// A raw connection for tests of the protocol itself (Expect: 100-continue, floods): bytes in,
+// bytes out, nothing parsed.
+class raw_connection {
+public:
+    explicit raw_connection(std::uint16_t port);
+    ~raw_connection();
+    void send(const std::string& bytes);
+    // Reads until `marker` has arrived (returns everything read so far), the server closes, or
+    // `timeout` passes; what has arrived is returned in every case.
+    std::string read_until(const std::string& marker, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
 // Writes raw bytes, then reads until the server closes or `timeout` passes.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
+
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace berth::host::admin {
@@ -146,6 +148,9 @@ std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
 
 std::optional<http::response> admin_api::gate(const http::request& request) const {
     if (is_health(request)) return std::nullopt;
+    if (std::count_if(request.headers.begin(), request.headers.end(),
+                      [](const auto& h) { return http::iequals(h.first, "Host"); }) > 1)
+        return http::problem(400, "the request has more than one Host header");
     auto host = host_name(request.header("Host"));
     if (!host.empty() && !http::iequals(host, "localhost") && host != "127.0.0.1" && host != "[::1]" &&
         std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
