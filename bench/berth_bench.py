@@ -40,6 +40,21 @@ def start_berthd(build, work, config):
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "berthd.log"), "w"))
 
 
+def admin_token(data_dir):
+    """The admin API's bearer token, as an operator reads it from <data_dir>/admin.token."""
+    with open(os.path.join(data_dir, "admin.token")) as f:
+        return f.read().strip()
+
+
+def operator_token(admin_url, data_dir, scope):
+    """A token with `scope` for an operator, minted through the admin API (POST /tokens)."""
+    code, body = call("POST", admin_url + "/tokens", {"subject": "bench-operator", "scope": scope},
+                      admin_token(data_dir))
+    if code != 201:
+        raise RuntimeError(f"POST /tokens answered {code}: {body}")
+    return body["token"]
+
+
 def wait_until(ready, seconds=10):
     """Polls ready() (connection errors count as not yet) until it is true or time runs out."""
     until = time.monotonic() + seconds

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from berth_bench import call, free_port, start_berthd, stop, wait_until, wrk
+from berth_bench import call, free_port, operator_token, start_berthd, stop, wait_until, wrk
 
 
 def main():
@@ -37,7 +37,6 @@ def main():
         ports = {name: free_port() for name in ("admin", "users", "products", "categories", "payment")}
         plugins = {name: {"library": os.path.join(args.build, "plugins", name + ".so"), "port": ports[name]}
                    for name in ("users", "products", "categories", "payment")}
-        plugins["users"]["settings"] = {"admins": ["bench-admin@shop.example"]}
         host = start_berthd(args.build, work, {"admin": {"port": ports["admin"]}, "data_dir": os.path.join(work, "var"),
                                                "threads": {"io": 1, "workers": args.workers}, "plugins": plugins})
         base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -46,7 +45,7 @@ def main():
         def login(email, password):
             call("POST", base["users"] + "/v1/users", {"email": email, "password": password, "name": "Bench"})
             return call("POST", base["users"] + "/v1/sessions", {"email": email, "password": password})[1]["token"]
-        admin = login("bench-admin@shop.example", "bench password")
+        admin = operator_token(base["admin"], os.path.join(work, "var"), "catalog:write")
         buyer = login("bench-buyer@shop.example", "bench password")
         _, cat = call("POST", base["categories"] + "/v1/categories", {"name": "Bench"}, admin)
         _, prod = call("POST", base["products"] + "/v1/products",

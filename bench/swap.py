@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from berth_bench import call, free_port, parse_wrk, start_berthd, stop, wait_until, wrk
+from berth_bench import admin_token, call, free_port, parse_wrk, start_berthd, stop, wait_until, wrk
 
 
 def deploy(src, dst):
@@ -76,7 +76,8 @@ def main():
                   "plugins": {"probe": {"library": library, "port": port}}}
         host = start_berthd(args.build, work, config)
         status_url = f"http://127.0.0.1:{admin}/plugins/probe"
-        status = lambda: call("GET", status_url)[1]
+        var = os.path.join(work, "var")
+        status = lambda: call("GET", status_url, token=admin_token(var))[1]
         wait_until(lambda: status()["state"] == "serving")
         url = f"http://127.0.0.1:{port}/v1/version"
 
@@ -107,7 +108,7 @@ def main():
                         time.sleep(0.001)
                     by_file.append((time.monotonic() - t0) * 1000)
                 else:
-                    code, body = call("POST", status_url + "/reload", {"library": target})
+                    code, body = call("POST", status_url + "/reload", {"library": target}, admin_token(var))
                     if code != 200 or body.get("result") != "swapped":
                         failed_swaps += 1
                     by_api.append((time.monotonic() - t0) * 1000)

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::cout << "berthd " << berth::host::runtime::version() << " ready\n";
-    std::cout << "  admin     http://" << rt.configuration().admin_address << ":" << rt.admin_port() << "\n";
+    std::cout << "  admin     http://" << rt.configuration().admin_address << ":" << rt.admin_port()
+              << "  (bearer token in " << rt.configuration().admin_token_file.string() << ")\n";
     for (auto& p : rt.plugins())
         std::cout << "  " << p.name << std::string(p.name.size() < 10 ? 10 - p.name.size() : 1, ' ') << "http://"
                   << p.address << ":" << p.port << "  " << p.state << (p.version.empty() ? "" : " " + p.version)
