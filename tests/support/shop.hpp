@@ -14,7 +14,8 @@ public:
     static constexpr const char* admin_email = "admin@shop.example";
     static constexpr const char* admin_password = "correct horse battery";
 
-    explicit shop(nlohmann::json top = nlohmann::json::object());
+    // `settings`: {"<module>": {...}} merged into that module's settings (TTLs, intervals).
+    explicit shop(nlohmann::json top = nlohmann::json::object(), nlohmann::json settings = nlohmann::json::object());
 
     test_host& host() { return *host_; }
     std::uint16_t users() { return host_->port("users"); }
@@ -48,5 +49,7 @@ private:
 
 // Runs a read-only SQL query against a module's SQLite file; returns the first column of each row.
 std::vector<std::string> sql(const std::filesystem::path& db, const std::string& query);
+// Runs SQL that writes (several statements allowed), e.g. to leave what a crash would leave.
+void sql_exec(const std::filesystem::path& db, const std::string& statements);
 
 }  // namespace berth::test
