@@ -85,6 +85,10 @@ public:
         ctx_ = &ctx;
         for (auto& a : ctx.settings().value("admins", nlohmann::json::array()))
             if (a.is_string()) admins_.push_back(lower(a.get<std::string>()));
+        // Verified against when the email is unknown, so log-in costs one Argon2id either way.
+        unsigned char random[32];
+        randombytes_buf(random, sizeof random);
+        dummy_hash_ = hash_password(std::string(reinterpret_cast<const char*>(random), sizeof random));
         db_ = std::make_unique<berth::database>(ctx);
         db_->migrate(migrations());
     }
@@ -132,8 +136,11 @@ private:
                 soci::use(email);
             if (!s->got_data()) hash.clear();
         }
-        // One answer for an unknown email and a wrong password: no account enumeration.
-        if (hash.empty() || !password_matches(hash, body["password"].get<std::string>()))
+        // One answer, and one Argon2id verification, for an unknown email and a wrong password:
+        // neither the body nor the time tells whether the account exists.
+        const bool known = !hash.empty();
+        const bool matches = password_matches(known ? hash : dummy_hash_, body["password"].get<std::string>());
+        if (!known || !matches)
             throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
         std::string scope = "user";
         if (std::find(admins_.begin(), admins_.end(), email) != admins_.end()) scope += " catalog:write";
@@ -182,6 +189,7 @@ private:
 
     const berth::context* ctx_ = nullptr;
     std::vector<std::string> admins_;
+    std::string dummy_hash_;
     std::unique_ptr<berth::database> db_;
 };
 
