@@ -78,7 +78,21 @@ TEST_F(Users, BadCredentialsAre401AndLookTheSame) {
     auto unknown = s().post(s().users(), "/v1/sessions", {{"email", "nobody@example.org"}, {"password", "open sesame"}});
     EXPECT_EQ(wrong.status, 401);
     EXPECT_EQ(unknown.status, 401);
-    EXPECT_EQ(wrong.json()["detail"], unknown.json()["detail"]);
+    EXPECT_EQ(wrong.json(), unknown.json());
+    EXPECT_EQ(wrong.header("Content-Type"), unknown.header("Content-Type"));
+}
+
+// The unknown email is checked against a dummy Argon2id hash, so it costs what a known one
+// costs (timing is measured in bench, not asserted here); its answer is the wrong password's.
+TEST_F(Users, AnUnknownEmailWithAnyPasswordIsRefusedLikeAWrongPassword) {
+    s().post(s().users(), "/v1/users", {{"email", "known@example.org"}, {"password", "open sesame"}, {"name", "K"}});
+    for (auto password : {"open sesame", "", "a much longer password than that"}) {
+        SCOPED_TRACE(password);
+        auto unknown = s().post(s().users(), "/v1/sessions", {{"email", "unknown@example.org"}, {"password", password}});
+        auto wrong = s().post(s().users(), "/v1/sessions", {{"email", "known@example.org"}, {"password", std::string(password) + "!"}});
+        EXPECT_EQ(unknown.status, 401);
+        EXPECT_EQ(unknown.body, wrong.body);
+    }
 }
 
 TEST_F(Users, AdminsListedInSettingsGetCatalogWrite) {
