@@ -81,58 +81,69 @@ TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
     std::vector<std::string> buyers;
     for (int i = 0; i < 3; ++i) buyers.push_back(login(berthd, "storm" + std::to_string(i) + "@example.org"));
 
-    // The storm: 6 threads, at most 60 checkouts each, unique keys; killed once 120 were answered.
+    // A round: 6 threads, at most 60 checkouts each, unique keys; SIGKILL once 40 were answered;
+    // then a restart on the same data and a retry (same body) of every key whose answer was lost.
+    // Rounds repeat until a kill has landed inside a checkout (a pending key or a held
+    // reservation left behind), at most 5.
     constexpr int threads = 6, per_thread = 60;
-    std::vector<std::vector<attempt>> sent(threads);
-    std::atomic<int> answered{0};
-    std::atomic<bool> killed{false};
-    const auto payment_port = berthd.port("payment");
-    std::vector<std::thread> storm;
-    for (int t = 0; t < threads; ++t)
-        storm.emplace_back([&, t] {
-            for (int i = 0; i < per_thread && !killed; ++i) {
-                attempt a{buyers[t % 3], "storm-" + std::to_string(t) + "-" + std::to_string(i), {}};
-                nlohmann::json items = {{{"product_id", products[(t + i) % 3]}, {"quantity", 1 + i % 2}}};
-                if (i % 3 == 0) items.push_back({{"product_id", products[(t + i + 1) % 3]}, {"quantity", 1}});
-                a.body = {{"items", items}, {"card", shop::card()}};
-                try {
-                    auto r = post(payment_port, "/v1/checkouts", a.body, a.token, {{"Idempotency-Key", a.key}});
-                    a.status = r.status;
-                    if (r.status == 201) a.payment_id = r.json()["payment_id"];
-                    ++answered;
-                } catch (const std::exception&) {  // the connection died with berthd
+    std::vector<attempt> all;
+    int storm_answered = 0, retried = 0, rounds = 0, left_pending = 0, left_held = 0;
+    const auto payments = berthd.db("payment"), stock = berthd.db("products");
+    while (left_pending + left_held == 0 && rounds < 5) {
+        const int round = rounds++;
+        std::vector<std::vector<attempt>> sent(threads);
+        std::atomic<int> answered{0}, finished{0};
+        std::atomic<bool> killed{false};
+        const auto payment_port = berthd.port("payment");
+        std::vector<std::thread> storm;
+        for (int t = 0; t < threads; ++t)
+            storm.emplace_back([&, t] {
+                for (int i = 0; i < per_thread && !killed; ++i) {
+                    attempt a{buyers[t % 3], "storm-" + std::to_string(round) + "-" + std::to_string(t) + "-" + std::to_string(i), {}};
+                    nlohmann::json items = {{{"product_id", products[(t + i) % 3]}, {"quantity", 1 + i % 2}}};
+                    if (i % 3 == 0) items.push_back({{"product_id", products[(t + i + 1) % 3]}, {"quantity", 1}});
+                    a.body = {{"items", items}, {"card", shop::card()}};
+                    try {
+                        auto r = post(payment_port, "/v1/checkouts", a.body, a.token, {{"Idempotency-Key", a.key}});
+                        a.status = r.status;
+                        if (r.status == 201) a.payment_id = r.json()["payment_id"];
+                        ++answered;
+                    } catch (const std::exception&) {  // the connection died with berthd
+                    }
+                    sent[t].push_back(std::move(a));
                 }
-                sent[t].push_back(std::move(a));
-            }
-        });
-    while (answered < 120 && std::any_of(sent.begin(), sent.end(), [](auto& v) { return v.size() < per_thread; }))
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    killed = true;  // first: no new checkout starts against a dead port
-    berthd.kill9();
-    for (auto& th : storm) th.join();
+                ++finished;
+            });
+        while (answered < 40 && finished < threads)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        killed = true;  // first: no new checkout starts against a dead port
+        berthd.kill9();
+        for (auto& th : storm) th.join();
+        // What the crash left, read while nothing runs.
+        left_pending += std::stoi(one(payments, "SELECT COUNT(*) FROM payments WHERE status = 'pending'"));
+        left_held += std::stoi(one(stock, "SELECT COUNT(*) FROM reservations WHERE state = 'held'"));
 
-    // Restart on the same data; retry every key whose answer was lost, with the same body.
-    berthd.start();
-    int storm_answered = 0, retried = 0;
-    for (auto& v : sent)
-        for (auto& a : v) {
-            if (a.status != -1) {
-                ++storm_answered;
-                continue;
+        berthd.start();
+        for (auto& v : sent)
+            for (auto& a : v) {
+                if (a.status != -1) {
+                    ++storm_answered;
+                } else {
+                    ++retried;
+                    for (int tries = 0; tries < 3; ++tries) {
+                        auto r = post(berthd.port("payment"), "/v1/checkouts", a.body, a.token, {{"Idempotency-Key", a.key}});
+                        a.status = r.status;
+                        if (r.status == 201) a.payment_id = r.json()["payment_id"];
+                        if (r.status != 503 && r.json().value("title", "") != "Checkout in progress") break;
+                    }
+                    EXPECT_EQ(a.status, 201) << a.key;
+                }
+                all.push_back(std::move(a));
             }
-            ++retried;
-            for (int tries = 0; tries < 5; ++tries) {
-                auto r = post(berthd.port("payment"), "/v1/checkouts", a.body, a.token, {{"Idempotency-Key", a.key}});
-                a.status = r.status;
-                if (r.status == 201) a.payment_id = r.json()["payment_id"];
-                if (r.status != 503 && r.json().value("title", "") != "Checkout in progress") break;
-            }
-            EXPECT_EQ(a.status, 201) << a.key;
-        }
-    ASSERT_GT(retried, 0) << "the kill found no checkout in flight";
+    }
+    ASSERT_GT(left_pending + left_held, 0) << "no kill in " << rounds << " rounds landed inside a checkout";
 
     // Held stock expires (1 s) and pending keys settle (1 s); both sweeps run every 200 ms.
-    const auto payments = berthd.db("payment"), stock = berthd.db("products");
     EXPECT_TRUE(eventually(stock, "SELECT COUNT(*) FROM reservations WHERE state = 'held'", "0", 15));
     EXPECT_TRUE(eventually(payments, "SELECT COUNT(*) FROM payments WHERE status = 'pending'", "0", 15));
 
@@ -141,13 +152,12 @@ TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
     for (auto& row : sql(payments, "SELECT idempotency_key || ' ' || id FROM payments WHERE status = 'captured'"))
         captured[row.substr(0, row.find(' '))] = row.substr(row.find(' ') + 1);
     int answered_201 = 0;
-    for (auto& v : sent)
-        for (auto& a : v)
-            if (a.status == 201) {
-                ++answered_201;
-                EXPECT_EQ(captured[a.key], a.payment_id) << a.key;
-                EXPECT_EQ(one(payments, "SELECT COUNT(*) FROM payments WHERE idempotency_key = '" + a.key + "'"), "1");
-            }
+    for (auto& a : all)
+        if (a.status == 201) {
+            ++answered_201;
+            EXPECT_EQ(captured[a.key], a.payment_id) << a.key;
+            EXPECT_EQ(one(payments, "SELECT COUNT(*) FROM payments WHERE idempotency_key = '" + a.key + "'"), "1");
+        }
     EXPECT_EQ(static_cast<std::size_t>(answered_201), captured.size());
 
     // No key charged twice: committed reservations and captured payments match one to one.
@@ -171,7 +181,8 @@ TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
         settled_captured += line.find("recorded as captured") != std::string::npos;
         settled_freed += line.find("key freed") != std::string::npos;
     }
-    std::cout << "[ storm    ] answered " << storm_answered << ", retried " << retried << ", captured " << captured.size()
+    std::cout << "[ storm    ] rounds " << rounds << " (left by the kills: " << left_pending << " pending keys, "
+              << left_held << " held reservations); answered " << storm_answered << ", retried " << retried << ", captured " << captured.size()
               << ", released " << released << ", stock sold " << sold << "; settled after the kill: "
               << settled_captured << " as captured, " << settled_freed << " freed\n";
 }
