@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
     berth::host::runtime rt(std::move(*r.value));
     try {
         rt.start();
+    } catch (const berth::host::start_error& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 2;
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;

@@ -3,28 +3,56 @@
 #include "admin/admin_api.hpp"
 #include "auth/token_service.hpp"
 #include "exec/serial_executor.hpp"
-#include "exec/worker_pool.hpp"
+#include "files/private_file.hpp"
+#include "http/problem.hpp"
 #include "net/server.hpp"
 #include "plugin/library_watcher.hpp"
 #include "plugin/module.hpp"
-
-#include "http/problem.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <stdexcept>
 
 namespace berth::host {
 
+namespace {
+
+// Descriptors kept out of the connection budget: databases (a few per module), plugin files
+// during swaps, the admin API, logs, inotify.
+constexpr std::size_t descriptor_headroom = 256;
+
+// Raises the soft descriptor limit to the hard one; returns the connections that fit under it.
+std::size_t connection_budget() {
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        auto wanted = rl;
+        wanted.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0) rl = wanted;
+    }
+    const std::size_t limit = rl.rlim_cur == RLIM_INFINITY ? 1'048'576 : static_cast<std::size_t>(rl.rlim_cur);
+    const std::size_t budget = limit > 2 * descriptor_headroom ? limit - descriptor_headroom : limit / 2;
+    spdlog::info("descriptor limit {}: up to {} client connections across the plugin ports", limit, budget);
+    return budget;
+}
+
+bool is_loopback(const std::string& address) {
+    return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
 struct runtime::impl {
     config cfg;
     // Declared before the server: the server (and its I/O threads) stops first.
-    std::unique_ptr<exec::worker_pool> workers;
     std::unique_ptr<net::server> server;
     std::vector<std::shared_ptr<plugin::module>> modules;
     std::vector<std::shared_ptr<net::listener_handle>> listeners;
+    std::shared_ptr<admin::admin_api> admin;
     std::shared_ptr<net::listener_handle> admin_listener;
     // Loads, swaps, drains and unloads, one at a time; ticks reap drained generations.
     std::unique_ptr<exec::serial_executor> manager;
@@ -45,26 +73,40 @@ void runtime::start() {
     if (impl_->started) throw std::logic_error("runtime already started");
     impl_->started = true;
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    ::umask(077);
     auto& c = impl_->cfg;
-    std::error_code ec;
-    std::filesystem::create_directories(c.data_dir / "shadow", ec);
-    if (ec) throw std::runtime_error("cannot create data_dir " + c.data_dir.string() + ": " + ec.message());
+    std::string admin_token;
+    std::unique_ptr<admin::audit_log> audit;
+    try {
+        files::make_private_dir(c.data_dir);
+        files::make_private_dir(c.data_dir / "shadow");
+        if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
+        impl_->tokens = std::make_unique<auth::token_service>(c.auth);
+        if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
+        admin_token = files::load_or_create_secret(c.admin_token_file, "admin API token");
+        if (admin_token.size() < 32) throw files::file_error("the admin token in " + c.admin_token_file.string() +
+                                                             " is shorter than 32 characters");
+        audit = std::make_unique<admin::audit_log>(c.data_dir / "audit.log");
+    } catch (const files::file_error& e) {
+        throw start_error(e.what());
+    }
 
-    if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
-    impl_->tokens = std::make_unique<auth::token_service>(c.auth);
     impl_->services.tokens = impl_->tokens.get();
     impl_->services.call = [this](const std::string& callee, const http::request& req, const plugin::request_context& ctx) {
         for (auto& m : impl_->modules)
             if (m->config().name == callee) return m->call(req, ctx);
         return http::problem(502, "no module named '" + callee + "' is configured");
     };
-    impl_->workers = std::make_unique<exec::worker_pool>(c.worker_threads);
-    impl_->server = std::make_unique<net::server>(c.io_threads);
+    impl_->server = std::make_unique<net::server>(c.io_threads, connection_budget());
+    // Rollbacks load the host's own shadow copies: that directory is always allowed.
+    auto dirs = c.deploy.allowed_dirs;
+    dirs.push_back(c.data_dir / "shadow");
     const plugin::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
-                                     std::chrono::milliseconds(c.ready_timeout_ms)};
+                                     std::chrono::milliseconds(c.ready_timeout_ms),
+                                     deploy::make_policy(dirs, c.deploy.max_library_bytes)};
 
     for (auto& pc : c.plugins) {
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, *impl_->workers, swap, &impl_->services);
+        auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap, &impl_->services);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());
@@ -74,15 +116,19 @@ void runtime::start() {
         }
         impl_->modules.push_back(std::move(m));
     }
-    impl_->manager = std::make_unique<exec::serial_executor>(std::chrono::milliseconds(10), [modules = impl_->modules] {
-        for (auto& m : modules) m->reap();
-    });
+    // The management thread runs at a lower priority: a swap's read, hash, copy and dlopen
+    // must not take the cores from requests being served.
+    impl_->manager = std::make_unique<exec::serial_executor>(
+        std::chrono::milliseconds(10), [modules = impl_->modules] { for (auto& m : modules) m->reap(); }, 10);
     auto* manager = impl_->manager.get();
-    impl_->admin_listener = impl_->server->listen(
-        "admin", c.admin_address, c.admin_port, c.admin_limits,
-        std::make_shared<admin::admin_api>(impl_->modules, [manager](std::function<void()> task) {
-            return manager->post(std::move(task));
-        }));
+    impl_->admin = std::make_shared<admin::admin_api>(
+        impl_->modules, [manager](std::function<void()> task) { return manager->post(std::move(task)); },
+        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get()}, std::move(audit));
+    impl_->admin_listener =
+        impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits, impl_->admin, true);
+    if (!is_loopback(c.admin_address))
+        spdlog::warn("the admin API listens on {}, not on loopback: anyone who can reach it can try its token",
+                     c.admin_address);
     impl_->server->run();
     spdlog::info("admin API on http://{}:{}", impl_->admin_listener->address(), impl_->admin_listener->port());
 
@@ -112,16 +158,18 @@ std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    // No new swaps; then the edge (no new requests, in-flight ones finish), the workers,
+    // No new swaps; then the edge (no new requests, in-flight ones finish), the handler threads,
     // the management thread (finishing queued swaps), and last the plugins. Any of them may be
     // missing when start() failed part-way.
     if (impl_->watcher) impl_->watcher->stop();
     if (impl_->server) impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
-    if (impl_->workers) impl_->workers->join();
+    for (auto& m : impl_->modules) m->stop_workers();
+    if (impl_->admin) impl_->admin->stop();
     if (impl_->manager) impl_->manager->stop();
     impl_->listeners.clear();
     impl_->admin_listener.reset();
     impl_->server.reset();
+    impl_->admin.reset();
     for (auto& m : impl_->modules)
         for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
     impl_->modules.clear();

@@ -9,7 +9,7 @@ namespace {
 
 TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
     test_host host({{"greeter", shipped_plugin("greeter")}, {"probe", test_plugin("contract_probe")}});
-    auto r = http_request(host.admin_port(), "GET", "/plugins");
+    auto r = host.admin("GET", "/plugins");
     ASSERT_EQ(r.status, 200);
     auto list = r.json();
     ASSERT_EQ(list.size(), 2u);
@@ -30,21 +30,21 @@ TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
 
 TEST(Admin, ShowsOnePluginOr404) {
     test_host host({{"greeter", shipped_plugin("greeter")}});
-    auto r = http_request(host.admin_port(), "GET", "/plugins/greeter");
+    auto r = host.admin("GET", "/plugins/greeter");
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.json()["name"], "greeter");
-    auto missing = http_request(host.admin_port(), "GET", "/plugins/nope");
+    auto missing = host.admin("GET", "/plugins/nope");
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(missing.header("Content-Type"), "application/problem+json");
 }
 
 TEST(Admin, HealthzAndMethodChecks) {
     test_host host({{"greeter", shipped_plugin("greeter")}});
-    auto h = http_request(host.admin_port(), "GET", "/healthz");
+    auto h = host.admin("GET", "/healthz");
     ASSERT_EQ(h.status, 200);
     EXPECT_EQ(h.json()["status"], "ok");
     EXPECT_EQ(h.json()["serving"], 1);
-    auto wrong = http_request(host.admin_port(), "DELETE", "/plugins");
+    auto wrong = host.admin("DELETE", "/plugins");
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(wrong.header("Allow"), "GET");
 }

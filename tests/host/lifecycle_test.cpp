@@ -46,7 +46,7 @@ TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
     auto port = host.port("probe");
     auto slow = std::async(std::launch::async, [port] { return http_request(port, "GET", "/v1/slow?ms=600"); });
     ASSERT_TRUE(eventually([&] {
-        return http_request(host.admin_port(), "GET", "/plugins/probe").json()["in_flight"] == 1;
+        return host.admin("GET", "/plugins/probe").json()["in_flight"] == 1;
     }));
     auto results = host.runtime().stop();
     auto r = slow.get();

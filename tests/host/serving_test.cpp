@@ -35,10 +35,11 @@ protected:
 };
 test_host* Serving::host_ = nullptr;
 
-TEST_F(Serving, HealthzNamesThePluginAndItsVersion) {
+TEST_F(Serving, HealthzNamesTheModuleAndThePluginAndVersionServingIt) {
     auto r = http_request(probe(), "GET", "/healthz");
     ASSERT_EQ(r.status, 200);
-    EXPECT_EQ(r.json(), (nlohmann::json{{"status", "ok"}, {"plugin", "probe"}, {"version", "2.3.4"}}));
+    EXPECT_EQ(r.json(),
+              (nlohmann::json{{"status", "ok"}, {"module", "probe"}, {"plugin", "contract_probe"}, {"version", "2.3.4"}}));
     EXPECT_EQ(http_request(host_->port("greeter"), "GET", "/healthz").json()["version"], "1.0.0");
 }
 
@@ -106,8 +107,11 @@ TEST_F(Serving, ValidBodyReachesTheHandler) {
 TEST_F(Serving, MalformedJsonIs400) {
     auto r = http_request(probe(), "POST", "/v1/items", "{\"name\": ", {{"Content-Type", "application/json"}});
     expect_problem(r, 400);
-    EXPECT_EQ(r.json()["errors"][0]["pointer"], "");
-    EXPECT_NE(r.json()["errors"][0]["message"].get<std::string>().find("malformed JSON"), std::string::npos);
+    // Where the parser stopped, in our words: never the parser library's text.
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/name");
+    const std::string message = r.json()["errors"][0]["message"];
+    EXPECT_EQ(message.rfind("malformed JSON at byte 9", 0), 0u) << message;
+    EXPECT_EQ(r.body.find("json.exception"), std::string::npos) << r.body;
 }
 
 TEST_F(Serving, MalformedJsonWithoutSchemaIs400FromTheSdk) {

@@ -101,17 +101,19 @@ protected:
         library_ = files_.path() / "probe.so";
         if (fs::exists(initial)) deploy(initial, library_);
         else std::ofstream(library_) << "not yet a plugin\n";
+        // Reloads name builds from the test plugin directory as well as the deployed copy's.
         nlohmann::json t = {{"drain_timeout_ms", 2000},
                             {"ready_timeout_ms", 1000},
-                            {"watch", {{"debounce_ms", 20}, {"poll_interval_ms", 200}}}};
+                            {"watch", {{"debounce_ms", 20}, {"poll_interval_ms", 200}}},
+                            {"deploy", {{"allowed_dirs", {files_.path().string(), test_plugin("x").parent_path().string()}}}}};
         t.merge_patch(top);
         host_ = std::make_unique<test_host>(std::vector<plugin_spec>{{"probe", library_, options}}, t);
     }
     std::uint16_t port() { return host_->port("probe"); }
-    nlohmann::json status() { return http_request(host_->admin_port(), "GET", "/plugins/probe").json(); }
+    nlohmann::json status() { return host_->admin("GET", "/plugins/probe").json(); }
     std::string version() { return http_request(port(), "GET", "/v1/version").json()["version"]; }
     reply reload(const fs::path& library) {
-        return post_json(host_->admin_port(), "/plugins/probe/reload", {{"library", library.string()}});
+        return host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
     }
     bool on_generation(int n) {
         auto s = status();
@@ -206,7 +208,9 @@ TEST_F(Swap, EachKindOfBadFileLeavesTheOldGenerationServing) {
         {truncated, "inspect", "truncated.so"},
         {files_.path() / "absent.so", "read", "cannot read"},
         {test_plugin("wrong_abi"), "descriptor", "ABI major 99"},
-        {test_plugin("failing_start"), "start", "database unreachable"},
+        {test_plugin("swap_probe_failing_start"), "start", "database unreachable"},
+        // Another plugin behind this module's name (and database) is refused before it starts.
+        {test_plugin("failing_start"), "describe", "is plugin 'failing_start', but module 'probe' serves plugin 'swap_probe'"},
         {test_plugin("swap_probe_not_ready"), "ready", "not ready"},
         {test_plugin("swap_probe_slow_ready"), "ready", "not ready within 1000 ms"},
     };
@@ -244,7 +248,7 @@ TEST_F(Swap, ABadFileDeployedByRenameIsReportedAndTheOldGenerationServes) {
 }
 
 TEST_F(Swap, ReloadingTheSameContentIsANoOpThatSaysSo) {
-    auto r = http_request(host_->admin_port(), "POST", "/plugins/probe/reload");
+    auto r = host_->admin("POST", "/plugins/probe/reload");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["result"], "unchanged");
     EXPECT_NE(r.json()["detail"].get<std::string>().find("sha256"), std::string::npos);
@@ -253,12 +257,12 @@ TEST_F(Swap, ReloadingTheSameContentIsANoOpThatSaysSo) {
 }
 
 TEST_F(Swap, RollbackReturnsToThePreviousGoodGeneration) {
-    auto none = http_request(host_->admin_port(), "POST", "/plugins/probe/rollback");
+    auto none = host_->admin("POST", "/plugins/probe/rollback");
     EXPECT_EQ(none.status, 409);
     ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
     ASSERT_EQ(version(), "2.0.0");
     EXPECT_EQ(status()["previous"]["version"], "1.0.0");
-    auto back = http_request(host_->admin_port(), "POST", "/plugins/probe/rollback");
+    auto back = host_->admin("POST", "/plugins/probe/rollback");
     ASSERT_EQ(back.status, 200) << back.body;
     EXPECT_EQ(back.json()["result"], "swapped");
     EXPECT_EQ(version(), "1.0.0");
@@ -304,12 +308,12 @@ TEST_F(Swap, WatchingCanBeTurnedOffPerPlugin) {
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     EXPECT_EQ(version(), "1.0.0");
     EXPECT_EQ(status()["generation"], 1);
-    ASSERT_EQ(http_request(host_->admin_port(), "POST", "/plugins/probe/reload").status, 200);
+    ASSERT_EQ(host_->admin("POST", "/plugins/probe/reload").status, 200);
     EXPECT_EQ(version(), "2.0.0");
 }
 
 TEST_F(Swap, ALibraryThatStaysMappedIsReportedRetained) {
-    start(test_plugin("unique_symbols"));  // built without -fno-gnu-unique: glibc never unloads it
+    start(test_plugin("unique_symbols_probe"));  // built without -fno-gnu-unique: glibc never unloads it
     ASSERT_EQ(status()["state"], "serving");
     ASSERT_EQ(reload(test_plugin("swap_probe_v1")).status, 200);
     ASSERT_TRUE(eventually([&] { return status()["counters"]["retained"] == 1; }));
@@ -322,13 +326,13 @@ TEST_F(Swap, ALibraryThatStaysMappedIsReportedRetained) {
 }
 
 TEST_F(Swap, ReloadBodyIsCheckedAtTheEdge) {
-    auto r = post_json(host_->admin_port(), "/plugins/probe/reload", {{"library", "relative.so"}, {"x", 1}});
+    auto r = host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", "relative.so"}, {"x", 1}}).dump());
     EXPECT_EQ(r.status, 400);
     std::set<std::string> pointers;
     auto body = r.json();
     for (auto& e : body["errors"]) pointers.insert(e["pointer"].get<std::string>());
     EXPECT_EQ(pointers, (std::set<std::string>{"/library", "/x"}));
-    EXPECT_EQ(http_request(host_->admin_port(), "POST", "/plugins/nope/reload").status, 404);
+    EXPECT_EQ(host_->admin("POST", "/plugins/nope/reload").status, 404);
     EXPECT_EQ(status()["generation"], 1);
 }
 

@@ -1,6 +1,7 @@
 // Unloading: every plugin we ship (and build for tests) can be loaded, called, and unloaded
 // so that it really leaves the process; a plugin built without the hygiene flags cannot, and
 // the host says so instead of pretending.
+#include "deploy/library_file.hpp"
 #include "plugin/generation.hpp"
 #include "plugin/plugin_library.hpp"
 
@@ -42,7 +43,10 @@ struct load_case {
 
 // Loads, serves one request, shuts down and unloads; returns the host's report and the shadow path.
 std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, const std::filesystem::path& dir) {
-    auto opened = hp::plugin_library::open(c.file, dir / "shadow", c.name);
+    auto image = berth::host::deploy::read_library(
+        c.file, berth::host::deploy::make_policy({c.file.parent_path()}, 256ull << 20));
+    if (auto* f = std::get_if<hp::load_failure>(&image)) throw std::runtime_error(f->step + ": " + f->message);
+    auto opened = hp::plugin_library::open(std::get<hp::file_image>(image), dir / "shadow", c.name);
     if (auto* f = std::get_if<hp::load_failure>(&opened)) throw std::runtime_error(f->step + ": " + f->message);
     auto lib = std::get<std::shared_ptr<hp::plugin_library>>(std::move(opened));
     auto shadow = lib->shadow_path();

@@ -1,10 +1,11 @@
 // swap_probe: built several times from this one source (see tests/CMakeLists.txt) so tests
 // and bench/swap can swap between real, different builds of "the same" module.
 //   SWAP_PROBE_VERSION  the version it reports
-//   SWAP_PROBE_READY    0 ready at once, 1 never ready, 2 ready only after 5 s
+//   SWAP_PROBE_READY    0 ready at once, 1 never ready, 2 ready only after 5 s, 3 start() fails
 #include <berth/plugin.hpp>
 
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #ifndef SWAP_PROBE_VERSION
@@ -29,6 +30,10 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"version", SWAP_PROBE_VERSION}, {"slept_ms", ms}});
         });
+    }
+
+    void start(const berth::context&) override {
+        if (SWAP_PROBE_READY == 3) throw std::runtime_error("database unreachable (on purpose)");
     }
 
     bool ready() override {

@@ -1,6 +1,7 @@
 #include "support/test_host.hpp"
 
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 namespace berth::test {
@@ -45,6 +46,20 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
 }
 
 test_host::~test_host() { runtime_->stop(); }
+
+std::string test_host::admin_token() const {
+    std::ifstream in(dir_.path() / "admin.token");
+    std::string token;
+    in >> token;
+    if (token.empty()) throw std::runtime_error("no admin token in " + dir_.path().string());
+    return token;
+}
+
+reply test_host::admin(const std::string& method, const std::string& target, const std::string& body) const {
+    header_list headers{{"Authorization", "Bearer " + admin_token()}};
+    if (method != "GET" && method != "HEAD") headers.emplace_back("Content-Type", "application/json");
+    return http_request(admin_port(), method, target, body, headers);
+}
 
 std::uint16_t test_host::port(const std::string& plugin) const {
     auto p = runtime_->plugin_port(plugin);

@@ -4,6 +4,8 @@
 
 #include <berth/host/runtime.hpp>
 
+#include "support/http_client.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -43,6 +45,11 @@ public:
     berth::host::runtime& runtime() { return *runtime_; }
     std::uint16_t port(const std::string& plugin) const;
     std::uint16_t admin_port() const { return runtime_->admin_port(); }
+    // The admin API's bearer token, read from <data_dir>/admin.token as an operator would.
+    std::string admin_token() const;
+    // A call to the admin API as the operator: the bearer token, and Content-Type:
+    // application/json on every method but GET and HEAD.
+    reply admin(const std::string& method, const std::string& target, const std::string& body = {}) const;
     const std::filesystem::path& data_dir() const { return dir_.path(); }
     const nlohmann::json& config_json() const { return config_; }
 

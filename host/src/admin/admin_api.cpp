@@ -1,28 +1,82 @@
 #include "admin/admin_api.hpp"
 
+#include "auth/token_service.hpp"
+#include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
+#include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/target.hpp"
 #include "plugin/module.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
 
 namespace berth::host::admin {
 
 namespace {
 
-// What a reload call may carry: {"library": "/absolute/path.so"}, or nothing.
 const contract::json_schema& reload_body_schema() {
     static const auto schema = contract::json_schema::compile(nlohmann::json::parse(R"({
         "type": "object", "additionalProperties": false,
-        "properties": {"library": {"type": "string", "pattern": "^/", "minLength": 2}}
+        "properties": {"library": {"type": "string", "minLength": 2, "maxLength": 4096}}
     })"));
     return *schema;
 }
 
+const contract::json_schema& token_body_schema() {
+    static const auto schema = contract::json_schema::compile(nlohmann::json::parse(R"({
+        "type": "object", "additionalProperties": false, "required": ["subject", "scope"],
+        "properties": {
+            "subject": {"type": "string", "minLength": 1, "maxLength": 128},
+            "scope": {"type": "string", "minLength": 1, "maxLength": 512},
+            "ttl_s": {"type": "integer", "minimum": 1, "maximum": 2592000}
+        }
+    })"));
+    return *schema;
+}
+
+std::string digest(std::string_view text) {
+    std::string out(crypto_hash_sha256_BYTES, '\0');
+    crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                       text.size());
+    return out;
+}
+
+bool is_health(const http::request& r) {
+    return r.method == "GET" && (r.target == "/healthz" || r.target.rfind("/healthz?", 0) == 0);
+}
+
+bool is_mutating(const http::request& r) { return r.method != "GET" && r.method != "HEAD"; }
+
+// "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]".
+std::string_view host_name(std::string_view host) {
+    if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+    return host.substr(0, host.find(':'));
+}
+
+// Printable ASCII without spaces: what a subject or a scope token may be made of.
+bool is_plain_word(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (c <= ' ' || c > '~' || c == '"' || c == '\\') return false;
+    return true;
+}
+
+bool is_scope_list(std::string_view s) {
+    while (!s.empty()) {
+        auto sp = s.find(' ');
+        if (!is_plain_word(s.substr(0, sp))) return false;
+        if (sp == std::string_view::npos) break;
+        s.remove_prefix(sp + 1);
+    }
+    return !s.empty();
+}
+
 http::response swap_response(const plugin::swap_result& r, const plugin::module& m) {
     if (r.result == plugin::swap_result::outcome::failed) {
-        return http::problem(422, r.detail,
+        const bool forbidden = r.failure && r.failure->step == "policy";
+        return http::problem(forbidden ? 403 : 422, r.detail,
                              {{"plugin", m.config().name},
                               {"step", r.failure ? r.failure->step : ""},
                               {"reason", r.failure ? r.failure->message : ""}});
@@ -36,16 +90,53 @@ std::string allow_list(const std::vector<std::string>& methods) {
     return allow;
 }
 
+// Parses and checks a JSON body; a 400 problem when it does not fit. `more` adds checks a
+// schema cannot say.
+std::variant<nlohmann::json, http::response> checked_body(
+    const std::string& text, const contract::json_schema& schema, const char* expected,
+    const std::function<void(const nlohmann::json&, nlohmann::json&)>& more = {}) {
+    auto parsed = contract::parse_json_body(text);
+    nlohmann::json errors = nlohmann::json::array();
+    if (auto* bad = std::get_if<contract::body_error>(&parsed)) {
+        errors.push_back({{"in", "body"}, {"pointer", bad->pointer}, {"message", bad->message}});
+    } else {
+        for (auto& v : schema.validate(std::get<nlohmann::json>(parsed)))
+            errors.push_back({{"in", "body"}, {"pointer", v.pointer}, {"message", v.message}});
+        if (more) more(std::get<nlohmann::json>(parsed), errors);
+    }
+    if (!errors.empty())
+        return http::problem(400, std::string("the body must be ") + expected, {{"errors", std::move(errors)}});
+    return std::get<nlohmann::json>(std::move(parsed));
+}
+
+void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
+    auto lib = body.is_object() ? body.find("library") : body.end();
+    if (body.is_object() && lib != body.end() && lib->is_string() &&
+        !std::filesystem::path(lib->get<std::string>()).is_absolute())
+        errors.push_back({{"in", "body"}, {"pointer", "/library"}, {"message", "must be an absolute path"}});
+}
+
 }  // namespace
 
-admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post)
-    : post_(std::move(post)), modules_(std::move(modules)) {
+admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post, admin_settings settings,
+                     std::unique_ptr<audit_log> audit)
+    : post_(std::move(post)),
+      settings_(std::move(settings)),
+      token_digest_(digest(settings_.token)),
+      audit_(std::move(audit)),
+      thread_(std::make_unique<exec::worker_pool>(1)),
+      modules_(std::move(modules)) {
     routes_.add("GET", "/healthz", health);
     routes_.add("GET", "/plugins", list_plugins);
     routes_.add("GET", "/plugins/{name}", show_plugin);
     routes_.add("POST", "/plugins/{name}/reload", reload);
     routes_.add("POST", "/plugins/{name}/rollback", rollback);
+    routes_.add("POST", "/tokens", issue_token);
 }
+
+admin_api::~admin_api() { stop(); }
+
+void admin_api::stop() { thread_->join(); }
 
 std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
     for (auto& m : modules_)
@@ -53,7 +144,59 @@ std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
     return nullptr;
 }
 
+std::optional<http::response> admin_api::gate(const http::request& request) const {
+    if (is_health(request)) return std::nullopt;
+    auto host = host_name(request.header("Host"));
+    if (!host.empty() && !http::iequals(host, "localhost") && host != "127.0.0.1" && host != "[::1]" &&
+        std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
+                     [&](const std::string& h) { return http::iequals(h, host); }))
+        return http::problem(421, "this admin API does not answer for that host; see admin.allowed_hosts");
+    auto auth = request.header("Authorization");
+    const bool bearer = auth.size() > 7 && http::iequals(auth.substr(0, 7), "Bearer ");
+    if (!bearer || sodium_memcmp(digest(auth.substr(7)).data(), token_digest_.data(), token_digest_.size()) != 0) {
+        auto r = http::problem(401, "the admin API needs its bearer token (the file admin.token in the data directory)");
+        r.set_header("WWW-Authenticate", "Bearer realm=\"berth-admin\"");
+        return r;
+    }
+    if (is_mutating(request) && !http::is_json_media_type(request.header("Content-Type")))
+        return http::problem(415, "admin calls that change anything take Content-Type: application/json");
+    return std::nullopt;
+}
+
+std::optional<http::response> admin_api::check_head(const http::request& head) { return gate(head); }
+
 void admin_api::handle(http::request request, completion done) {
+    auto run = [this, request = std::move(request), done = std::move(done)]() mutable {
+        completion answer = std::move(done);
+        if (is_mutating(request) && audit_) {
+            // Every mutating call leaves a line, refused ones included.
+            answer = [this, peer = request.peer, id = request.id, call = request.method + " " + request.target,
+                      inner = std::move(answer)](http::response r) {
+                std::string detail;
+                if (r.header("Content-Type") == "application/problem+json") {
+                    auto j = nlohmann::json::parse(r.body, nullptr, false);
+                    if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
+                } else if (r.status < 300) {
+                    auto j = nlohmann::json::parse(r.body, nullptr, false);
+                    if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
+                }
+                audit_->record(peer, id, call.substr(0, 512), r.status, detail);
+                inner(std::move(r));
+            };
+        }
+        try {
+            if (auto refusal = gate(request)) return answer(std::move(*refusal));
+            serve(request, answer);
+        } catch (const std::exception& e) {
+            spdlog::error("admin request {} failed: {}", request.id, e.what());
+            answer(http::problem(500, "the admin API failed while handling the request; see the log for request " +
+                                          request.id));
+        }
+    };
+    thread_->post(std::move(run));
+}
+
+void admin_api::serve(const http::request& request, const completion& done) {
     std::string why;
     auto target = http::parse_target(request.target, &why);
     if (!target) return done(http::problem(400, why));
@@ -77,6 +220,28 @@ void admin_api::handle(http::request request, completion done) {
             for (auto& mod : modules_) list.push_back(mod->status());
             return done(http::json_response(200, list));
         }
+        case issue_token: {
+            if (!settings_.tokens) return done(http::problem(404, "this host issues no tokens"));
+            auto body = checked_body(request.body, token_body_schema(), R"({"subject": "...", "scope": "a b", "ttl_s"?: n})");
+            if (auto* refusal = std::get_if<http::response>(&body)) return done(std::move(*refusal));
+            auto& b = std::get<nlohmann::json>(body);
+            const std::string subject = b["subject"], scope = b["scope"];
+            if (!is_plain_word(subject))
+                return done(http::problem(400, "subject must be printable ASCII without spaces or quotes"));
+            if (!is_scope_list(scope))
+                return done(http::problem(400, "scope must be scope names separated by single spaces"));
+            std::optional<std::uint32_t> ttl;
+            if (b.contains("ttl_s")) ttl = b["ttl_s"].get<std::uint32_t>();
+            auto t = settings_.tokens->issue(subject, scope, ttl);
+            spdlog::info("admin API: issued a token for '{}' with scope '{}' (request {})", subject, scope, request.id);
+            return done(http::json_response(201, {{"token", t.token},
+                                                  {"token_type", "Bearer"},
+                                                  {"expires_at", t.expires_at},
+                                                  {"subject", subject},
+                                                  {"scope", scope},
+                                                  {"detail", "issued a token for '" + subject + "' with scope '" +
+                                                                 scope + "'"}}));
+        }
         default: break;
     }
 
@@ -87,21 +252,14 @@ void admin_api::handle(http::request request, completion done) {
 
     std::optional<std::filesystem::path> library;
     if (m.id == reload && !request.body.empty()) {
-        auto body = nlohmann::json::parse(request.body, nullptr, false);
-        nlohmann::json errors = nlohmann::json::array();
-        if (body.is_discarded()) {
-            errors.push_back({{"in", "body"}, {"pointer", ""}, {"message", "malformed JSON"}});
-        } else {
-            for (auto& v : reload_body_schema().validate(body))
-                errors.push_back({{"in", "body"}, {"pointer", v.pointer}, {"message", v.message}});
-        }
-        if (!errors.empty())
-            return done(http::problem(400, "the body must be empty or {\"library\": \"/absolute/path.so\"}",
-                                      {{"errors", errors}}));
-        if (body.contains("library")) library = body["library"].get<std::string>();
+        auto body = checked_body(request.body, reload_body_schema(), R"(empty or {"library": "/absolute/path.so"})",
+                                 library_is_absolute);
+        if (auto* refusal = std::get_if<http::response>(&body)) return done(std::move(*refusal));
+        auto& b = std::get<nlohmann::json>(body);
+        if (b.contains("library")) library = std::filesystem::path(b["library"].get<std::string>()).lexically_normal();
     }
 
-    auto task = [mod, library, rolling_back = m.id == rollback, done]() mutable {
+    auto task = [mod, library, rolling_back = m.id == rollback, done]() {
         if (rolling_back) {
             auto r = mod->rollback();
             if (!r) return done(http::problem(409, "there is no previous generation of '" + mod->config().name + "' to roll back to"));

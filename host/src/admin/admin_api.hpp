@@ -1,34 +1,65 @@
-// The operator's API on its own listener: health and the state of every module.
+// The operator's API on its own listener: health, the state of every module, swaps, and
+// tokens for operators. Closed: every call but GET /healthz needs the admin bearer token; a
+// Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
+// Content-Type: application/json (no cross-site form post reaches it) and is audited.
+// Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
+// management thread.
 #pragma once
 
+#include "admin/audit_log.hpp"
 #include "http/route_table.hpp"
 #include "net/http_service.hpp"
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace berth::host::plugin {
 class module;
 }
+namespace berth::host::auth {
+class token_service;
+}
+namespace berth::host::exec {
+class worker_pool;
+}
 
 namespace berth::host::admin {
+
+struct admin_settings {
+    std::string token;                       // the admin bearer token (hex text)
+    std::vector<std::string> allowed_hosts;  // besides loopback names
+    const auth::token_service* tokens = nullptr;  // for POST /tokens; null: not offered
+};
 
 class admin_api : public net::http_service {
 public:
     // Runs a task on the management thread; false when the host is stopping.
     using management = std::function<bool(std::function<void()>)>;
 
-    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post);
+    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post, admin_settings settings,
+              std::unique_ptr<audit_log> audit);
+    ~admin_api() override;
 
-    // Reads answer inline (host state under short locks); reload and rollback run on the
-    // management thread and answer when the swap has succeeded or failed.
+    std::optional<http::response> check_head(const http::request& head) override;
     void handle(http::request request, completion done) override;
 
+    // Joins the admin API's thread (after the edge has stopped).
+    void stop();
+
 private:
-    enum route_id : std::size_t { health, list_plugins, show_plugin, reload, rollback };
+    enum route_id : std::size_t { health, list_plugins, show_plugin, reload, rollback, issue_token };
+    // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
+    std::optional<http::response> gate(const http::request& request) const;
+    void serve(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
+
     management post_;
+    admin_settings settings_;
+    std::string token_digest_;  // sha256 of the admin token, compared in constant time
+    std::unique_ptr<audit_log> audit_;
+    std::unique_ptr<exec::worker_pool> thread_;
     http::route_table routes_;
     std::vector<std::shared_ptr<plugin::module>> modules_;
 };

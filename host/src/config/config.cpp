@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace berth::host {
@@ -34,7 +34,18 @@ limits_config read_limits(const nlohmann::json& j, limits_config l) {
     l.write_timeout_ms = j.value("write_timeout_ms", l.write_timeout_ms);
     l.handler_timeout_ms = j.value("handler_timeout_ms", l.handler_timeout_ms);
     l.max_connections = j.value("max_connections", l.max_connections);
+    l.max_connections_per_peer = j.value("max_connections_per_peer", l.max_connections_per_peer);
+    l.max_in_flight = j.value("max_in_flight", l.max_in_flight);
+    l.max_queue = j.value("max_queue", l.max_queue);
     return l;
+}
+
+// ^[a-z][a-z0-9_-]{0,31}$, without a regex engine.
+bool is_module_name(const std::string& n) {
+    if (n.empty() || n.size() > 32 || n[0] < 'a' || n[0] > 'z') return false;
+    for (char ch : n)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) return false;
+    return true;
 }
 
 bool is_wildcard(const std::string& a) { return a == "0.0.0.0" || a == "::" || a == "[::]"; }
@@ -51,16 +62,15 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range
         out.errors.push_back({"", std::string("not valid JSON: ") + e.what()});
         return out;
     }
     // Module names first: Valijson reports a propertyNames failure only as "plugins failed".
-    static const std::regex module_name("^[a-z][a-z0-9_-]{0,31}$");
     bool bad_names = false;
     if (auto p = doc.find("plugins"); p != doc.end() && p->is_object()) {
         for (auto& [name, _] : p->items()) {
-            if (std::regex_match(name, module_name)) continue;
+            if (is_module_name(name)) continue;
             bad_names = true;
             out.errors.push_back({"/plugins/" + contract::escape_pointer_token(name),
                                   "module name '" + name + "' must match ^[a-z][a-z0-9_-]{0,31}$"});
@@ -78,6 +88,8 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     if (auto a = doc.find("admin"); a != doc.end()) {
         c.admin_address = a->value("address", c.admin_address);
         c.admin_port = a->value("port", c.admin_port);
+        if (a->contains("token_file")) c.admin_token_file = resolve(base, (*a)["token_file"].get<std::string>());
+        for (auto& h : a->value("allowed_hosts", nlohmann::json::array())) c.admin_allowed_hosts.push_back(h.get<std::string>());
     }
     c.data_dir = resolve(base, doc.value("data_dir", std::string("var")));
     if (auto t = doc.find("threads"); t != doc.end()) {
@@ -98,7 +110,17 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         c.auth.token_ttl_s = a->value("token_ttl_s", c.auth.token_ttl_s);
     }
     limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
+    if (defaults.max_in_flight == 0) defaults.max_in_flight = c.worker_threads;
     c.admin_limits = defaults;
+    if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
+    bool explicit_dirs = false;
+    if (auto d = doc.find("deploy"); d != doc.end()) {
+        c.deploy.max_library_bytes = d->value("max_library_bytes", c.deploy.max_library_bytes);
+        if (auto dirs = d->find("allowed_dirs"); dirs != d->end()) {
+            explicit_dirs = true;
+            for (auto& dir : *dirs) c.deploy.allowed_dirs.push_back(resolve(base, dir.get<std::string>()));
+        }
+    }
 
     // Which listener first claimed each port, to name both sides of a clash.
     struct claim { std::string address; std::string pointer; };
@@ -116,6 +138,11 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         pc.limits = read_limits(p.value("limits", nlohmann::json()), defaults);
         pc.settings_json = p.value("settings", nlohmann::json::object()).dump();
         pc.watch = p.value("watch", true);
+        pc.plugin = p.value("plugin", std::string());
+        if (!explicit_dirs &&
+            std::find(c.deploy.allowed_dirs.begin(), c.deploy.allowed_dirs.end(), pc.library.parent_path()) ==
+                c.deploy.allowed_dirs.end())
+            c.deploy.allowed_dirs.push_back(pc.library.parent_path());
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {

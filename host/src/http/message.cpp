@@ -11,6 +11,14 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+bool is_json_media_type(std::string_view ct) {
+    auto media = ct.substr(0, ct.find(';'));
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+    return iequals(media, "application/json") ||
+           (media.size() > 17 && iequals(media.substr(0, 12), "application/") &&
+            iequals(media.substr(media.size() - 5), "+json"));
+}
+
 namespace {
 std::string_view find(const header_list& headers, std::string_view name) {
     for (auto& [k, v] : headers)

@@ -2,6 +2,8 @@
 // behind it (dispatch, admin, plugins) sees only these.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,11 +13,26 @@ namespace berth::host::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// Whether a request may still run. The edge abandons a request that is still waiting for a
+// worker at its deadline (it has been answered 503), so it is never executed afterwards.
+class admission {
+public:
+    bool begin() { return exchange(waiting, running); }    // worker: false if abandoned
+    bool abandon() { return exchange(waiting, abandoned); }  // edge: false if already running
+private:
+    enum phase : int { waiting, running, abandoned };
+    bool exchange(int from, int to) { return phase_.compare_exchange_strong(from, to); }
+    std::atomic<int> phase_{waiting};
+};
+
 struct request {
     std::string method;
     std::string target;
     header_list headers;
     std::string body;
+    std::string id;    // X-Request-Id: the client's when short and plain, else one made at the edge
+    std::string peer;  // the client's address; empty for in-process calls
+    std::shared_ptr<http::admission> admission;  // null for in-process calls
 
     // First header with this name, case-insensitively; empty view if none.
     std::string_view header(std::string_view name) const;
@@ -32,6 +49,9 @@ struct response {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+
+// application/json or application/<something>+json, parameters (charset) allowed.
+bool is_json_media_type(std::string_view content_type);
 
 // Canonical reason phrase for a status ("Not Found").
 std::string_view reason(int status);

@@ -14,15 +14,19 @@ response problem(int status, std::string_view detail, const nlohmann::json& extr
     response r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/problem+json");
-    r.body = body.dump();
+    r.body = json_text(body);
     return r;
+}
+
+std::string json_text(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 response json_response(int status, const nlohmann::json& body) {
     response r;
     r.status = status;
     r.headers.emplace_back("Content-Type", "application/json");
-    r.body = body.dump();
+    r.body = json_text(body);
     return r;
 }
 

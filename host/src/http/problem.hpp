@@ -18,4 +18,8 @@ response problem(int status, std::string_view detail, const nlohmann::json& extr
 // application/json with a dumped body.
 response json_response(int status, const nlohmann::json& body);
 
+// JSON text that cannot throw: bytes that are not UTF-8 (from a client's path, a plugin's
+// message) are replaced with U+FFFD instead of making dump() throw type_error 316.
+std::string json_text(const nlohmann::json& value);
+
 }  // namespace berth::host::http

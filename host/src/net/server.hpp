@@ -1,5 +1,5 @@
 // The HTTP edge: one io_context, its I/O threads, and the listeners on it. Beast lives in
-// server.cpp only; callers see host-side messages (http/message.hpp).
+// net/*.cpp only; callers see host-side messages (http/message.hpp).
 #pragma once
 
 #include <berth/host/config.hpp>
@@ -13,28 +13,30 @@
 
 namespace berth::host::net {
 
-class listener;
-
 // A bound listening socket; it serves until closed or the server stops.
 class listener_handle {
 public:
     virtual ~listener_handle() = default;
     virtual std::string address() const = 0;
     virtual std::uint16_t port() const = 0;  // as actually bound
-    virtual std::size_t connections() const = 0;
 };
 
 class server {
 public:
-    explicit server(unsigned io_threads);
+    // `max_connections`: open connections across every listener that counts toward it (all
+    // but the admin listener), derived from the descriptor limit so that accept never starves
+    // the databases, the admin API or a swap.
+    server(unsigned io_threads, std::size_t max_connections);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
     // Binds now; throws std::system_error naming the address on failure. Accepting starts
-    // at once if the server runs, else at run().
+    // at once if the server runs, else at run(). A listener with `reserved` set does not count
+    // toward the server-wide cap (the admin API stays reachable under a flood).
     std::shared_ptr<listener_handle> listen(const std::string& name, const std::string& address, std::uint16_t port,
-                                            const limits_config& limits, std::shared_ptr<http_service> service);
+                                            const limits_config& limits, std::shared_ptr<http_service> service,
+                                            bool reserved = false);
 
     // Starts the I/O threads.
     void run();

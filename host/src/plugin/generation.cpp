@@ -1,6 +1,7 @@
 #include "plugin/generation.hpp"
 
 #include "auth/token_service.hpp"
+#include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
 #include "http/problem.hpp"
 #include "http/route_table.hpp"
@@ -145,13 +146,6 @@ nlohmann::json convert(const std::string& type, const std::string& value) {
     return value;
 }
 
-bool is_json_media_type(std::string_view ct) {
-    auto semi = ct.find(';');
-    auto media = ct.substr(0, semi);
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    return http::iequals(media, "application/json") ||
-           (media.size() > 5 && http::iequals(media.substr(media.size() - 5), "+json"));
-}
 
 }  // namespace
 
@@ -410,9 +404,11 @@ http::response generation::dispatch(const http::request& req, const request_cont
         if (!services_ || !services_->tokens)
             return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
         auto verdict = services_->tokens->verify(header.substr(7));
-        if (auto* no = std::get_if<auth::token_service::rejected>(&verdict))
-            return unauthorized("invalid token: " + no->reason,
-                                "Bearer realm=\"berth\", error=\"invalid_token\"");
+        if (auto* no = std::get_if<auth::token_service::rejected>(&verdict)) {
+            // The client learns only that it is invalid; the log says why.
+            spdlog::info("[{}] request {}: bearer token refused: {}", module_, request_id, no->reason);
+            return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
+        }
         auto& ok = std::get<auth::token_service::verified>(verdict);
         auto held = split_scopes(ok.scope);
         std::string missing;
@@ -441,19 +437,13 @@ http::response generation::dispatch(const http::request& req, const request_cont
     }
     if (c.body) {
         auto ct = req.header("Content-Type");
-        if (!ct.empty() && !is_json_media_type(ct))
+        if (!ct.empty() && !http::is_json_media_type(ct))
             return http::problem(415, "this route takes application/json, not " + std::string(ct));
-        nlohmann::json body;
-        try {
-            body = nlohmann::json::parse(req.body);
-        } catch (const nlohmann::json::parse_error& e) {
-            errors.push_back({{"in", "body"},
-                              {"pointer", ""},
-                              {"message", req.body.empty() ? std::string("the request body is empty; JSON is required")
-                                                           : std::string("malformed JSON: ") + e.what()}});
-        }
-        if (errors.empty() || !body.is_null())
-            for (auto& v : c.body->validate(body))
+        auto parsed = contract::parse_json_body(req.body);
+        if (auto* bad = std::get_if<contract::body_error>(&parsed))
+            errors.push_back({{"in", "body"}, {"pointer", bad->pointer}, {"message", bad->message}});
+        else
+            for (auto& v : c.body->validate(std::get<nlohmann::json>(parsed)))
                 errors.push_back({{"in", "body"}, {"pointer", v.pointer}, {"message", v.message}});
     }
     if (!errors.empty())

@@ -2,12 +2,16 @@
 // currently serves it, and the generations still draining after a swap.
 //
 // Requests take a snapshot of the active generation when they are dispatched and finish on
-// it; a swap publishes the next generation with one atomic store. Everything that loads,
-// swaps, drains or unloads runs on the management thread (reload, rollback, reap, unload_all).
+// it; a swap publishes the next generation with one store under a lock. The published handle's
+// last reference, wherever it drops (usually on the worker that ran the last request), hands the
+// generation to the retire queue; the management thread takes it from there and unloads it.
+// Everything that loads, swaps, drains or unloads runs on the management thread (reload,
+// rollback, reap, unload_all).
 #pragma once
 
 #include <berth/host/config.hpp>
 
+#include "deploy/library_file.hpp"
 #include "net/http_service.hpp"
 #include "plugin/generation.hpp"
 
@@ -29,10 +33,11 @@ namespace berth::host::plugin {
 enum class module_state { loading, serving, failed, stopped };
 const char* to_string(module_state s);
 
-// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms).
+// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms, deploy).
 struct swap_settings {
     std::chrono::milliseconds drain_timeout{30'000};
     std::chrono::milliseconds ready_timeout{10'000};
+    deploy::library_policy policy;
 };
 
 struct swap_result {
@@ -45,7 +50,7 @@ const char* to_string(swap_result::outcome o);
 
 class module : public net::http_service, public std::enable_shared_from_this<module> {
 public:
-    module(plugin_config config, std::filesystem::path data_dir, exec::worker_pool& workers, swap_settings swap,
+    module(plugin_config config, std::filesystem::path data_dir, swap_settings swap,
            const host_services* services = nullptr);
     ~module() override;
 
@@ -58,15 +63,21 @@ public:
     // nullopt when there is nothing to roll back to.
     std::optional<swap_result> rollback();
 
-    // Management thread, periodically: unloads drained generations, cuts off those past the
+    // Management thread, periodically: unloads retired generations, cuts off those past the
     // drain deadline (their requests are answered 503 and their connections closed).
     void reap();
+
+    // After the edge has stopped: runs what is queued, then joins the module's handler threads.
+    void stop_workers();
 
     // Management thread, at shutdown, once no request is in flight: unpublishes and unloads
     // every generation. Returns one report per library unloaded.
     std::vector<unload_report> unload_all();
 
-    // net::http_service: runs the request on a worker thread.
+    // net::http_service. Health checks are answered here, on the I/O thread; everything else
+    // runs on the module's own handler threads, or is refused with 503 when they and the queue
+    // are full.
+    std::optional<http::response> check_head(const http::request& head) override;
     void handle(http::request request, completion done) override;
 
     // An in-process call from another module, on the caller's thread, through the same
@@ -77,13 +88,15 @@ public:
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
     const plugin_config& config() const { return config_; }
-    nlohmann::json status() const;
+    nlohmann::json status() const;  // for the admin API: includes paths and loader text
     std::uint16_t port() const;
     module_state state() const;
 
 private:
-    http::response serve(const http::request& request, const std::string& request_id,
-                         const std::shared_ptr<request_ticket>& t);
+    struct retire_queue;
+    std::shared_ptr<generation> snapshot() const;
+    http::response health() const;
+    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
     swap_result fail(load_failure f, const std::string& trigger);
     swap_result publish(std::shared_ptr<generation> next, const std::string& trigger);
     unload_report unload_generation(std::shared_ptr<generation> gen);
@@ -92,14 +105,21 @@ private:
 
     plugin_config config_;
     std::filesystem::path data_dir_;
-    exec::worker_pool& workers_;
     swap_settings swap_;
     const host_services* services_;
-    // The generation new requests go to; swapped with one atomic store.
-    std::atomic<std::shared_ptr<generation>> active_;
+    std::unique_ptr<exec::worker_pool> workers_;
+    std::atomic<std::size_t> admitted_{0};  // requests queued or running on workers_
+
+    // The generation new requests go to, as a published handle (see the file comment).
+    mutable std::mutex active_mutex_;
+    std::shared_ptr<generation> active_;
+    std::shared_ptr<retire_queue> retired_;
 
     struct draining {
-        std::shared_ptr<generation> gen;
+        std::weak_ptr<generation> handle;
+        std::uint64_t number;
+        std::string version, sha256;
+        std::filesystem::path shadow;
         std::chrono::steady_clock::time_point since, deadline;
         std::chrono::system_clock::time_point since_wall;
         bool cut_off = false;
@@ -125,7 +145,7 @@ private:
     std::optional<previous> previous_;
     struct {
         std::uint64_t swaps = 0, swap_failures = 0, unchanged = 0, rollbacks = 0, unloaded = 0, retained = 0,
-                      cut_off = 0;
+                      cut_off = 0, refused = 0;
     } counters_;
 };
 

@@ -1,5 +1,7 @@
 #include "plugin/plugin_library.hpp"
 
+#include "files/private_file.hpp"
+
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <sodium.h>
@@ -100,29 +102,19 @@ std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
     return std::nullopt;
 }
 
-std::variant<file_image, load_failure> read_image(const fs::path& source) {
-    const std::string file = source.string();
-    file_image image{source, {}, {}};
-    {
-        std::ifstream in(source, std::ios::binary);
-        if (!in) return load_failure{"read", "cannot read " + file};
-        std::ostringstream s;
-        s << in.rdbuf();
-        image.bytes = std::move(s).str();
-    }
-    if (image.bytes.size() < 4 || image.bytes.compare(0, 4, "\x7f" "ELF") != 0)
-        return load_failure{"elf", file + " is not an ELF shared object"};
-    image.sha256 = sha256_hex(image.bytes);
-    return image;
+namespace {
+
+// True when `path` holds exactly the bytes whose hash is `sha256` (a copy left by a crash, or
+// truncated on disk, does not).
+bool holds(const fs::path& path, const std::string& sha256) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream s;
+    s << in.rdbuf();
+    return sha256_hex(std::move(s).str()) == sha256;
 }
 
-std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const fs::path& source,
-                                                                                const fs::path& shadow_dir,
-                                                                                const std::string& module) {
-    auto image = read_image(source);
-    if (auto* f = std::get_if<load_failure>(&image)) return std::move(*f);
-    return open(std::get<file_image>(image), shadow_dir, module);
-}
+}  // namespace
 
 std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const file_image& image,
                                                                                 const fs::path& shadow_dir,
@@ -135,18 +127,14 @@ std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open
     lib->sha256_ = image.sha256;
     lib->shadow_ = shadow_dir / (module + "-" + lib->sha256_ + ".so");
 
-    std::error_code ec;
-    fs::create_directories(shadow_dir, ec);
-    if (!fs::exists(lib->shadow_)) {
-        auto tmp = lib->shadow_;
-        tmp += ".tmp." + std::to_string(::getpid());
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-            if (!out) return load_failure{"copy", "cannot write the shadow copy " + tmp.string()};
+    // Trusted by content, never by name: a copy that does not hash to the image is rewritten.
+    if (!holds(lib->shadow_, lib->sha256_)) {
+        try {
+            files::make_private_dir(shadow_dir);
+            files::write_private_file(lib->shadow_, bytes);
+        } catch (const files::file_error& e) {
+            return load_failure{"copy", std::string("cannot write the shadow copy: ") + e.what()};
         }
-        fs::rename(tmp, lib->shadow_, ec);
-        if (ec) return load_failure{"copy", "cannot place the shadow copy " + lib->shadow_.string() + ": " + ec.message()};
     }
 
     // Look before loading: a file without our descriptor never gets its initialisers run.

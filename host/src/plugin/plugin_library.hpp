@@ -12,8 +12,9 @@
 
 namespace berth::host::plugin {
 
-// Why a load failed: the step (read, elf, copy, inspect, dlopen, descriptor, create,
-// describe, start, ready) and the reason, naming the file.
+// Why a load failed: the step (policy, read, elf, copy, inspect, dlopen, descriptor, create,
+// describe, start, ready) and the reason, naming the file. Operator-facing: it may hold paths
+// and loader text, so it goes to the admin API and the log, never to a public port.
 struct load_failure {
     std::string step;
     std::string message;
@@ -32,18 +33,11 @@ struct file_image {
     std::string sha256;
 };
 
-// Steps read and elf.
-std::variant<file_image, load_failure> read_image(const std::filesystem::path& source);
-
 class plugin_library {
 public:
     // Copies the image to shadow_dir/<module>-<sha256>.so, inspects and loads the copy
     // (RTLD_NOW | RTLD_LOCAL) and checks its descriptor (steps copy, inspect, dlopen, descriptor).
     static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const file_image& image,
-                                                                           const std::filesystem::path& shadow_dir,
-                                                                           const std::string& module);
-    // read_image + open.
-    static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const std::filesystem::path& source,
                                                                            const std::filesystem::path& shadow_dir,
                                                                            const std::string& module);
     ~plugin_library();

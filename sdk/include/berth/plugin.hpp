@@ -67,6 +67,11 @@ private:
 namespace detail {
 inline std::string_view view(berth_bytes b) { return {b.data, b.size}; }
 inline berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
+// JSON text that cannot throw: bytes that are not UTF-8 (a client's path parameter quoted in a
+// problem, say) become U+FFFD instead of making dump() throw.
+inline std::string to_text(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 inline bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -163,7 +168,7 @@ struct response {
     }
 
     static response json(int status, const nlohmann::json& value) {
-        response r{status, {{"Content-Type", "application/json"}}, value.dump()};
+        response r{status, {{"Content-Type", "application/json"}}, detail::to_text(value)};
         return r;
     }
     static response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8") {
@@ -176,7 +181,7 @@ struct response {
         nlohmann::json p = {{"type", "about:blank"}, {"title", title}, {"status", status}};
         if (!detail.empty()) p["detail"] = detail;
         for (auto& [k, v] : extra.items()) p[k] = v;
-        return response{status, {{"Content-Type", "application/problem+json"}}, p.dump()};
+        return response{status, {{"Content-Type", "application/problem+json"}}, detail::to_text(p)};
     }
 };
 
@@ -324,7 +329,7 @@ public:
                      const nlohmann::json& body = nullptr, std::string_view request_id = {},
                      std::string_view authorization = {}) const {
         if (!host_has(&berth_host_api::call)) throw std::runtime_error("this host cannot call other modules");
-        const std::string text = body.is_null() ? std::string() : body.dump();
+        const std::string text = body.is_null() ? std::string() : detail::to_text(body);
         berth_call c{sizeof(berth_call),    detail::bytes(module),     detail::bytes(method),
                      detail::bytes(target), detail::bytes(text),       detail::bytes(request_id),
                      detail::bytes(authorization)};
@@ -403,7 +408,7 @@ struct glue {
             self->plugin.routes(self->table);
             nlohmann::json routes = nlohmann::json::array();
             for (auto& r : self->table.routes()) routes.push_back(r->describe());
-            write(out, nlohmann::json{{"routes", std::move(routes)}}.dump());
+            write(out, to_text(nlohmann::json{{"routes", std::move(routes)}}));
             return BERTH_OK;
         });
     }

@@ -19,6 +19,11 @@ struct limits_config {
     std::uint32_t write_timeout_ms = 30'000;    // a whole response
     std::uint32_t handler_timeout_ms = 30'000;  // past this the client gets 503 and the connection closes
     std::size_t max_connections = 1024;         // further connections are closed at accept
+    std::size_t max_connections_per_peer = 256; // per client address, on this listener
+    // Plugin listeners only: handlers running at once (the module's own worker threads;
+    // default: threads.workers) and requests waiting for one. Past both, 503 + Retry-After.
+    unsigned max_in_flight = 0;  // 0: threads.workers
+    std::size_t max_queue = 64;
 };
 
 struct plugin_config {
@@ -30,7 +35,19 @@ struct plugin_config {
     limits_config limits;
     std::string settings_json = "{}";  // handed to the plugin verbatim
     bool watch = true;               // reload when the library file is replaced
+    std::string plugin;              // the plugin name the library must declare; empty: whatever
+                                     // the first generation declared (a module keeps its identity)
 };
+
+// Which library files a module may load (config "deploy"); checked on every load.
+struct deploy_config {
+    // Absolute; a library must resolve (realpath) inside one of them. Default: the directories
+    // of the configured libraries.
+    std::vector<std::filesystem::path> allowed_dirs;
+    std::uint64_t max_library_bytes = 256ull * 1024 * 1024;
+};
+
+
 
 // Token signing and verification (config "auth").
 struct auth_config {
@@ -42,9 +59,12 @@ struct auth_config {
 struct config {
     std::string admin_address = "127.0.0.1";
     std::uint16_t admin_port = 8080;
+    // The admin API's bearer token: 32 random bytes as hex, created 0600 at first start.
+    std::filesystem::path admin_token_file;        // absolute; empty: <data_dir>/admin.token
+    std::vector<std::string> admin_allowed_hosts;  // Host values accepted besides loopback names
     std::filesystem::path data_dir;  // absolute
     unsigned io_threads = 1;
-    unsigned worker_threads = 4;
+    unsigned worker_threads = 4;  // default limits.max_in_flight: each module's own handler threads
     std::uint32_t shutdown_grace_ms = 10'000;
     std::uint32_t drain_timeout_ms = 30'000;   // old generation's time to finish after a swap
     std::uint32_t ready_timeout_ms = 10'000;   // new generation's time to report ready
@@ -52,6 +72,7 @@ struct config {
     std::uint32_t watch_poll_interval_ms = 2'000;  // fallback rescan period
     limits_config admin_limits;
     auth_config auth;
+    deploy_config deploy;
     std::vector<plugin_config> plugins;
 };
 

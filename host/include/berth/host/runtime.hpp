@@ -7,7 +7,12 @@
 //     rt.stop();           // graceful: drains in-flight requests, unloads plugins
 //
 // A plugin that fails to load (or whose port cannot be bound) is reported, never fatal:
-// the other plugins serve. start() throws only when the admin listener cannot be bound.
+// the other plugins serve. start() throws start_error when a file or directory it needs is not
+// private (a key readable by others, a link where a key should be) or cannot be made, and
+// std::system_error when the admin listener cannot be bound.
+//
+// start() sets the process umask to 077: the runtime creates keys, databases and copies of
+// plugins, and none of them is for anyone else.
 #pragma once
 
 #include <berth/host/config.hpp>
@@ -15,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +34,11 @@ struct plugin_endpoint {
     std::string state;       // loading, serving, failed, stopped
     std::string version;     // empty until a generation serves
     std::string last_error;  // "step: message", empty if none
+};
+
+class start_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 struct unload_result {

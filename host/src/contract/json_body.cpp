@@ -1,0 +1,96 @@
+#include "contract/json_body.hpp"
+
+#include "contract/json_schema.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace berth::host::contract {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Builds the document through nlohmann's own DOM builder while keeping track of where it is.
+class tracking_sax {
+public:
+    tracking_sax(json& out, std::size_t max_depth) : dom_(out, false), max_depth_(max_depth) {}
+
+    bool null() { return value(dom_.null()); }
+    bool boolean(bool v) { return value(dom_.boolean(v)); }
+    bool number_integer(json::number_integer_t v) { return value(dom_.number_integer(v)); }
+    bool number_unsigned(json::number_unsigned_t v) { return value(dom_.number_unsigned(v)); }
+    bool number_float(json::number_float_t v, const json::string_t& s) { return value(dom_.number_float(v, s)); }
+    bool string(json::string_t& v) { return value(dom_.string(v)); }
+    bool binary(json::binary_t& v) { return value(dom_.binary(v)); }
+    bool start_object(std::size_t n) { return open(false) && dom_.start_object(n); }
+    bool start_array(std::size_t n) { return open(true) && dom_.start_array(n); }
+    bool key(json::string_t& k) {
+        stack_.back().key = k;
+        stack_.back().has_key = true;
+        return dom_.key(k);
+    }
+    bool end_object() { return close(dom_.end_object()); }
+    bool end_array() { return close(dom_.end_array()); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
+        if (ex.id == 406)
+            error_ = body_error{pointer(), "the number is out of range"};
+        else
+            error_ = body_error{pointer(), "malformed JSON at byte " + std::to_string(position ? position - 1 : 0) +
+                                               ": expected a JSON value, object or array there"};
+        return false;
+    }
+
+    std::optional<body_error> error_;
+
+private:
+    struct frame {
+        bool array;
+        std::size_t index = 0;
+        bool has_key = false;
+        std::string key;
+    };
+
+    std::string pointer() const {
+        std::string p;
+        for (auto& f : stack_) {
+            if (f.array) p += "/" + std::to_string(f.index);
+            else if (f.has_key) p += "/" + escape_pointer_token(f.key);
+        }
+        return p;
+    }
+    bool value(bool ok) {
+        if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
+        return ok;
+    }
+    bool open(bool array) {
+        if (stack_.size() >= max_depth_) {
+            error_ = body_error{pointer(), "nested more than " + std::to_string(max_depth_) + " levels deep"};
+            return false;
+        }
+        stack_.push_back(frame{array});
+        return true;
+    }
+    bool close(bool ok) {
+        stack_.pop_back();
+        return value(ok);
+    }
+
+    nlohmann::detail::json_sax_dom_parser<json> dom_;
+    std::size_t max_depth_;
+    std::vector<frame> stack_;
+};
+
+}  // namespace
+
+std::variant<json, body_error> parse_json_body(std::string_view text, std::size_t max_depth) {
+    if (text.empty()) return body_error{"", "the request body is empty; JSON is required"};
+    json out;
+    tracking_sax sax(out, max_depth);
+    const bool ok = json::sax_parse(text, &sax, nlohmann::detail::input_format_t::json, true);
+    if (sax.error_) return *sax.error_;
+    if (!ok || out.is_discarded()) return body_error{"", "malformed JSON"};
+    return out;
+}
+
+}  // namespace berth::host::contract

@@ -1,0 +1,24 @@
+// Parsing a request body as JSON for the contract checks, with errors a client can act on:
+// where (a JSON pointer, and the byte offset), and why, in our words (never the parser's text).
+// Nesting is bounded, so nothing downstream (validation, dump) recurses without limit.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace berth::host::contract {
+
+struct body_error {
+    std::string pointer;  // where the parser stopped ("" for the document)
+    std::string message;
+};
+
+inline constexpr std::size_t max_json_depth = 64;
+
+std::variant<nlohmann::json, body_error> parse_json_body(std::string_view text, std::size_t max_depth = max_json_depth);
+
+}  // namespace berth::host::contract

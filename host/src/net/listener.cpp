@@ -1,0 +1,124 @@
+#include "net/listener.hpp"
+
+#include "net/session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <spdlog/spdlog.h>
+
+namespace berth::host::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+listener::listener(std::shared_ptr<server::impl> srv, std::string name, limits_config limits,
+                   std::shared_ptr<http_service> service, bool reserved)
+    : srv_(std::move(srv)),
+      name_(std::move(name)),
+      limits_(limits),
+      service_(std::move(service)),
+      reserved_(reserved),
+      acceptor_(asio::make_strand(*srv_->ioc)),
+      backoff_(acceptor_.get_executor()) {}
+
+void listener::bind(const std::string& address, std::uint16_t port) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(address == "localhost" ? "127.0.0.1" : address, ec);
+    if (ec) throw std::system_error(ec, "address '" + address + "'");
+    tcp::endpoint ep(addr, port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep, ec);
+    if (ec) throw std::system_error(ec, "bind " + address + ":" + std::to_string(port));
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::system_error(ec, "listen " + address + ":" + std::to_string(port));
+    bound_ = acceptor_.local_endpoint();
+}
+
+void listener::start() {
+    asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+}
+
+void listener::close() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+        boost::system::error_code ignored;
+        self->acceptor_.close(ignored);
+        self->backoff_.cancel();
+    });
+}
+
+void listener::do_accept() {
+    // Each connection gets its own strand: sessions must not serialise on the acceptor's.
+    acceptor_.async_accept(asio::make_strand(*srv_->ioc),
+                           boost::beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+const char* listener::admit(const std::string& peer) {
+    std::lock_guard lock(peers_mutex_);
+    if (connections_ >= limits_.max_connections) return "the listener's connection cap";
+    auto& mine = per_peer_[peer];
+    if (mine >= limits_.max_connections_per_peer) {
+        if (mine == 0) per_peer_.erase(peer);
+        return "the per-peer connection cap";
+    }
+    if (!reserved_ && srv_->counted_connections.fetch_add(1) >= srv_->max_connections) {
+        --srv_->counted_connections;
+        if (mine == 0) per_peer_.erase(peer);
+        return "the host-wide connection cap";
+    }
+    ++mine;
+    ++connections_;
+    return nullptr;
+}
+
+void listener::release(const std::string& peer) {
+    std::lock_guard lock(peers_mutex_);
+    --connections_;
+    if (!reserved_) --srv_->counted_connections;
+    if (auto it = per_peer_.find(peer); it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
+}
+
+void listener::note_refusal(const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_report_ < std::chrono::seconds(1)) {
+        ++unreported_;
+        return;
+    }
+    if (unreported_)
+        spdlog::warn("[{}] {} (and {} more refusals in the last second)", name_, what, unreported_);
+    else
+        spdlog::warn("[{}] {}", name_, what);
+    unreported_ = 0;
+    last_report_ = now;
+}
+
+void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+        // EMFILE and friends: keep the listener alive, try again shortly.
+        note_refusal("accept failed: " + ec.message() + "; retrying");
+        backoff_.expires_after(std::chrono::milliseconds(50));
+        backoff_.async_wait([self = shared_from_this()](boost::system::error_code tec) {
+            if (!tec) self->do_accept();
+        });
+        return;
+    }
+    if (srv_->stopping) return;
+    boost::system::error_code peer_ec;
+    std::string peer = socket.remote_endpoint(peer_ec).address().to_string();
+    if (peer_ec) peer = "unknown";
+    if (const char* full = admit(peer)) {
+        note_refusal(std::string("closing a new connection from ") + peer + ": " + full + " is reached");
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    } else {
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<session>(std::move(socket), shared_from_this(), std::move(peer))->start();
+    }
+    do_accept();
+}
+
+}  // namespace berth::host::net
