@@ -86,6 +86,17 @@ void berthd_child::start() {
     throw std::runtime_error("berthd did not serve all four modules within 20 s; see " + log);
 }
 
+std::string berthd_child::mint_token(const std::string& subject, const std::string& scope) const {
+    std::ifstream in(data_dir() / "admin.token");
+    std::string admin;
+    in >> admin;
+    auto r = http_request(ports_.at("admin"), "POST", "/tokens",
+                          nlohmann::json{{"subject", subject}, {"scope", scope}, {"ttl_s", 3600}}.dump(),
+                          {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}});
+    if (r.status != 201) throw std::runtime_error("POST /tokens failed: " + r.body);
+    return r.json()["token"];
+}
+
 void berthd_child::kill9() {
     if (!running()) return;
     ::kill(pid_, SIGKILL);

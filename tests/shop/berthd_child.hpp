@@ -28,6 +28,8 @@ public:
     bool running() const { return pid_ > 0; }
 
     std::uint16_t port(const std::string& module) const { return ports_.at(module); }
+    // A token minted by the operator on the admin API (POST /tokens, with <data_dir>/admin.token).
+    std::string mint_token(const std::string& subject, const std::string& scope) const;
     std::filesystem::path data_dir() const { return dir_ / "var"; }
     std::filesystem::path db(const std::string& module) const { return data_dir() / (module + ".db"); }
 

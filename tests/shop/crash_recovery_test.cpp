@@ -60,11 +60,10 @@ struct attempt {
 
 TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
     temp_dir dir;
-    berthd_child berthd(dir.path(), {{"users", {{"admins", {shop::admin_email}}}},
-                                     {"products", {{"reservation_ttl_s", 1}, {"reservation_sweep_ms", 200}}},
+    berthd_child berthd(dir.path(), {{"products", {{"reservation_ttl_s", 1}, {"reservation_sweep_ms", 200}}},
                                      {"payment", {{"settle_after_s", 1}, {"settle_interval_ms", 200}}}});
     berthd.start();
-    const std::string admin = login(berthd, shop::admin_email);
+    const std::string admin = berthd.mint_token("storm-admin", "catalog:write");
     auto cat = post(berthd.port("categories"), "/v1/categories", {{"name", "Storm"}}, admin);
     ASSERT_EQ(cat.status, 201) << cat.body;
     std::vector<long long> products;

@@ -15,7 +15,7 @@ shop::shop(nlohmann::json top, nlohmann::json settings) {
     };
     host_ = std::make_unique<test_host>(
         std::vector<plugin_spec>{
-            {"users", shipped_plugin("users"), options("users", {{"admins", {admin_email}}})},
+            {"users", shipped_plugin("users"), options("users", nlohmann::json::object())},
             {"categories", shipped_plugin("categories"), options("categories", nlohmann::json::object())},
             {"products", shipped_plugin("products"), options("products", nlohmann::json::object())},
             {"payment", shipped_plugin("payment"), options("payment", nlohmann::json::object())},
@@ -45,8 +45,14 @@ std::string shop::login(const std::string& email, const std::string& password) {
 }
 
 std::string shop::admin_token() {
-    if (admin_token_.empty()) admin_token_ = login(admin_email, admin_password);
+    if (admin_token_.empty()) admin_token_ = mint_token("catalog-admin", "catalog:write");
     return admin_token_;
+}
+
+std::string shop::mint_token(const std::string& subject, const std::string& scope) {
+    auto r = host_->admin("POST", "/tokens", nlohmann::json{{"subject", subject}, {"scope", scope}, {"ttl_s", 3600}}.dump());
+    if (r.status != 201) throw std::runtime_error("POST /tokens failed: " + r.body);
+    return r.json()["token"];
 }
 
 long long shop::category(const std::string& name) {

@@ -30,7 +30,9 @@ public:
 
     // Registers (if needed) and logs in; returns the bearer token.
     std::string login(const std::string& email, const std::string& password = "a fine password");
-    std::string admin_token();  // a token with catalog:write
+    std::string admin_token();  // a token with catalog:write, minted by the operator (admin API POST /tokens)
+    // A token minted on the admin API, as an operator grants a scope.
+    std::string mint_token(const std::string& subject, const std::string& scope);
 
     long long category(const std::string& name);
     // A product in a fresh category, with `stock` units in stock.
