@@ -123,7 +123,7 @@ public:
         const long long every_ms = setting(ctx, "settle_interval_ms", 5000, 10, 3600000);
         key_ = std::make_unique<fingerprint_key>(std::filesystem::path(ctx.data_dir()) / (ctx.module() + ".fingerprint.key"));
         db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL", .secure_delete = true});
-        if (db_->migrate(migrations()) > 0) scrub_old_copies();
+        if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
         settlement_ = std::make_unique<settlement>(ctx, *db_, running_, settle_after_s);
         sweep_.start(std::chrono::milliseconds(every_ms), [this] { settlement_->run(); });  // now, then periodically
     }
@@ -141,31 +141,6 @@ private:
             throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
                                      " to " + std::to_string(high));
         return v.get<long long>();
-    }
-
-    // After the migration retired the old hashes: their bytes must not survive in the WAL or in
-    // the copy the migration took (backups/payment-v1-*.db).
-    void scrub_old_copies() {
-        try {
-            auto s = db_->lease();
-            *s << "PRAGMA wal_checkpoint(TRUNCATE)";
-        } catch (const std::exception& e) {
-            ctx_->log(berth::log_level::warn, std::string("WAL checkpoint after migration failed: ") + e.what());
-        }
-        const auto dir = std::filesystem::path(ctx_->data_dir()) / "backups";
-        std::error_code ec;
-        for (auto& f : std::filesystem::directory_iterator(dir, ec)) {
-            const std::string name = f.path().filename().string();
-            if (name.rfind(ctx_->module() + "-v", 0) != 0 || f.path().extension() != ".db") continue;
-            try {
-                soci::session b(soci::sqlite3, "db=" + f.path().string());
-                b << "PRAGMA secure_delete = ON";
-                b << "UPDATE payments SET request_hash = 'retired' WHERE request_hash NOT LIKE 'v2:%' AND request_hash <> 'retired'";
-                b << "VACUUM";
-            } catch (const std::exception& e) {
-                ctx_->log(berth::log_level::error, "could not retire old request hashes in " + name + ": " + e.what());
-            }
-        }
     }
 
     berth::response checkout(const berth::request& req) {

@@ -5,6 +5,7 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -98,6 +99,31 @@ inline bool record_captured(berth::database& db, const std::string& id) {
         soci::use(body), soci::use(id);
     tx.commit();
     return true;
+}
+
+// After the migration retired the old hashes: their bytes must not survive in the WAL or in
+// the copy the migration took (backups/payment-v1-*.db).
+inline void scrub_old_copies(const berth::context& ctx, berth::database& db) {
+    try {
+        auto s = db.lease();
+        *s << "PRAGMA wal_checkpoint(TRUNCATE)";
+    } catch (const std::exception& e) {
+        ctx.log(berth::log_level::warn, std::string("WAL checkpoint after migration failed: ") + e.what());
+    }
+    const auto dir = std::filesystem::path(ctx.data_dir()) / "backups";
+    std::error_code ec;
+    for (auto& f : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = f.path().filename().string();
+        if (name.rfind(ctx.module() + "-v", 0) != 0 || f.path().extension() != ".db") continue;
+        try {
+            soci::session b(soci::sqlite3, "db=" + f.path().string());
+            b << "PRAGMA secure_delete = ON";
+            b << "UPDATE payments SET request_hash = 'retired' WHERE request_hash NOT LIKE 'v2:%' AND request_hash <> 'retired'";
+            b << "VACUUM";
+        } catch (const std::exception& e) {
+            ctx.log(berth::log_level::error, "could not retire old request hashes in " + name + ": " + e.what());
+        }
+    }
 }
 
 // Checkouts running in this instance: settlement leaves their rows alone.
