@@ -1,16 +1,27 @@
 // payment: checkout (reserve stock, charge the card, commit or release), payment lookup,
 // refunds. Owns var/payment.db (synchronous=FULL: this is money): payments, payment_items.
-// Card numbers never leave the request: only the last four digits are stored.
+// Card numbers never leave the request: only the last four digits are stored, and the
+// Idempotency-Key fingerprint is keyed (fingerprint.hpp). Checkouts cut short by a crash are
+// settled against products (settlement.hpp).
+#include <berth/periodic.hpp>
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
+
+#include "fingerprint.hpp"
+#include "records.hpp"
+#include "settlement.hpp"
 
 #include <sodium.h>
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
+#include <optional>
 #include <thread>
 
 namespace {
+
+using namespace payment_detail;
 
 std::vector<berth::migration> migrations() {
     return {
@@ -37,6 +48,11 @@ std::vector<berth::migration> migrations() {
           " quantity INTEGER NOT NULL,"
           " unit_price_cents INTEGER NOT NULL,"
           " PRIMARY KEY (payment_id, product_id))"}},
+        {2,
+         "retire request hashes taken over card data; index pending payments",
+         {// sha256 of a body that held the card: the one copy must go (see docs/shop.md for replays).
+          "UPDATE payments SET request_hash = 'retired' WHERE request_hash NOT LIKE 'v2:%'",
+          "CREATE INDEX payments_status_age ON payments(status, created_at)"}},
     };
 }
 
@@ -46,14 +62,6 @@ std::string random_id() {
     char hex[25];
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     return std::string("pay_") + hex;
-}
-
-std::string sha256_hex(const std::string& text) {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return hex;
 }
 
 bool luhn_valid(const std::string& digits) {
@@ -70,24 +78,6 @@ bool luhn_valid(const std::string& digits) {
 
 // The built-in simulated card processor: Luhn-valid numbers are captured, except this one.
 constexpr const char* declined_card = "4000000000000002";
-
-nlohmann::json problem_body(int status, const std::string& title, const std::string& detail,
-                            nlohmann::json extra = nlohmann::json::object()) {
-    nlohmann::json p = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-    for (auto& [k, v] : extra.items()) p[k] = v;
-    return p;
-}
-
-// An outcome to store under the Idempotency-Key and to answer with, now and on every retry.
-struct outcome {
-    int status;
-    nlohmann::json body;
-    berth::response response() const {
-        return berth::response{status,
-                               {{"Content-Type", status >= 400 ? "application/problem+json" : "application/json"}},
-                               body.dump()};
-    }
-};
 
 class payment final : public berth::plugin {
 public:
@@ -129,29 +119,28 @@ public:
     void start(const berth::context& ctx) override {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
         ctx_ = &ctx;
-        db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL"});
-        db_->migrate(migrations());
+        const long long settle_after_s = setting(ctx, "settle_after_s", 15, 0, 86400);
+        const long long every_ms = setting(ctx, "settle_interval_ms", 5000, 10, 3600000);
+        key_ = std::make_unique<fingerprint_key>(std::filesystem::path(ctx.data_dir()) / (ctx.module() + ".fingerprint.key"));
+        db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL", .secure_delete = true});
+        if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
+        settlement_ = std::make_unique<settlement>(ctx, *db_, running_, settle_after_s);
+        sweep_.start(std::chrono::milliseconds(every_ms), [this] { settlement_->run(); });  // now, then periodically
     }
-    void stop() override { db_.reset(); }
+    void stop() override {
+        sweep_.stop();  // before what it uses goes
+        settlement_.reset();
+        db_.reset();
+        key_.reset();
+    }
 
 private:
-    struct record {
-        std::string id, hash, status, response_body;
-        int response_status = 0;
-        bool found = false;
-    };
-    record find(soci::session& s, const std::string& user, const std::string& key) {
-        record r;
-        soci::indicator si = soci::i_null, bi = soci::i_null;
-        s << "SELECT id, request_hash, status, response_status, response_body FROM payments "
-             "WHERE user_id = :u AND idempotency_key = :k",
-            soci::into(r.id), soci::into(r.hash), soci::into(r.status), soci::into(r.response_status, si),
-            soci::into(r.response_body, bi), soci::use(user), soci::use(key);
-        r.found = s.got_data();
-        return r;
-    }
-    static berth::response replay(const record& r) {
-        return outcome{r.response_status, nlohmann::json::parse(r.response_body)}.response();
+    static long long setting(const berth::context& ctx, const char* name, long long fallback, long long low, long long high) {
+        auto v = ctx.settings().value(name, nlohmann::json(fallback));
+        if (!v.is_number_integer() || v.get<long long>() < low || v.get<long long>() > high)
+            throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
+                                     " to " + std::to_string(high));
+        return v.get<long long>();
     }
 
     berth::response checkout(const berth::request& req) {
@@ -160,78 +149,123 @@ private:
         if (key.empty() || key.size() > 255)
             throw berth::http_error(400, "Idempotency-Key required",
                                     "send an Idempotency-Key header (1 to 255 characters) with every checkout");
-        const std::string hash = sha256_hex(req.json().dump());  // parsed and re-dumped: key order does not matter
-
-        // Claim the key, or find who claimed it.
-        std::string id = random_id();
-        record existing;
-        {
-            auto s = db_->lease();
-            berth::immediate_transaction tx(s);
-            existing = find(*s, user, key);
-            if (!existing.found)
-                *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
-                      "VALUES(:id, :u, :k, :h, 'pending')",
-                    soci::use(id), soci::use(user), soci::use(key), soci::use(hash);
-            tx.commit();
-        }  // lease and writer lock released: waiting below must hold neither
-        if (existing.found) {
-            if (existing.hash != hash)
+        const std::string fingerprint = key_->of(req.json());
+        // Twice at most: a first attempt that failed without charging frees the key for a fresh one.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            std::string id = random_id();
+            in_flight::guard running(running_, id);  // before the claim: settlement must never see it unguarded
+            record existing;
+            {
+                auto s = db_->lease();
+                berth::immediate_transaction tx(s);
+                existing = find(*s, user, key);
+                if (!existing.found)
+                    *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
+                          "VALUES(:id, :u, :k, :h, 'pending')",
+                        soci::use(id), soci::use(user), soci::use(key), soci::use(fingerprint);
+                tx.commit();
+            }  // lease and writer lock released: waiting below must hold neither
+            if (!existing.found) return attempt_checkout(req, id);
+            if (existing.hash == "retired") return retired(existing);
+            if (!fingerprint_key::same(existing.hash, fingerprint))
                 throw berth::http_error(409, "Idempotency-Key reused",
                                         "this Idempotency-Key was used with a different request body");
-            return wait_for(user, key, existing);
+            if (auto answer = wait_for(user, key, existing)) return *answer;
         }
+        throw berth::http_error(409, "Checkout failed", "the checkout with this Idempotency-Key failed; retry");
+    }
 
+    berth::response attempt_checkout(const berth::request& req, const std::string& id) {
         bool charged = false;
         try {
             return charge(req, id, charged).response();
         } catch (...) {
-            if (!charged) {  // nothing was charged: free the key so the client can retry
-                auto s = db_->lease();
-                *s << "DELETE FROM payments WHERE id = :id AND status = 'pending'", soci::use(id);
-            } else {  // charged but not recorded: keep the key claimed, so a retry can never charge twice
-                ctx_->log(berth::log_level::error,
-                          "payment " + id + " was captured but could not be recorded; its key stays claimed");
+            if (!charged) {  // nothing was charged (held stock was released on the way out): free the key
+                try {
+                    forget(*db_, id);
+                } catch (const std::exception& e) {
+                    ctx_->log(berth::log_level::error, "payment " + id + " stays pending until settled: " + e.what());
+                }
+            } else {  // charged but not recorded: the row stays pending; settlement records it as captured
+                ctx_->log(berth::log_level::error, "payment " + id + " was captured but not recorded; settlement will");
             }
             throw;
         }
     }
 
-    // Another request with this key is (or was) running: answer what it answered.
-    berth::response wait_for(const std::string& user, const std::string& key, record r) {
+    // A key whose fingerprint predates v2 (it held card data and was deleted): the body cannot
+    // be compared, so nothing is replayed or charged; the client uses a new key or looks it up.
+    static berth::response retired(const record& r) {
+        nlohmann::json extra = nlohmann::json::object();
+        if (r.status == "captured" || r.status == "declined" || r.status == "refunded") extra["payment_id"] = r.id;
+        return outcome{409, problem_body(409, "Idempotency-Key retired",
+                                         "this Idempotency-Key was used before an upgrade and can no longer be "
+                                         "matched to a request body; use a new key",
+                                         extra)}
+            .response();
+    }
+
+    // Another request with this key is (or was) running: answer what it answered. A row left
+    // pending by a crash is settled here (when due), so the retry gets the real outcome.
+    // nullopt: the key was freed (nothing was charged); the caller makes a fresh attempt.
+    std::optional<berth::response> wait_for(const std::string& user, const std::string& key, record r) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
         while (r.found && r.status == "pending") {
             if (std::chrono::steady_clock::now() > until)
                 throw berth::http_error(409, "Checkout in progress", "a checkout with this Idempotency-Key is still running");
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (settlement_->due(r)) {
+                try {
+                    settlement_->settle(r.id, r.reservation_id);
+                } catch (const std::exception& e) {
+                    ctx_->log(berth::log_level::warn, "settling payment " + r.id + " failed: " + e.what());
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));  // also paces a settlement products cannot answer
             auto s = db_->lease();
             r = find(*s, user, key);
         }
-        if (!r.found)  // the first attempt failed without charging; the client may retry
-            throw berth::http_error(409, "Checkout failed", "the first checkout with this Idempotency-Key failed; retry");
+        if (!r.found) return std::nullopt;
         return replay(r);
     }
 
-    // Stores the final answer under the key (status rejected: no payment was made).
-    outcome finish(const std::string& id, const std::string& status, outcome o, const nlohmann::json& items = nullptr,
-                   long long amount = 0, const std::string& currency = {}, const std::string& last4 = {},
-                   const std::string& reservation = {}) {
+    // Stores the final answer under the key, if the row is still pending (settlement may have
+    // settled it meanwhile: then its answer is the one given).
+    outcome finish(const std::string& id, const std::string& status, outcome o) {
         const std::string body = o.body.dump();
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
-        *s << "UPDATE payments SET status = :s, amount_cents = :a, currency = :c, card_last4 = :l, reservation_id = :r, "
-              "response_status = :rs, response_body = :rb WHERE id = :id",
-            soci::use(status), soci::use(amount), soci::use(currency), soci::use(last4), soci::use(reservation),
-            soci::use(o.status), soci::use(body), soci::use(id);
-        if (items.is_array()) {
-            for (auto& i : items) {
-                long long product = i["product_id"], quantity = i["quantity"], unit = i["unit_price_cents"];
-                *s << "INSERT INTO payment_items(payment_id, product_id, quantity, unit_price_cents) VALUES(:p, :pr, :q, :u)",
-                    soci::use(id), soci::use(product), soci::use(quantity), soci::use(unit);
-            }
+        *s << "UPDATE payments SET status = :s, response_status = :rs, response_body = :rb WHERE id = :id AND status = 'pending'",
+            soci::use(status), soci::use(o.status), soci::use(body), soci::use(id);
+        int changed = 0;
+        *s << "SELECT changes()", soci::into(changed);
+        if (changed == 0) {
+            int rs = 0;
+            std::string rb;
+            soci::indicator ri = soci::i_null;
+            *s << "SELECT response_status, response_body FROM payments WHERE id = :id", soci::into(rs, ri), soci::into(rb),
+                soci::use(id);
+            if (s->got_data() && ri == soci::i_ok) o = outcome{rs, nlohmann::json::parse(rb)};
+            else ctx_->log(berth::log_level::error, "payment " + id + " was settled while its checkout ran");
         }
         tx.commit();
         return o;
+    }
+
+    // The reservation, with what a settlement needs to answer for it, in a committed step of its
+    // own before any money moves: after a crash, settlement finds the stock by it.
+    void record_hold(const std::string& id, const std::string& reservation_id, long long amount, const std::string& currency,
+                     const std::string& last4, const nlohmann::json& items) {
+        auto s = db_->lease();
+        berth::immediate_transaction tx(s);
+        *s << "UPDATE payments SET reservation_id = :r, amount_cents = :a, currency = :c, card_last4 = :l "
+              "WHERE id = :id AND status = 'pending'",
+            soci::use(reservation_id), soci::use(amount), soci::use(currency), soci::use(last4), soci::use(id);
+        for (auto& i : items) {
+            long long product = i["product_id"], quantity = i["quantity"], unit = i["unit_price_cents"];
+            *s << "INSERT INTO payment_items(payment_id, product_id, quantity, unit_price_cents) VALUES(:p, :pr, :q, :u)",
+                soci::use(id), soci::use(product), soci::use(quantity), soci::use(unit);
+        }
+        tx.commit();
     }
 
     // Gives held stock back unless the hold was settled; a failed release is logged, never silent.
@@ -298,22 +332,24 @@ private:
             items.push_back({{"product_id", i["product_id"]}, {"quantity", q}, {"unit_price_cents", unit}});
         }
         const std::string last4 = number.substr(number.size() - 4);
+        record_hold(id, reservation_id, amount, currency, last4, items);
 
         if (number == declined_card) {
             stock.release();
             return finish(id, "declined",
                           {402, problem_body(402, "Card declined", "the card issuer declined the payment",
-                                             {{"payment_id", id}, {"payment_status", "declined"}})},
-                          items, amount, currency, last4, reservation_id);
+                                             {{"payment_id", id}, {"payment_status", "declined"}})});
         }
         auto committed = ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/commit", nullptr,
                                     req.request_id());
+        if (committed.status == 409) {  // the hold expired (released) before the money moved: nothing charged
+            stock.settled = true;
+            throw berth::http_error(409, "Checkout expired", "the stock held for this checkout was released; retry");
+        }
         if (!committed.ok()) throw berth::http_error(503, "Products unavailable", "the stock could not be committed");
         stock.settled = true;
         charged = true;
-        nlohmann::json answer = {{"payment_id", id},   {"status", "captured"}, {"amount_cents", amount},
-                                 {"currency", currency}, {"items", items},       {"card_last4", last4}};
-        return finish(id, "captured", {201, answer}, items, amount, currency, last4, reservation_id);
+        return finish(id, "captured", {201, captured_answer(id, amount, currency, items, last4)});
     }
 
     berth::response show(const berth::request& req) {
@@ -357,7 +393,11 @@ private:
     }
 
     const berth::context* ctx_ = nullptr;
+    std::unique_ptr<fingerprint_key> key_;
     std::unique_ptr<berth::database> db_;
+    in_flight running_;
+    std::unique_ptr<settlement> settlement_;
+    berth::periodic sweep_;  // last member: stopped (joined) first
 };
 
 }  // namespace

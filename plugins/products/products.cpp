@@ -1,6 +1,7 @@
 // products: the catalogue and its stock. Owns var/products.db: products, reservations,
 // reservation_items. Asks categories (through the host) whether a category exists; payment
 // asks it to reserve, commit and release stock.
+#include <berth/periodic.hpp>
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
@@ -36,6 +37,7 @@ std::vector<berth::migration> migrations() {
           " unit_price_cents INTEGER NOT NULL,"
           " currency TEXT NOT NULL,"
           " PRIMARY KEY (reservation_id, product_id))"}},
+        {2, "index held reservations by age", {"CREATE INDEX reservations_state_age ON reservations(state, created_at)"}},
     };
 }
 
@@ -127,6 +129,10 @@ public:
             .operation_id("reserveStock")
             .callers({"payment"})
             .schema(object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"}));
+        r.get("/v1/reservations/{id}", [this](const berth::request& req) { return reservation_state(req); })
+            .summary("A reservation's state (held, committed or released), for settling a checkout")
+            .operation_id("getReservation")
+            .callers({"payment"});
         r.post("/v1/reservations/{id}/commit", [this](const berth::request& req) { return settle(req, "committed"); })
             .summary("Makes a hold final (the goods are sold)")
             .operation_id("commitReservation")
@@ -140,10 +146,16 @@ public:
     void start(const berth::context& ctx) override {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
         ctx_ = &ctx;
+        ttl_s_ = setting(ctx, "reservation_ttl_s", 60, 1, 86400);
+        const long long every_ms = setting(ctx, "reservation_sweep_ms", 5000, 10, 3600000);
         db_ = std::make_unique<berth::database>(ctx);
         db_->migrate(migrations());
+        sweep_.start(std::chrono::milliseconds(every_ms), [this] { sweep(); });
     }
-    void stop() override { db_.reset(); }
+    void stop() override {
+        sweep_.stop();  // before the database goes: the sweep uses it
+        db_.reset();
+    }
 
 private:
     berth::response create(const berth::request& req) {
@@ -264,6 +276,7 @@ private:
         nlohmann::json items = nlohmann::json::array();
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
+        expire(*s);  // lazily: stock held past its time is sellable again
         *s << "INSERT INTO reservations(id, state) VALUES(:id, 'held')", soci::use(id);
         for (auto& [product_id, quantity] : wanted) {
             product p;
@@ -311,8 +324,61 @@ private:
         return berth::response::json(200, {{"reservation_id", id}, {"state", to}});
     }
 
+    berth::response reservation_state(const berth::request& req) {
+        const std::string id(req.param("id"));
+        auto s = db_->lease();
+        std::string state;
+        *s << "SELECT state FROM reservations WHERE id = :id", soci::into(state), soci::use(id);
+        if (!s->got_data()) throw berth::http_error(404, "No such reservation", "no reservation has this id");
+        return berth::response::json(200, {{"reservation_id", id}, {"state", state}});
+    }
+
+    static long long setting(const berth::context& ctx, const char* name, long long fallback, long long low, long long high) {
+        auto v = ctx.settings().value(name, nlohmann::json(fallback));
+        if (!v.is_number_integer() || v.get<long long>() < low || v.get<long long>() > high)
+            throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
+                                     " to " + std::to_string(high));
+        return v.get<long long>();
+    }
+
+    // Releases every reservation held longer than the TTL, inside the caller's BEGIN IMMEDIATE
+    // transaction: held -> released and the stock given back happen together, exactly once
+    // (commit and release check the state in a transaction of their own, so they see the result).
+    int expire(soci::session& s) {
+        const std::string age = "-" + std::to_string(ttl_s_) + " seconds";
+        std::string cutoff;  // computed once: both statements must pick the same reservations
+        s << "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age)", soci::into(cutoff), soci::use(age);
+        auto stale = [](const char* name) {  // SQLite binds a repeated name once: each use gets its own
+            return std::string("SELECT id FROM reservations WHERE state = 'held' AND created_at < :") + name;
+        };
+        s << "UPDATE products SET stock = stock + (SELECT SUM(ri.quantity) FROM reservation_items ri "
+             "WHERE ri.product_id = products.id AND ri.reservation_id IN (" + stale("c1") + ")) "
+             "WHERE id IN (SELECT product_id FROM reservation_items WHERE reservation_id IN (" + stale("c2") + "))",
+            soci::use(cutoff), soci::use(cutoff);
+        s << "UPDATE reservations SET state = 'released' WHERE state = 'held' AND created_at < :cutoff", soci::use(cutoff);
+        int released = 0;
+        s << "SELECT changes()", soci::into(released);
+        return released;
+    }
+
+    // The periodic half of expiry, for stock nobody is trying to buy.
+    void sweep() {
+        try {
+            auto s = db_->lease();
+            berth::immediate_transaction tx(s);
+            int released = expire(*s);
+            tx.commit();
+            if (released > 0)
+                ctx_->log(berth::log_level::info, std::to_string(released) + " expired reservation(s) released");
+        } catch (const std::exception& e) {
+            ctx_->log(berth::log_level::warn, std::string("reservation sweep failed: ") + e.what());
+        }
+    }
+
     const berth::context* ctx_ = nullptr;
     std::unique_ptr<berth::database> db_;
+    long long ttl_s_ = 60;
+    berth::periodic sweep_;  // last member: destroyed (joined) first
 };
 
 }  // namespace

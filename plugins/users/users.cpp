@@ -83,8 +83,17 @@ public:
     void start(const berth::context& ctx) override {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
         ctx_ = &ctx;
-        for (auto& a : ctx.settings().value("admins", nlohmann::json::array()))
-            if (a.is_string()) admins_.push_back(lower(a.get<std::string>()));
+        // Public registration grants "user" only; catalog:write is minted by the operator on the
+        // admin API (POST /tokens). The old setting is ignored, not refused: a config that still
+        // carries it keeps starting, and grants nothing.
+        if (ctx.settings().contains("admins"))
+            ctx.log(berth::log_level::warn,
+                    "settings.admins is ignored: registration grants scope 'user' only; grant catalog:write "
+                    "with POST /tokens on the admin API");
+        // Verified against when the email is unknown, so log-in costs one Argon2id either way.
+        unsigned char random[32];
+        randombytes_buf(random, sizeof random);
+        dummy_hash_ = hash_password(std::string(reinterpret_cast<const char*>(random), sizeof random));
         db_ = std::make_unique<berth::database>(ctx);
         db_->migrate(migrations());
     }
@@ -132,11 +141,13 @@ private:
                 soci::use(email);
             if (!s->got_data()) hash.clear();
         }
-        // One answer for an unknown email and a wrong password: no account enumeration.
-        if (hash.empty() || !password_matches(hash, body["password"].get<std::string>()))
+        // One answer, and one Argon2id verification, for an unknown email and a wrong password:
+        // neither the body nor the time tells whether the account exists.
+        const bool known = !hash.empty();
+        const bool matches = password_matches(known ? hash : dummy_hash_, body["password"].get<std::string>());
+        if (!known || !matches)
             throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
-        std::string scope = "user";
-        if (std::find(admins_.begin(), admins_.end(), email) != admins_.end()) scope += " catalog:write";
+        const std::string scope = "user";
         auto token = ctx_->issue_token(std::to_string(id), scope);
         return berth::response::json(200, {{"token", token.value},
                                            {"token_type", "Bearer"},
@@ -151,7 +162,11 @@ private:
     };
     user_row find(soci::session& s, const berth::request& req) {
         user_row u;
-        long long id = std::stoll(std::string(req.subject()));
+        // Tokens minted on the admin API may name a subject that is no user id at all.
+        const std::string subject(req.subject());
+        if (subject.empty() || subject.size() > 18 || subject.find_first_not_of("0123456789") != std::string::npos)
+            throw berth::http_error(404, "No such user", "the token names no user");
+        long long id = std::stoll(subject);
         s << "SELECT id, email, name, password_hash FROM users WHERE id = :id", soci::into(u.id), soci::into(u.email),
             soci::into(u.name), soci::into(u.hash), soci::use(id);
         u.found = s.got_data();
@@ -181,7 +196,7 @@ private:
     }
 
     const berth::context* ctx_ = nullptr;
-    std::vector<std::string> admins_;
+    std::string dummy_hash_;
     std::unique_ptr<berth::database> db_;
 };
 

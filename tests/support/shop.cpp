@@ -6,15 +6,19 @@
 
 namespace berth::test {
 
-shop::shop(nlohmann::json top) {
+shop::shop(nlohmann::json top, nlohmann::json settings) {
     nlohmann::json t = {{"auth", {{"issuer", "berth-test"}, {"token_ttl_s", 600}}}};
     t.merge_patch(top);
+    auto options = [&](const std::string& module, nlohmann::json base) {
+        if (settings.contains(module)) base.merge_patch(settings[module]);
+        return nlohmann::json{{"settings", base}};
+    };
     host_ = std::make_unique<test_host>(
         std::vector<plugin_spec>{
-            {"users", shipped_plugin("users"), {{"settings", {{"admins", {admin_email}}}}}},
-            {"categories", shipped_plugin("categories")},
-            {"products", shipped_plugin("products")},
-            {"payment", shipped_plugin("payment")},
+            {"users", shipped_plugin("users"), options("users", nlohmann::json::object())},
+            {"categories", shipped_plugin("categories"), options("categories", nlohmann::json::object())},
+            {"products", shipped_plugin("products"), options("products", nlohmann::json::object())},
+            {"payment", shipped_plugin("payment"), options("payment", nlohmann::json::object())},
         },
         t);
 }
@@ -41,8 +45,14 @@ std::string shop::login(const std::string& email, const std::string& password) {
 }
 
 std::string shop::admin_token() {
-    if (admin_token_.empty()) admin_token_ = login(admin_email, admin_password);
+    if (admin_token_.empty()) admin_token_ = mint_token("catalog-admin", "catalog:write");
     return admin_token_;
+}
+
+std::string shop::mint_token(const std::string& subject, const std::string& scope) {
+    auto r = host_->admin("POST", "/tokens", nlohmann::json{{"subject", subject}, {"scope", scope}, {"ttl_s", 3600}}.dump());
+    if (r.status != 201) throw std::runtime_error("POST /tokens failed: " + r.body);
+    return r.json()["token"];
 }
 
 long long shop::category(const std::string& name) {
@@ -100,6 +110,21 @@ std::vector<std::string> sql(const std::filesystem::path& db, const std::string&
     sqlite3_finalize(st);
     sqlite3_close(h);
     return out;
+}
+
+void sql_exec(const std::filesystem::path& db, const std::string& statements) {
+    sqlite3* h = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        sqlite3_close(h);
+        throw std::runtime_error("cannot open " + db.string());
+    }
+    sqlite3_busy_timeout(h, 5000);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(h, statements.c_str(), nullptr, nullptr, &error);
+    std::string why = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(h);
+    if (rc != SQLITE_OK) throw std::runtime_error("sql_exec failed: " + why);
 }
 
 }  // namespace berth::test

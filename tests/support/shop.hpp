@@ -14,7 +14,8 @@ public:
     static constexpr const char* admin_email = "admin@shop.example";
     static constexpr const char* admin_password = "correct horse battery";
 
-    explicit shop(nlohmann::json top = nlohmann::json::object());
+    // `settings`: {"<module>": {...}} merged into that module's settings (TTLs, intervals).
+    explicit shop(nlohmann::json top = nlohmann::json::object(), nlohmann::json settings = nlohmann::json::object());
 
     test_host& host() { return *host_; }
     std::uint16_t users() { return host_->port("users"); }
@@ -29,7 +30,9 @@ public:
 
     // Registers (if needed) and logs in; returns the bearer token.
     std::string login(const std::string& email, const std::string& password = "a fine password");
-    std::string admin_token();  // a token with catalog:write
+    std::string admin_token();  // a token with catalog:write, minted by the operator (admin API POST /tokens)
+    // A token minted on the admin API, as an operator grants a scope.
+    std::string mint_token(const std::string& subject, const std::string& scope);
 
     long long category(const std::string& name);
     // A product in a fresh category, with `stock` units in stock.
@@ -48,5 +51,7 @@ private:
 
 // Runs a read-only SQL query against a module's SQLite file; returns the first column of each row.
 std::vector<std::string> sql(const std::filesystem::path& db, const std::string& query);
+// Runs SQL that writes (several statements allowed), e.g. to leave what a crash would leave.
+void sql_exec(const std::filesystem::path& db, const std::string& statements);
 
 }  // namespace berth::test

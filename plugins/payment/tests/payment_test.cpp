@@ -3,9 +3,11 @@
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <atomic>
 #include <map>
+#include <regex>
 #include <thread>
 
 namespace berth::test {
@@ -53,6 +55,68 @@ TEST_F(Payment, OnlyTheLastFourDigitsAreStored) {
                         "IFNULL(card_last4,'') || IFNULL(response_body,'') || request_hash LIKE '%5555555555554444%'");
     EXPECT_EQ(hits, std::vector<std::string>{"0"});
     EXPECT_EQ(sql(db, "SELECT card_last4 FROM payments WHERE idempotency_key = 'pan-1'"), std::vector<std::string>{"4444"});
+}
+
+// Every column of every row of every table of a database, one string per row.
+std::vector<std::string> every_row(const std::filesystem::path& db) {
+    std::vector<std::string> out;
+    for (auto& table : sql(db, "SELECT name FROM sqlite_master WHERE type = 'table'")) {
+        std::string columns;
+        for (auto& column : sql(db, "SELECT name FROM pragma_table_info('" + table + "')"))
+            columns += (columns.empty() ? "" : " || ' | ' || ") + std::string("IFNULL(CAST(\"") + column + "\" AS TEXT), '')";
+        for (auto& row : sql(db, "SELECT " + columns + " FROM \"" + table + "\"")) out.push_back(table + ": " + row);
+    }
+    return out;
+}
+
+std::string sha256_hex(const std::string& text) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+TEST_F(Payment, NothingRecoverableAboutTheCardIsStored) {
+    auto id = s().product("PAY-FP", 100, 5);
+    auto token = s().login("fingerprint@example.org");
+    const nlohmann::json card = {{"number", "5105105105105100"}, {"exp_month", 11}, {"exp_year", 2031}, {"cvc", "8207"}};
+    auto first = s().checkout(token, "fp-1", items(id, 1), card);
+    ASSERT_EQ(first.status, 201) << first.body;
+
+    const std::string body_hash = sha256_hex(nlohmann::json{{"items", items(id, 1)}, {"card", card}}.dump());
+    const std::regex cvc("(^|[^0-9A-Za-z])8207([^0-9A-Za-z]|$)");
+    auto rows = every_row(s().host().data_dir() / "payment.db");
+    int with_last4 = 0;
+    for (auto& row : rows) {
+        SCOPED_TRACE(row);
+        EXPECT_EQ(row.find("5105105105105100"), std::string::npos);
+        EXPECT_EQ(row.find(body_hash), std::string::npos);
+        EXPECT_FALSE(std::regex_search(row, cvc));
+        with_last4 += row.find("fp-1") != std::string::npos && row.find("5100") != std::string::npos;
+    }
+    EXPECT_EQ(with_last4, 1);  // the scan saw the payment's row
+
+    // The fingerprint still tells a replay from a different request.
+    auto again = s().checkout(token, "fp-1", items(id, 1), card);
+    EXPECT_EQ(again.status, 201);
+    EXPECT_EQ(again.json(), first.json());
+    auto other_card = card;
+    other_card["number"] = "4242424242424242";
+    EXPECT_EQ(s().checkout(token, "fp-1", items(id, 1), other_card).status, 409);
+    auto other_expiry = card;
+    other_expiry["exp_year"] = 2032;
+    EXPECT_EQ(s().checkout(token, "fp-1", items(id, 1), other_expiry).status, 409);
+    EXPECT_EQ(s().checkout(token, "fp-1", items(id, 2), card).status, 409);
+    EXPECT_EQ(s().stock(id), 4);
+}
+
+TEST_F(Payment, TheFingerprintKeyIsAPrivateFileOutsideTheDatabase) {
+    auto file = s().host().data_dir() / "payment.fingerprint.key";
+    ASSERT_TRUE(std::filesystem::is_regular_file(file));
+    auto perms = std::filesystem::status(file).permissions();
+    EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all), std::filesystem::perms::none);
+    EXPECT_EQ(std::filesystem::file_size(file), 64u);
 }
 
 TEST_F(Payment, EveryModuleDatabaseIsInWalMode) {

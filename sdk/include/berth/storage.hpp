@@ -35,6 +35,7 @@ struct database_options {
     int busy_timeout_ms = 5000;
     std::size_t pool_size = 4;
     std::chrono::milliseconds lease_timeout{5000};
+    bool secure_delete = false;  // zero deleted and overwritten content on disk (secrets, card-adjacent data)
 };
 
 struct migration {
@@ -127,6 +128,7 @@ public:
             s << "PRAGMA journal_mode = WAL";
             s << "PRAGMA foreign_keys = ON";
             s << "PRAGMA synchronous = " + options_.synchronous;
+            if (options_.secure_delete) s << "PRAGMA secure_delete = ON";
         }
     }
 

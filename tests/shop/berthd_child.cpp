@@ -1,0 +1,118 @@
+#include "berthd_child.hpp"
+
+#include "support/test_host.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace berth::test {
+
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("no free port");
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+berthd_child::berthd_child(const std::filesystem::path& dir, const nlohmann::json& settings) : dir_(dir) {
+    std::filesystem::create_directories(dir_ / "plugins");
+    for (auto name : {"admin", "users", "categories", "products", "payment"}) ports_[name] = free_port();
+    nlohmann::json plugins = nlohmann::json::object();
+    for (auto name : {"users", "categories", "products", "payment"}) {
+        auto deployed = dir_ / "plugins" / (std::string(name) + ".so");
+        std::filesystem::copy_file(shipped_plugin(name), deployed, std::filesystem::copy_options::overwrite_existing);
+        plugins[name] = {{"library", deployed.string()},
+                         {"address", "127.0.0.1"},
+                         {"port", ports_[name]},
+                         {"settings", settings.value(name, nlohmann::json::object())}};
+    }
+    nlohmann::json config = {{"admin", {{"address", "127.0.0.1"}, {"port", ports_["admin"]}}},
+                             {"data_dir", data_dir().string()},
+                             {"threads", {{"io", 1}, {"workers", 4}}},
+                             {"shutdown_grace_ms", 2000},
+                             {"auth", {{"issuer", "berth-test"}, {"token_ttl_s", 600}}},
+                             {"plugins", plugins}};
+    std::ofstream(dir_ / "berth.json") << config.dump(2);
+}
+
+berthd_child::~berthd_child() {
+    if (running()) kill9();
+}
+
+void berthd_child::start() {
+    if (running()) throw std::logic_error("berthd is running");
+    const std::string config = (dir_ / "berth.json").string(), log = (dir_ / "berthd.log").string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        ::execl(BERTHD, BERTHD, "--config", config.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("berthd exited at start; see " + log);
+        }
+        try {
+            auto r = http_request(ports_["admin"], "GET", "/healthz");
+            if (r.status == 200 && r.json().value("serving", 0) == 4) return;
+        } catch (const std::exception&) {  // not listening yet
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill9();
+    throw std::runtime_error("berthd did not serve all four modules within 20 s; see " + log);
+}
+
+std::string berthd_child::mint_token(const std::string& subject, const std::string& scope) const {
+    std::ifstream in(data_dir() / "admin.token");
+    std::string admin;
+    in >> admin;
+    auto r = http_request(ports_.at("admin"), "POST", "/tokens",
+                          nlohmann::json{{"subject", subject}, {"scope", scope}, {"ttl_s", 3600}}.dump(),
+                          {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}});
+    if (r.status != 201) throw std::runtime_error("POST /tokens failed: " + r.body);
+    return r.json()["token"];
+}
+
+void berthd_child::kill9() {
+    if (!running()) return;
+    ::kill(pid_, SIGKILL);
+    reap();
+}
+
+void berthd_child::stop() {
+    if (!running()) return;
+    ::kill(pid_, SIGTERM);
+    reap();
+}
+
+void berthd_child::reap() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+}  // namespace berth::test
