@@ -173,6 +173,16 @@ TEST(JsonSchema, OverlongStringYieldsOnlyTheMaxLengthError) {
     EXPECT_EQ(errors[0].message, "must have at most 64 characters (maxLength)");
 }
 
+TEST(JsonSchema, MaxLengthCountsCodePointsOverTheWholeString) {
+    auto schema = json_schema::compile({{"maxLength", 3}});
+    EXPECT_TRUE(schema->validate("\u00e9\u00e9\u00e9").empty());
+    EXPECT_EQ(schema->validate("\u00e9\u00e9\u00e9\u00e9").size(), 1u);
+    // Valijson's own counter stopped at the first NUL.
+    auto errors = schema->validate(std::string("a\0", 2) + std::string(100000, 'b'));
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].message, "must have at most 3 characters (maxLength)");
+}
+
 TEST(JsonSchema, TooManyPropertiesYieldOnlyTheMaxPropertiesError) {
     json schema = {{"maxProperties", 2}, {"additionalProperties", false}};
     auto errors = check(schema, {{"a", 1}, {"b", 2}, {"c", 3}});

@@ -58,6 +58,32 @@ private:
     format_kind kind_;
 };
 
+// maxLength in code points over the whole string. Valijson's counter stops at the first NUL
+// ("a\u0000" + a megabyte passed maxLength 64) and decodes every byte of an oversize value.
+class max_length_constraint final : public poly<max_length_constraint> {
+public:
+    explicit max_length_constraint(std::uint64_t max) : max_(max) {}
+    bool validate(const Adapter& target, const std::vector<std::string>& context,
+                  ValidationResults* results) const override {
+        if (!target.isString()) return true;
+        const std::string s = target.asString();
+        if (s.size() <= max_ || !too_long(s)) return true;
+        if (results)
+            results->pushError(context, "String should be no more than " + std::to_string(max_) + " characters in length.");
+        return false;
+    }
+
+private:
+    // A code point is at most 4 bytes; between the bounds count lead bytes (the text is valid UTF-8).
+    bool too_long(const std::string& s) const {
+        if (s.size() / 4 >= max_ + 1) return true;
+        std::uint64_t n = 0;
+        for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+        return n > max_;
+    }
+    std::uint64_t max_;
+};
+
 class budget_constraint final : public poly<budget_constraint> {
 public:
     bool validate(const Adapter&, const std::vector<std::string>&, ValidationResults* results) const override {
@@ -92,6 +118,15 @@ public:
     }
 };
 
+class max_length_builder final : public valijson::ConstraintBuilder {
+public:
+    Constraint* make(const Adapter& value) const override {
+        std::int64_t max = -1;
+        if (!value.getInteger(max) || max < 0) throw std::invalid_argument("maxLength must be a non-negative integer");
+        return new max_length_constraint(static_cast<std::uint64_t>(max));
+    }
+};
+
 class budget_builder final : public valijson::ConstraintBuilder {
 public:
     Constraint* make(const Adapter&) const override { return new budget_constraint(); }
@@ -104,6 +139,7 @@ void register_all(valijson::SchemaParser& parser,
     // The parser owns each builder once handed over.
     parser.addConstraintBuilder(pattern_keyword, new pattern_builder(std::move(patterns)));
     parser.addConstraintBuilder(format_keyword, new format_builder());
+    parser.addConstraintBuilder(max_length_keyword, new max_length_builder());
     parser.addConstraintBuilder(budget_keyword, new budget_builder());
 }
 

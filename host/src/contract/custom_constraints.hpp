@@ -1,5 +1,5 @@
 // Valijson constraints for the private keywords schema_rewrite produces: RE2 patterns,
-// formats and the error budget. Registered on a SchemaParser by `register_all`.
+// formats, maxLength and the error budget. Registered on a SchemaParser by `register_all`.
 #pragma once
 
 #include <valijson/schema_parser.hpp>

@@ -109,8 +109,8 @@ private:
     // {maxItems, items, ...} -> {if: {maxItems}, then: {items, ...}, else: {maxItems}}.
     static nlohmann::json gate(nlohmann::json s) {
         nlohmann::json limits = nlohmann::json::object();
-        for (const char* k : gate_keywords)
-            if (auto it = s.find(k); it != s.end()) limits[k] = *it;
+        for (const std::string k : gate_keywords)
+            if (auto it = s.find(k); it != s.end()) limits[k == "maxLength" ? max_length_keyword : k] = *it;
         if (limits.empty()) return s;
         nlohmann::json out = nlohmann::json::object();
         nlohmann::json rest = nlohmann::json::object();

@@ -17,6 +17,7 @@ namespace berth::host::contract {
 
 inline constexpr const char* pattern_keyword = "x-berth-pattern";  // value: index into `patterns`
 inline constexpr const char* format_keyword = "x-berth-format";    // value: a known format name
+inline constexpr const char* max_length_keyword = "x-berth-max-length";  // value: maxLength
 inline constexpr const char* budget_keyword = "x-berth-budget";    // value: true
 
 struct rewritten_schema {
