@@ -1,5 +1,8 @@
 #include "contract/json_schema.hpp"
 
+#include "contract/custom_constraints.hpp"
+#include "contract/schema_rewrite.hpp"
+
 #include <nlohmann/json.hpp>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -7,13 +10,18 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <re2/re2.h>
+
 #include <algorithm>
+#include <set>
+#include <utility>
 #include <string_view>
 #include <stdexcept>
 
 namespace berth::host::contract {
 
 struct json_schema::impl {
+    std::shared_ptr<const std::vector<std::shared_ptr<const re2::RE2>>> patterns;  // outlive the constraints
     valijson::Schema schema;
 };
 
@@ -22,10 +30,13 @@ json_schema::~json_schema() = default;
 
 std::shared_ptr<const json_schema> json_schema::compile(const nlohmann::json& schema) {
     if (!schema.is_object() && !schema.is_boolean()) throw std::invalid_argument("a JSON Schema must be an object");
+    auto rewritten = rewrite_schema(schema);  // throws invalid_argument naming the unusable part
     auto p = std::make_unique<impl>();
+    p->patterns = std::make_shared<const std::vector<std::shared_ptr<const re2::RE2>>>(std::move(rewritten.patterns));
     try {
         valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-        valijson::adapters::NlohmannJsonAdapter adapter(schema);
+        register_all(parser, p->patterns);
+        valijson::adapters::NlohmannJsonAdapter adapter(rewritten.schema);
         parser.populateSchema(adapter, p->schema);
     } catch (const std::exception& e) {
         throw std::invalid_argument(std::string("invalid JSON Schema: ") + e.what());
@@ -56,8 +67,13 @@ std::string to_pointer(const std::vector<std::string>& context) {
     return pointer;
 }
 
-bool is_strict_ancestor(const std::string& a, const std::string& b) {
-    return b.size() > a.size() && b.compare(0, a.size(), a) == 0 && b[a.size()] == '/';
+// A client's property name quoted in a message, cut at a UTF-8 boundary when long.
+std::string quote_name(const std::string& name) {
+    constexpr std::size_t max_bytes = 64;
+    if (name.size() <= max_bytes) return "'" + name + "'";
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    return "'" + name.substr(0, cut) + "...'";
 }
 
 // Rewrites Valijson's wording for the commonest cases into what a client can act on.
@@ -67,7 +83,7 @@ violation humanise(std::string pointer, std::string message) {
     if (message.rfind(unknown, 0) == 0) {
         auto name = message.substr(unknown.size());
         if (name.size() >= 2) name.resize(name.size() - 2);  // trailing "'."
-        return {pointer + "/" + escape_pointer_token(name), "unknown property '" + name + "'"};
+        return {pointer + "/" + escape_pointer_token(name), "unknown property " + quote_name(name)};
     }
     static const std::string missing = "Missing required property '";
     if (message.rfind(missing, 0) == 0) {
@@ -91,6 +107,8 @@ violation humanise(std::string pointer, std::string message) {
         {"String should be no more than ", "must have at most ", " characters (maxLength)"},
         {"Array should contain no fewer than ", "must have at least ", " items (minItems)"},
         {"Array should contain no more than ", "must have at most ", " items (maxItems)"},
+        {"Object should have no fewer than ", "must have at least ", " properties (minProperties)"},
+        {"Object should have no more than ", "must have at most ", " properties (maxProperties)"},
     };
     for (auto& r : rewrites) {
         std::string_view prefix = r.prefix;
@@ -112,32 +130,63 @@ violation humanise(std::string pointer, std::string message) {
     return {std::move(pointer), std::move(message)};
 }
 
+constexpr std::size_t max_violations = 50;
+
+bool is_summary(const violation& v) { return v.message.rfind("Failed to validate", 0) == 0; }
+
+// Valijson repeats a nested failure at every enclosing level as "Failed to validate ...", and
+// the size gate adds an if-then-else summary beside the failure it guards: keep the failures.
+// n log n: a strict descendant of p sorts at or after p + "/" among the sorted pointers.
+std::vector<violation> keep_deepest(std::vector<violation> all) {
+    static const std::string conditional =
+        "Failed to validate against a conditional schema set by if-then-else constraints.";
+    std::vector<std::string> pointers;
+    pointers.reserve(all.size());
+    for (auto& v : all) pointers.push_back(v.pointer);
+    std::sort(pointers.begin(), pointers.end());
+    auto has_descendant = [&](const std::string& p) {
+        const std::string prefix = p + "/";
+        auto it = std::lower_bound(pointers.begin(), pointers.end(), prefix);
+        return it != pointers.end() && it->compare(0, prefix.size(), prefix) == 0;
+    };
+    auto has_sibling = [&](const std::string& p) {
+        auto [first, last] = std::equal_range(pointers.begin(), pointers.end(), p);
+        return last - first > 1;
+    };
+    std::set<std::pair<std::string, std::string>> seen;
+    std::vector<violation> kept;
+    for (auto& v : all) {
+        if (kept.size() == max_violations) break;
+        if (is_summary(v) && (has_descendant(v.pointer) || (v.message == conditional && has_sibling(v.pointer))))
+            continue;
+        if (seen.emplace(v.pointer, v.message).second) kept.push_back(v);
+    }
+    if (kept.empty() && !all.empty()) kept.push_back(std::move(all.front()));
+    return kept;
+}
+
 }  // namespace
 
 std::vector<violation> json_schema::validate(const nlohmann::json& document) const {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
-    valijson::ValidationResults results;
     valijson::adapters::NlohmannJsonAdapter adapter(document);
-    if (validator.validate(impl_->schema, adapter, &results)) return {};
+    // First the verdict alone: it stops at the first failure, so a conforming document costs one pass.
+    if (validator.validate(impl_->schema, adapter, nullptr)) return {};
 
-    std::vector<violation> all;
-    valijson::ValidationResults::Error error;
-    while (results.popError(error)) all.push_back(humanise(to_pointer(error.context), error.description));
-
-    std::vector<violation> kept;
-    for (auto& v : all) {
-        bool ancestor = std::any_of(all.begin(), all.end(), [&](const violation& o) {
-            return is_strict_ancestor(v.pointer, o.pointer);
-        });
-        // Valijson repeats a nested failure at every enclosing level as "Failed to validate ...".
-        bool summary = v.message.rfind("Failed to validate", 0) == 0;
-        bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const violation& o) {
-            return o.pointer == v.pointer && o.message == v.message;
-        });
-        if (!(ancestor && summary) && !duplicate) kept.push_back(v);  // copy: `all` is still read
+    valijson::ValidationResults results;
+    std::vector<valijson::ValidationResults::Error> spent;
+    try {
+        validator.validate(impl_->schema, adapter, &results);
+    } catch (budget_exhausted& e) {
+        spent = std::move(e.errors);  // `results` keeps what reached the top before the budget ran out
     }
-    if (kept.empty() && !all.empty()) kept.push_back(all.front());
-    return kept;
+    std::vector<violation> all;
+    all.reserve(results.numErrors() + spent.size());
+    for (auto& e : results) all.push_back(humanise(to_pointer(e.context), e.description));
+    for (auto& e : spent) all.push_back(humanise(to_pointer(e.context), e.description));
+    // Some failures are recorded nowhere (Valijson's propertyNames); the verdict still stands.
+    if (all.empty()) return {{"", "does not match the schema"}};
+    return keep_deepest(std::move(all));
 }
 
 }  // namespace berth::host::contract

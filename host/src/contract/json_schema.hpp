@@ -1,5 +1,7 @@
 // A compiled JSON Schema (draft-07, the subset shared with 2020-12) and the violations a
 // document has against it. Backed by Valijson; nothing of Valijson leaks past this header.
+// Bounded for any document: `pattern` and `format` run on RE2 and linear scanners instead of
+// std::regex, size limits are checked before contents, and errors stop at a budget.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -22,7 +24,8 @@ public:
     ~json_schema();
 
     // Thread-safe. Empty when the document conforms. Only the deepest failures are kept:
-    // "port has the wrong type" rather than also "admin failed" and "root failed".
+    // "port has the wrong type" rather than also "admin failed" and "root failed"; at most 50.
+    // Recurses on the document's depth (Valijson): callers bound the depth when parsing.
     std::vector<violation> validate(const nlohmann::json& document) const;
 
 private:
