@@ -98,8 +98,11 @@ void runtime::start() {
         return http::problem(502, "no module named '" + callee + "' is configured");
     };
     impl_->server = std::make_unique<net::server>(c.io_threads, connection_budget());
-    // Rollbacks load the host's own shadow copies: that directory is always allowed.
+    // By default libraries load from where the configured ones are; rollbacks load the host's
+    // own shadow copies, so that directory is always allowed.
     auto dirs = c.deploy.allowed_dirs;
+    if (dirs.empty())
+        for (auto& pc : c.plugins) dirs.push_back(pc.library.parent_path());
     dirs.push_back(c.data_dir / "shadow");
     const plugin::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
                                      std::chrono::milliseconds(c.ready_timeout_ms),

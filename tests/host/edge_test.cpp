@@ -12,7 +12,7 @@ namespace {
 class Edge : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        host_ = new test_host({{"probe", test_plugin("contract_probe"), {{"limits", {{"body_limit_bytes", 4096}}}}}});
+        host_ = new test_host({{"probe", test_plugin("contract_probe"), {{"limits", {{"body_limit_bytes", 1 << 20}}}}}});
     }
     static void TearDownTestSuite() {
         delete host_;
@@ -72,9 +72,19 @@ TEST_F(Edge, NestingDeeperThan64LevelsIsRefusedWhereItHappens) {
     EXPECT_EQ(j["errors"][0]["pointer"].get<std::string>().rfind("/tags/0/0", 0), 0u) << j.dump();
 }
 
+TEST_F(Edge, ABodyOfTooManyValuesIsRefusedAtTheContainerHoldingThem) {
+    std::string tags = "[";
+    for (int i = 0; i < 100'001; ++i) tags += i ? ",0" : "0";
+    auto j = problem(http_request(probe(), "POST", "/v1/items", "{\"name\": \"lamp\", \"tags\": " + tags + "]}",
+                                  {{"Content-Type", "application/json"}}),
+                     400);
+    EXPECT_EQ(j["errors"][0]["pointer"], "/tags");
+    EXPECT_EQ(j["errors"][0]["message"], "holds more values than a request body may (100000)");
+}
+
 TEST_F(Edge, RefusalsAtTheEdgeCarryARequestId) {
     const std::string big_header = "GET /v1/items/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(16 * 1024, 'a') + "\r\n\r\n";
-    const std::string big_body = "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
+    const std::string big_body = "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n" +
                                  std::string(5000, ' ');
     const std::string garbage = "GET /v1/items/1 HTTP/9.Z\r\n\r\n";
     for (auto& [bytes, status] : std::vector<std::pair<std::string, std::string>>{
@@ -108,7 +118,7 @@ TEST_F(Edge, ExpectContinueGets100ContinueThenTheAnswer) {
 TEST_F(Edge, ExpectContinueForABodyTooLargeIsRefusedBeforeItIsSent) {
     raw_connection c(probe());
     c.send("POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-           "Content-Length: 100000\r\n\r\n");
+           "Content-Length: 2000000\r\n\r\n");
     auto answer = c.read_until("\r\n\r\n");
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
 }

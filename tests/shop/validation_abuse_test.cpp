@@ -84,8 +84,10 @@ protected:
         ASSERT_TRUE(errors.is_array() && !errors.empty()) << r.body.substr(0, 400);
         EXPECT_LE(errors.size(), 50u);
         // Some error names the expected place; a pointer ending in "/p" is a prefix (unknown
-        // properties are named by the client).
-        bool prefix = pointer.size() >= 2 && pointer.compare(pointer.size() - 2, 2, "/p") == 0;
+        // properties are named by the client), and so is one ending in "/" (a body too bulky to
+        // parse is refused where the parser stopped, inside that value).
+        bool prefix = (pointer.size() >= 2 && pointer.compare(pointer.size() - 2, 2, "/p") == 0) ||
+                      (!pointer.empty() && pointer.back() == '/');
         bool found = false;
         for (auto& e : errors) {
             auto got = e["pointer"].get<std::string>();
@@ -103,7 +105,7 @@ TEST_F(ValidationAbuse, RegisteringAUserRefusesTheWorstBodies) {
     expect_refused(s().users(), "POST", "/v1/users",
                    with_huge_string(R"({"email":"a@b.co","password":"a fine password","name":)", 'n'), {}, "/name");
     expect_refused(s().users(), "POST", "/v1/users", with_unknown_properties(), {}, "/p");
-    expect_refused(s().users(), "POST", "/v1/users", with_deep_arrays(good + "\"email\":"), {}, "/email");
+    expect_refused(s().users(), "POST", "/v1/users", with_deep_arrays(good + "\"email\":"), {}, "/email/");
     expect_refused(s().users(), "POST", "/v1/users", with_long_number(good + "\"email\":"), {}, "/email");
 }
 
@@ -112,7 +114,7 @@ TEST_F(ValidationAbuse, LoggingInRefusesTheWorstBodies) {
                    "/email");
     expect_refused(s().users(), "POST", "/v1/sessions", with_unknown_properties(), {}, "/p");
     expect_refused(s().users(), "POST", "/v1/sessions", with_deep_arrays(R"({"password":"x","email":)"), {},
-                   "/email");
+                   "/email/");
 }
 
 TEST_F(ValidationAbuse, ChangingAPasswordRefusesTheWorstBodies) {
@@ -129,7 +131,7 @@ TEST_F(ValidationAbuse, CreatingAndRenamingCategoriesRefusesTheWorstBodies) {
     auto token = s().admin_token();
     expect_refused(s().categories(), "POST", "/v1/categories", with_huge_string(R"({"name":)", 'c'), token, "/name");
     expect_refused(s().categories(), "POST", "/v1/categories", with_unknown_properties(), token, "/p");
-    expect_refused(s().categories(), "POST", "/v1/categories", with_deep_arrays(R"({"name":)"), token, "/name");
+    expect_refused(s().categories(), "POST", "/v1/categories", with_deep_arrays(R"({"name":)"), token, "/name/");
     expect_refused(s().categories(), "POST", "/v1/categories", with_long_number(R"({"name":"n","parent_id":)"),
                    token, "/parent_id");
     expect_refused(s().categories(), "POST", "/v1/categories/1/rename", with_huge_string(R"({"name":)", 'c'), token,
@@ -147,7 +149,7 @@ TEST_F(ValidationAbuse, CreatingAProductRefusesTheWorstBodies) {
                    token, "/sku");
     expect_refused(s().products(), "POST", "/v1/products", with_unknown_properties(), token, "/p");
     expect_refused(s().products(), "POST", "/v1/products", with_deep_arrays(good + R"("currency":"EUR","sku":)"),
-                   token, "/sku");
+                   token, "/sku/");
     expect_refused(s().products(), "POST", "/v1/products",
                    with_long_number(R"({"name":"n","sku":"S","currency":"EUR","category_id":1,"price_cents":)"),
                    token, "/price_cents");
@@ -161,7 +163,7 @@ TEST_F(ValidationAbuse, RepricingAndRestockingRefuseTheWorstBodies) {
         expect_refused(s().products(), "POST", target, with_unknown_properties(), token, "/p");
         expect_refused(s().products(), "POST", target, with_huge_string("{\"" + field + "\":", '9'), token,
                        "/" + field);
-        expect_refused(s().products(), "POST", target, with_deep_arrays("{\"" + field + "\":"), token, "/" + field);
+        expect_refused(s().products(), "POST", target, with_deep_arrays("{\"" + field + "\":"), token, "/" + field + "/");
     }
 }
 
@@ -188,7 +190,7 @@ TEST_F(ValidationAbuse, CheckingOutRefusesTheWorstBodies) {
     expect_refused(s().payment(), "POST", "/v1/checkouts", with_unknown_properties(), token, "/p");
     expect_refused(s().payment(), "POST", "/v1/checkouts",
                    with_deep_arrays("{\"card\":" + card + ",\"items\":[{\"product_id\":1,\"quantity\":", "}]}"), token,
-                   "/items/0/quantity");
+                   "/items/0/quantity/");
 }
 
 // Reservations are for the payment module only: the caller check answers before the body is read.

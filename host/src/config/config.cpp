@@ -113,13 +113,10 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     if (defaults.max_in_flight == 0) defaults.max_in_flight = c.worker_threads;
     c.admin_limits = defaults;
     if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
-    bool explicit_dirs = false;
     if (auto d = doc.find("deploy"); d != doc.end()) {
         c.deploy.max_library_bytes = d->value("max_library_bytes", c.deploy.max_library_bytes);
-        if (auto dirs = d->find("allowed_dirs"); dirs != d->end()) {
-            explicit_dirs = true;
-            for (auto& dir : *dirs) c.deploy.allowed_dirs.push_back(resolve(base, dir.get<std::string>()));
-        }
+        for (auto& dir : d->value("allowed_dirs", nlohmann::json::array()))
+            c.deploy.allowed_dirs.push_back(resolve(base, dir.get<std::string>()));
     }
 
     // Which listener first claimed each port, to name both sides of a clash.
@@ -139,10 +136,6 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         pc.settings_json = p.value("settings", nlohmann::json::object()).dump();
         pc.watch = p.value("watch", true);
         pc.plugin = p.value("plugin", std::string());
-        if (!explicit_dirs &&
-            std::find(c.deploy.allowed_dirs.begin(), c.deploy.allowed_dirs.end(), pc.library.parent_path()) ==
-                c.deploy.allowed_dirs.end())
-            c.deploy.allowed_dirs.push_back(pc.library.parent_path());
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {

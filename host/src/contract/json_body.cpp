@@ -14,17 +14,20 @@ using json = nlohmann::json;
 // Builds the document through nlohmann's own DOM builder while keeping track of where it is.
 class tracking_sax {
 public:
-    tracking_sax(json& out, std::size_t max_depth) : dom_(out, false), max_depth_(max_depth) {}
+    tracking_sax(json& out, std::size_t max_depth, std::size_t max_values)
+        : dom_(out, false), max_depth_(max_depth), max_values_(max_values), values_left_(max_values) {}
 
-    bool null() { return value(dom_.null()); }
-    bool boolean(bool v) { return value(dom_.boolean(v)); }
-    bool number_integer(json::number_integer_t v) { return value(dom_.number_integer(v)); }
-    bool number_unsigned(json::number_unsigned_t v) { return value(dom_.number_unsigned(v)); }
-    bool number_float(json::number_float_t v, const json::string_t& s) { return value(dom_.number_float(v, s)); }
-    bool string(json::string_t& v) { return value(dom_.string(v)); }
-    bool binary(json::binary_t& v) { return value(dom_.binary(v)); }
-    bool start_object(std::size_t n) { return open(false) && dom_.start_object(n); }
-    bool start_array(std::size_t n) { return open(true) && dom_.start_array(n); }
+    bool null() { return counted() && value(dom_.null()); }
+    bool boolean(bool v) { return counted() && value(dom_.boolean(v)); }
+    bool number_integer(json::number_integer_t v) { return counted() && value(dom_.number_integer(v)); }
+    bool number_unsigned(json::number_unsigned_t v) { return counted() && value(dom_.number_unsigned(v)); }
+    bool number_float(json::number_float_t v, const json::string_t& s) {
+        return counted() && value(dom_.number_float(v, s));
+    }
+    bool string(json::string_t& v) { return counted() && value(dom_.string(v)); }
+    bool binary(json::binary_t& v) { return counted() && value(dom_.binary(v)); }
+    bool start_object(std::size_t n) { return counted() && open(false) && dom_.start_object(n); }
+    bool start_array(std::size_t n) { return counted() && open(true) && dom_.start_array(n); }
     bool key(json::string_t& k) {
         stack_.back().key = k;
         stack_.back().has_key = true;
@@ -59,6 +62,17 @@ private:
         }
         return p;
     }
+    // The limit is reported at the container being filled: that is where the bulk is.
+    bool counted() {
+        if (values_left_ > 0) {
+            --values_left_;
+            return true;
+        }
+        std::string where = pointer();
+        if (!stack_.empty() && (stack_.back().array || stack_.back().has_key)) where.resize(where.rfind('/'));
+        error_ = body_error{where, "holds more values than a request body may (" + std::to_string(max_values_) + ")"};
+        return false;
+    }
     bool value(bool ok) {
         if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
         return ok;
@@ -78,15 +92,17 @@ private:
 
     nlohmann::detail::json_sax_dom_parser<json> dom_;
     std::size_t max_depth_;
+    std::size_t max_values_;
+    std::size_t values_left_;
     std::vector<frame> stack_;
 };
 
 }  // namespace
 
-std::variant<json, body_error> parse_json_body(std::string_view text, std::size_t max_depth) {
+std::variant<json, body_error> parse_json_body(std::string_view text, std::size_t max_depth, std::size_t max_values) {
     if (text.empty()) return body_error{"", "the request body is empty; JSON is required"};
     json out;
-    tracking_sax sax(out, max_depth);
+    tracking_sax sax(out, max_depth, max_values);
     const bool ok = json::sax_parse(text, &sax, nlohmann::detail::input_format_t::json, true);
     if (sax.error_) return *sax.error_;
     if (!ok || out.is_discarded()) return body_error{"", "malformed JSON"};

@@ -18,7 +18,11 @@ struct body_error {
 };
 
 inline constexpr std::size_t max_json_depth = 64;
+// Values (scalars, arrays, objects) in one body: building a document of a million tiny arrays
+// costs more than any contract check, so the parse stops there.
+inline constexpr std::size_t max_json_values = 100'000;
 
-std::variant<nlohmann::json, body_error> parse_json_body(std::string_view text, std::size_t max_depth = max_json_depth);
+std::variant<nlohmann::json, body_error> parse_json_body(std::string_view text, std::size_t max_depth = max_json_depth,
+                                                         std::size_t max_values = max_json_values);
 
 }  // namespace berth::host::contract

@@ -41,8 +41,8 @@ struct plugin_config {
 
 // Which library files a module may load (config "deploy"); checked on every load.
 struct deploy_config {
-    // Absolute; a library must resolve (realpath) inside one of them. Default: the directories
-    // of the configured libraries.
+    // Absolute; a library must resolve (realpath) inside one of them. Empty: the directories
+    // of the configured libraries (the runtime works that out at start).
     std::vector<std::filesystem::path> allowed_dirs;
     std::uint64_t max_library_bytes = 256ull * 1024 * 1024;
 };
