@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace berth::host {
@@ -109,6 +110,7 @@ void runtime::start() {
                                      deploy::make_policy(dirs, c.deploy.max_library_bytes)};
 
     for (auto& pc : c.plugins) {
+        if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
         auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap, &impl_->services);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);

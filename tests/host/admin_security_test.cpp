@@ -1,5 +1,6 @@
 // The admin plane is closed: its token, the Host check, JSON-only mutations, the audit trail,
 // and which library files a reload may name.
+#include "support/file_mode.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -15,12 +16,6 @@ namespace berth::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
-    return st.st_mode & 0777;
-}
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p);
@@ -81,6 +76,13 @@ TEST_F(AdminPlane, AForeignHostIsMisdirected) {
     auto twice = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
                                                    "Authorization: " + bearer() + "\r\n\r\n");
     EXPECT_EQ(twice.rfind("HTTP/1.1 400", 0), 0u) << twice.substr(0, 200);
+    // A Host that is no host name at all is no loophole.
+    EXPECT_EQ(as("POST", "/plugins/probe/reload",
+                 {{"Authorization", bearer()}, {"Host", "[evil"}, {"Content-Type", "application/json"}})
+                  .status,
+              400);
+    auto hostless = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.0\r\nAuthorization: " + bearer() + "\r\n\r\n");
+    EXPECT_EQ(hostless.rfind("HTTP/1.0 400", 0), 0u) << hostless.substr(0, 200);
     start({{"admin", {{"allowed_hosts", {"ops.internal"}}}}});
     EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "ops.internal:8080"}}).status, 200);
     EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);

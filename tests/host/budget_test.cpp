@@ -49,7 +49,7 @@ TEST_F(Budget, AFullModuleAnswers503WithRetryAfterAndTheOthersServe) {
 }
 
 TEST_F(Budget, ARequestAnsweredAtItsDeadlineWhileQueuedNeverRuns) {
-    auto busy = occupy(1200);
+    auto busy = occupy(3000);  // far past the queued request's 400 ms deadline
     auto late = http_request(host_->port("busy"), "POST", "/v1/tally");
     EXPECT_EQ(late.status, 503) << late.body;
     EXPECT_NE(late.json()["detail"].get<std::string>().find("not executed"), std::string::npos) << late.body;

@@ -72,6 +72,17 @@ TEST_F(Edge, NestingDeeperThan64LevelsIsRefusedWhereItHappens) {
     EXPECT_EQ(j["errors"][0]["pointer"].get<std::string>().rfind("/tags/0/0", 0), 0u) << j.dump();
 }
 
+TEST_F(Edge, DeepJsonToARouteWithoutASchemaIsRefusedBeforeThePluginWalksIt) {
+    // The plugin parses this body itself (no schema); dumping a document nested 100,000 deep
+    // once overflowed its stack.
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    auto j = problem(http_request(probe(), "POST", "/v1/parse", deep, {{"Content-Type", "application/json"}}), 400);
+    EXPECT_EQ(j["errors"][0]["message"], "nested more than 64 levels deep");
+    auto fine = http_request(probe(), "POST", "/v1/parse", "[[1]]", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(fine.status, 200);
+    EXPECT_EQ(http_request(probe(), "GET", "/healthz").status, 200);
+}
+
 TEST_F(Edge, ABodyOfTooManyValuesIsRefusedAtTheContainerHoldingThem) {
     std::string tags = "[";
     for (int i = 0; i < 100'001; ++i) tags += i ? ",0" : "0";

@@ -1,6 +1,7 @@
 // Files are private: everything the host (and a module through the SDK) creates under the data
 // directory is 0600, every directory 0700; keys that others can read stop berthd; shadow copies
 // are trusted by their content, never by their name.
+#include "support/file_mode.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -18,12 +19,6 @@ namespace berth::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
-    return st.st_mode & 0777;
-}
 
 std::string sha256_of(const fs::path& p) {
     std::string out;
@@ -107,7 +102,7 @@ std::pair<int, std::string> berthd_with_key_mode(mode_t mode) {
     while (pipe && !std::feof(pipe)) {
         auto n = std::fread(buf, 1, sizeof buf, pipe);
         out.append(buf, n);
-        if (out.find("ready") != std::string::npos) break;  // it started: stop reading, kill below
+        if (out.find("ready") != std::string::npos) break;  // it started (a regression): `timeout` ends it
     }
     int status = pipe ? ::pclose(pipe) : -1;
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};

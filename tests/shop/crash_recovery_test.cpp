@@ -60,8 +60,8 @@ struct attempt {
 
 TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
     temp_dir dir;
-    berthd_child berthd(dir.path(), {{"products", {{"reservation_ttl_s", 1}, {"reservation_sweep_ms", 200}}},
-                                     {"payment", {{"settle_after_s", 1}, {"settle_interval_ms", 200}}}});
+    berthd_child berthd(dir.path(), {{"products", {{"reservation_ttl_s", 3}, {"reservation_sweep_ms", 200}}},
+                                     {"payment", {{"settle_after_s", 3}, {"settle_interval_ms", 200}}}});
     berthd.start();
     const std::string admin = berthd.mint_token("storm-admin", "catalog:write");
     auto cat = post(berthd.port("categories"), "/v1/categories", {{"name", "Storm"}}, admin);
@@ -142,7 +142,8 @@ TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
     }
     ASSERT_GT(left_pending + left_held, 0) << "no kill in " << rounds << " rounds landed inside a checkout";
 
-    // Held stock expires (1 s) and pending keys settle (1 s); both sweeps run every 200 ms.
+    // Held stock expires (3 s) and pending keys settle (3 s): long enough that a live checkout on a
+    // loaded (or sanitized) build is never overtaken; both sweeps run every 200 ms.
     EXPECT_TRUE(eventually(stock, "SELECT COUNT(*) FROM reservations WHERE state = 'held'", "0", 15));
     EXPECT_TRUE(eventually(payments, "SELECT COUNT(*) FROM payments WHERE status = 'pending'", "0", 15));
 

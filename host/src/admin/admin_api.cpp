@@ -45,15 +45,14 @@ std::string digest(std::string_view text) {
     return out;
 }
 
-bool is_health(const http::request& r) {
-    return r.method == "GET" && (r.target == "/healthz" || r.target.rfind("/healthz?", 0) == 0);
-}
-
 bool is_mutating(const http::request& r) { return r.method != "GET" && r.method != "HEAD"; }
 
-// "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]".
+// "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]"; empty for "[evil" (no "]").
 std::string_view host_name(std::string_view host) {
-    if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        return close == std::string_view::npos ? std::string_view() : host.substr(0, close + 1);
+    }
     return host.substr(0, host.find(':'));
 }
 
@@ -147,12 +146,13 @@ std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
 }
 
 std::optional<http::response> admin_api::gate(const http::request& request) const {
-    if (is_health(request)) return std::nullopt;
+    if (http::is_health_check(request)) return std::nullopt;
     if (std::count_if(request.headers.begin(), request.headers.end(),
                       [](const auto& h) { return http::iequals(h.first, "Host"); }) > 1)
         return http::problem(400, "the request has more than one Host header");
     auto host = host_name(request.header("Host"));
-    if (!host.empty() && !http::iequals(host, "localhost") && host != "127.0.0.1" && host != "[::1]" &&
+    if (host.empty()) return http::problem(400, "the request needs a Host header");
+    if (!http::iequals(host, "localhost") && host != "127.0.0.1" && host != "[::1]" &&
         std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
                      [&](const std::string& h) { return http::iequals(h, host); }))
         return http::problem(421, "this admin API does not answer for that host; see admin.allowed_hosts");
@@ -168,27 +168,29 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
     return std::nullopt;
 }
 
-std::optional<http::response> admin_api::check_head(const http::request& head) { return gate(head); }
+std::optional<http::response> admin_api::check_head(const http::request& head) {
+    auto refusal = gate(head);
+    if (refusal && is_mutating(head)) audited(head, [](http::response) {})(*refusal);
+    return refusal;
+}
+
+admin_api::completion admin_api::audited(const http::request& request, completion done) const {
+    if (!is_mutating(request) || !audit_) return done;
+    // The log outlives any call: the management thread may answer after the API is gone.
+    return [audit = audit_, peer = request.peer, id = request.id, call = request.method + " " + request.target,
+            inner = std::move(done)](http::response r) {
+        std::string detail;
+        auto j = nlohmann::json::parse(r.body, nullptr, false);
+        if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
+        audit->record(peer, id, call.substr(0, 512), r.status, detail);
+        inner(std::move(r));
+    };
+}
 
 void admin_api::handle(http::request request, completion done) {
     auto run = [this, request = std::move(request), done = std::move(done)]() mutable {
-        completion answer = std::move(done);
-        if (is_mutating(request) && audit_) {
-            // Every mutating call leaves a line, refused ones included.
-            answer = [this, peer = request.peer, id = request.id, call = request.method + " " + request.target,
-                      inner = std::move(answer)](http::response r) {
-                std::string detail;
-                if (r.header("Content-Type") == "application/problem+json") {
-                    auto j = nlohmann::json::parse(r.body, nullptr, false);
-                    if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
-                } else if (r.status < 300) {
-                    auto j = nlohmann::json::parse(r.body, nullptr, false);
-                    if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
-                }
-                audit_->record(peer, id, call.substr(0, 512), r.status, detail);
-                inner(std::move(r));
-            };
-        }
+        // Every mutating call leaves a line, refused ones included.
+        completion answer = audited(request, std::move(done));
         try {
             if (auto refusal = gate(request)) return answer(std::move(*refusal));
             serve(request, answer);

@@ -52,13 +52,15 @@ private:
     enum route_id : std::size_t { health, list_plugins, show_plugin, reload, rollback, issue_token };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
+    // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
+    completion audited(const http::request& request, completion done) const;
     void serve(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     management post_;
     admin_settings settings_;
     std::string token_digest_;  // sha256 of the admin token, compared in constant time
-    std::unique_ptr<audit_log> audit_;
+    std::shared_ptr<audit_log> audit_;
     std::unique_ptr<exec::worker_pool> thread_;
     http::route_table routes_;
     std::vector<std::shared_ptr<plugin::module>> modules_;

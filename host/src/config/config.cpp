@@ -110,9 +110,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         c.auth.token_ttl_s = a->value("token_ttl_s", c.auth.token_ttl_s);
     }
     limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
-    if (defaults.max_in_flight == 0) defaults.max_in_flight = c.worker_threads;
     c.admin_limits = defaults;
-    if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
     if (auto d = doc.find("deploy"); d != doc.end()) {
         c.deploy.max_library_bytes = d->value("max_library_bytes", c.deploy.max_library_bytes);
         for (auto& dir : d->value("allowed_dirs", nlohmann::json::array()))

@@ -3,6 +3,8 @@
 // Nesting is bounded, so nothing downstream (validation, dump) recurses without limit.
 #pragma once
 
+#include <berth/json_limits.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -17,7 +19,7 @@ struct body_error {
     std::string message;
 };
 
-inline constexpr std::size_t max_json_depth = 64;
+inline constexpr std::size_t max_json_depth = berth::max_json_depth;  // one source with the SDK
 // Values (scalars, arrays, objects) in one body: building a document of a million tiny arrays
 // costs more than any contract check, so the parse stops there.
 inline constexpr std::size_t max_json_values = 100'000;

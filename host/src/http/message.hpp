@@ -50,6 +50,9 @@ struct response {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// GET /healthz (with or without a query): answered by the host on every port, never by a plugin.
+bool is_health_check(const request& r);
+
 // application/json or application/<something>+json, parameters (charset) allowed.
 bool is_json_media_type(std::string_view content_type);
 

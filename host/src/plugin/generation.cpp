@@ -2,6 +2,8 @@
 
 #include "auth/token_service.hpp"
 #include "contract/json_body.hpp"
+
+#include <berth/json_limits.hpp>
 #include "contract/json_schema.hpp"
 #include "http/problem.hpp"
 #include "http/route_table.hpp"
@@ -445,6 +447,15 @@ http::response generation::dispatch(const http::request& req, const request_cont
         else
             for (auto& v : c.body->validate(std::get<nlohmann::json>(parsed)))
                 errors.push_back({{"in", "body"}, {"pointer", v.pointer}, {"message", v.message}});
+    }
+    if (!c.body && !req.body.empty()) {
+        // No schema: the plugin parses the body itself, maybe with an SDK older than its depth
+        // limit. JSON nested past the limit would overflow whatever walks it, so it stops here.
+        auto ct = req.header("Content-Type");
+        if ((ct.empty() || http::is_json_media_type(ct)) && berth::json_depth(req.body) > berth::max_json_depth)
+            errors.push_back({{"in", "body"},
+                              {"pointer", ""},
+                              {"message", "nested more than " + std::to_string(berth::max_json_depth) + " levels deep"}});
     }
     if (!errors.empty())
         return http::problem(400, "the request does not match the contract of " + c.method + " " + c.path,

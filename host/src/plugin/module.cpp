@@ -49,10 +49,6 @@ struct module::retire_queue {
 
 namespace {
 
-bool is_health_check(const http::request& req) {
-    return req.method == "GET" && (req.target == "/healthz" || req.target.rfind("/healthz?", 0) == 0);
-}
-
 // What a public port says when the module cannot serve: nothing about why (that is for the
 // admin API and the log).
 http::response unavailable() {
@@ -264,6 +260,14 @@ std::vector<unload_report> module::unload_all() {
         active_.reset();  // with no request in flight, this was the last handle
     }
     for (auto& g : retired_->take()) out.push_back(unload_generation(std::move(g)));
+    // A generation something still holds (a call from another module's background thread, say)
+    // cannot be unloaded now: say so rather than hide it.
+    std::lock_guard lock(mutex_);
+    for (auto& d : draining_) {
+        if (d.handle.expired()) continue;
+        out.push_back({false, "generation " + std::to_string(d.number) + " is still referenced at shutdown"});
+        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name, d.number);
+    }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec))
         if (is_own_shadow(entry.path())) fs::remove(entry.path(), ec);
@@ -303,13 +307,13 @@ http::response module::health() const {
 }
 
 std::optional<http::response> module::check_head(const http::request& head) {
-    if (is_health_check(head)) return std::nullopt;
+    if (http::is_health_check(head)) return std::nullopt;
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
     return std::nullopt;
 }
 
 void module::handle(http::request request, completion done) {
-    if (is_health_check(request)) return done(health());  // on the I/O thread: never behind plugin work
+    if (http::is_health_check(request)) return done(health());  // on the I/O thread: never behind plugin work
     // Admission before queueing: a module that is full answers at once, and other modules, on
     // threads of their own, never notice.
     if (admitted_.fetch_add(1) >= config_.limits.max_in_flight + config_.limits.max_queue) {
@@ -320,14 +324,20 @@ void module::handle(http::request request, completion done) {
         }
         return done(at_capacity());
     }
+    // The admission is given back when the task ends, or here if it never gets queued.
+    struct admission_slot {
+        std::atomic<std::size_t>* n;
+        admission_slot(std::atomic<std::size_t>& c) : n(&c) {}
+        admission_slot(admission_slot&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+        ~admission_slot() {
+            if (n) --*n;
+        }
+    };
+    auto slot = std::make_shared<admission_slot>(admitted_);
     auto t = std::make_shared<request_ticket>();
     t->done = std::move(done);
     t->request_id = request.id.empty() ? http::request_id_for({}) : request.id;
-    workers_->post([self = shared_from_this(), request = std::move(request), t]() mutable {
-        struct leave {
-            std::atomic<std::size_t>& n;
-            ~leave() { --n; }
-        } admitted{self->admitted_};
+    workers_->post([self = shared_from_this(), request = std::move(request), t, slot]() mutable {
         // Answered 503 at its deadline while it waited: it must never run afterwards.
         if (request.admission && !request.admission->begin()) return;
         http::response r;

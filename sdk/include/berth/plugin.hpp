@@ -24,6 +24,7 @@
 #pragma once
 
 #include <berth/abi.h>
+#include <berth/json_limits.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -135,9 +136,12 @@ public:
         return false;
     }
 
-    // The body parsed as JSON (parsed once, on first use). Malformed JSON answers 400.
+    // The body parsed as JSON (parsed once, on first use). Malformed JSON, or JSON nested more
+    // than 64 levels deep (which would overflow the stack of whatever walks it), answers 400.
     const nlohmann::json& json() const {
         if (!json_) {
+            if (json_depth(body(), max_json_depth) > max_json_depth)
+                throw http_error(400, "Malformed JSON", "the request body nests more than 64 levels deep");
             auto parsed = nlohmann::json::parse(body(), nullptr, false);
             if (parsed.is_discarded()) throw http_error(400, "Malformed JSON", "the request body is not valid JSON");
             json_ = std::move(parsed);
