@@ -170,7 +170,7 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
 
 std::optional<http::response> admin_api::check_head(const http::request& head) {
     auto refusal = gate(head);
-    if (refusal && is_mutating(head)) audited(head, [](http::response) {})(*refusal);
+    if (refusal && is_mutating(head) && audit_) audit_->record_refusal(head.peer, refusal->status);
     return refusal;
 }
 
@@ -189,15 +189,20 @@ admin_api::completion admin_api::audited(const http::request& request, completio
 
 void admin_api::handle(http::request request, completion done) {
     auto run = [this, request = std::move(request), done = std::move(done)]() mutable {
-        // Every mutating call leaves a line, refused ones included.
-        completion answer = audited(request, std::move(done));
+        // Answered 503 at its deadline while it waited for this thread: it must not run (a
+        // reload the operator was told did not happen must not happen).
+        if (request.admission && !request.admission->begin()) return;
         try {
-            if (auto refusal = gate(request)) return answer(std::move(*refusal));
-            serve(request, answer);
+            if (auto refusal = gate(request)) {
+                if (is_mutating(request) && audit_) audit_->record_refusal(request.peer, refusal->status);
+                return done(std::move(*refusal));
+            }
+            // Every authenticated mutating call leaves a line of its own.
+            serve(request, audited(request, done));
         } catch (const std::exception& e) {
             spdlog::error("admin request {} failed: {}", request.id, e.what());
-            answer(http::problem(500, "the admin API failed while handling the request; see the log for request " +
-                                          request.id));
+            audited(request, done)(http::problem(
+                500, "the admin API failed while handling the request; see the log for request " + request.id));
         }
     };
     thread_->post(std::move(run));

@@ -28,19 +28,56 @@ audit_log::audit_log(const std::filesystem::path& file) {
     }
 }
 
-audit_log::~audit_log() {
-    if (fd_ >= 0) ::close(fd_);
-}
+namespace {
 
-void audit_log::record(const std::string& peer, const std::string& request_id, const std::string& call, int status,
-                       const std::string& detail) {
-    const auto now = std::chrono::system_clock::now();
-    const auto secs = std::chrono::system_clock::to_time_t(now);
+std::string utc_now() {
+    const auto secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char when[32];
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    const std::string line = http::json_text({{"time", when},
+    return when;
+}
+
+std::string refusal_line(const std::string& peer, int status, std::size_t count) {
+    return http::json_text({{"time", utc_now()},
+                            {"peer", peer},
+                            {"call", "refused before authentication"},
+                            {"status", status},
+                            {"count", count}}) +
+           "\n";
+}
+
+}  // namespace
+
+audit_log::~audit_log() {
+    if (fd_ < 0) return;
+    std::lock_guard lock(mutex_);
+    if (unwritten_refusals_) write_line(refusal_line(last_refused_peer_, last_refused_status_, unwritten_refusals_));
+    ::close(fd_);
+}
+
+void audit_log::write_line(const std::string& line) {
+    // One write of a whole line with O_APPEND: lines never interleave.
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        spdlog::error("audit log write failed: {}", std::strerror(errno));
+}
+
+void audit_log::record_refusal(const std::string& peer, int status) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    ++unwritten_refusals_;
+    last_refused_peer_ = peer.substr(0, 64);
+    last_refused_status_ = status;
+    if (now - last_refusal_line_ < std::chrono::seconds(1)) return;
+    write_line(refusal_line(last_refused_peer_, status, unwritten_refusals_));
+    unwritten_refusals_ = 0;
+    last_refusal_line_ = now;
+}
+
+void audit_log::record(const std::string& peer, const std::string& request_id, const std::string& call, int status,
+                       const std::string& detail) {
+    const std::string line = http::json_text({{"time", utc_now()},
                                               {"peer", peer},
                                               {"request_id", request_id},
                                               {"call", call},
@@ -48,9 +85,7 @@ void audit_log::record(const std::string& peer, const std::string& request_id, c
                                               {"detail", detail}}) +
                              "\n";
     std::lock_guard lock(mutex_);
-    // One write of a whole line with O_APPEND: lines never interleave.
-    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-        spdlog::error("audit log write failed: {}", std::strerror(errno));
+    write_line(line);
 }
 
 }  // namespace berth::host::admin

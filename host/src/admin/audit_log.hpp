@@ -3,6 +3,7 @@
 // not a minted token.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -13,7 +14,7 @@ class audit_log {
 public:
     // Opens (creating 0600, refusing a link) for appending. Throws files::file_error.
     explicit audit_log(const std::filesystem::path& file);
-    ~audit_log();
+    ~audit_log();  // writes the refusals not yet written
     audit_log(const audit_log&) = delete;
     audit_log& operator=(const audit_log&) = delete;
 
@@ -21,9 +22,19 @@ public:
     void record(const std::string& peer, const std::string& request_id, const std::string& call, int status,
                 const std::string& detail);
 
+    // Any thread. A mutating call refused before it was authenticated (no token, wrong Host):
+    // anyone can send those, so they are counted and written at most once a second, as one line
+    // with the count, the last peer and status. Nothing the client chose (path, id) is written.
+    void record_refusal(const std::string& peer, int status);
+
 private:
+    void write_line(const std::string& line);  // with mutex_ held
     std::mutex mutex_;
     int fd_ = -1;
+    std::chrono::steady_clock::time_point last_refusal_line_{};
+    std::size_t unwritten_refusals_ = 0;
+    std::string last_refused_peer_;
+    int last_refused_status_ = 0;
 };
 
 }  // namespace berth::host::admin

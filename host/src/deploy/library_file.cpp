@@ -66,6 +66,11 @@ std::variant<file_image, load_failure> read_library(const fs::path& file, const 
                                           ", neither the service user nor root"};
     if (st.st_mode & (S_IWGRP | S_IWOTH))
         return load_failure{"policy", name + " is writable by group or others"};
+    // Whoever may write the directory may swap the file (or a link on its path) under us.
+    struct stat dir {};
+    if (::stat(resolved->parent_path().c_str(), &dir) != 0 || (dir.st_uid != ::geteuid() && dir.st_uid != 0) ||
+        (dir.st_mode & (S_IWGRP | S_IWOTH)))
+        return load_failure{"policy", name + " is in a directory that another user may write"};
     if (static_cast<std::uint64_t>(st.st_size) > policy.max_bytes)
         return load_failure{"read", name + " is " + std::to_string(st.st_size) + " bytes, more than the " +
                                         std::to_string(policy.max_bytes) + " allowed (deploy.max_library_bytes)"};

@@ -38,10 +38,15 @@ void make_private_dir(const fs::path& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw file_error("cannot create directory " + dir.string() + ": " + ec.message());
+    fd_guard d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw file_error(dir.string() + " is not a directory");
-    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
+    if (d.fd < 0 || ::fstat(d.fd, &st) != 0 || !S_ISDIR(st.st_mode))
+        throw file_error(dir.string() + " is not a directory (symbolic links are refused)");
+    // Someone else's directory could swap our files under us, whatever their modes.
+    if (st.st_uid != ::geteuid())
+        throw file_error(dir.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user (uid " +
+                         std::to_string(::geteuid()) + ")");
+    if ((st.st_mode & 0777) != 0700 && ::fchmod(d.fd, 0700) != 0)
         throw file_error("cannot make " + dir.string() + " private (chmod 700): " + errno_text());
 }
 

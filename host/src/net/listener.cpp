@@ -73,6 +73,33 @@ const char* listener::admit(const std::string& peer) {
     return nullptr;
 }
 
+void listener::admit_anyway(const std::string& peer) {
+    std::lock_guard lock(peers_mutex_);
+    ++per_peer_[peer];
+    ++connections_;
+    if (!reserved_) ++srv_->counted_connections;
+}
+
+bool listener::evict_idle() {
+    const auto threshold = (std::chrono::steady_clock::now() - std::chrono::seconds(1)).time_since_epoch().count();
+    std::shared_ptr<session> victim;
+    std::int64_t oldest = threshold;
+    {
+        std::lock_guard lock(srv_->mutex);
+        for (auto& [raw, weak] : srv_->sessions) {
+            const auto since = raw->idle_since();
+            if (raw->owner() != this || since == 0 || since > oldest) continue;
+            if (auto s = weak.lock()) {
+                victim = std::move(s);
+                oldest = since;
+            }
+        }
+    }
+    if (!victim) return false;
+    victim->evict();
+    return true;
+}
+
 void listener::release(const std::string& peer) {
     std::lock_guard lock(peers_mutex_);
     --connections_;
@@ -109,7 +136,13 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     boost::system::error_code peer_ec;
     std::string peer = socket.remote_endpoint(peer_ec).address().to_string();
     if (peer_ec) peer = "unknown";
-    if (const char* full = admit(peer)) {
+    const char* full = admit(peer);
+    if (full && evict_idle()) {
+        note_refusal(std::string(full) + " is reached: closed the longest-idle connection for one from " + peer);
+        admit_anyway(peer);
+        full = nullptr;
+    }
+    if (full) {
         note_refusal(std::string("closing a new connection from ") + peer + ": " + full + " is reached");
         boost::system::error_code ignored;
         socket.close(ignored);

@@ -41,6 +41,12 @@ private:
     void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
     // Takes a place under every cap, or says which one is full.
     const char* admit(const std::string& peer);
+    // Takes a place whatever the caps: for a connection that replaces an evicted one.
+    void admit_anyway(const std::string& peer);
+    // Closes this listener's connection that has waited longest (at least a second) for a
+    // request; false when there is none. A full port then still takes a new client, and whoever
+    // holds idle connections cannot lock others out for the whole idle timeout.
+    bool evict_idle();
     // Acceptor strand only.
     void note_refusal(const std::string& what);
 

@@ -60,12 +60,24 @@ void session::close_if_idle(bool force) {
     });
 }
 
+void session::evict() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        if (self->busy_ || self->idle_since_.load(std::memory_order_relaxed) == 0) return;
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        self->stream_.close();
+    });
+}
+
 void session::do_read() {
     if (owner_->srv()->stopping) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_limit_bytes));
     parser_->body_limit(limits().body_limit_bytes);
     stream_.expires_after(std::chrono::milliseconds(limits().read_timeout_ms));
+    // Idle only if nothing of the next request is buffered yet (a pipelined one may be).
+    idle_since_.store(buffer_.size() ? 0 : std::chrono::steady_clock::now().time_since_epoch().count(),
+                      std::memory_order_relaxed);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
 }
@@ -84,6 +96,7 @@ void session::on_read_error(beast::error_code ec) {
 }
 
 void session::on_header(beast::error_code ec, std::size_t) {
+    idle_since_.store(0, std::memory_order_relaxed);
     request_id_.clear();
     if (ec) return on_read_error(ec);
     auto& head = parser_->get();

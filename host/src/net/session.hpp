@@ -29,6 +29,13 @@ public:
 
     // From server::stop: an idle connection closes now, a busy one after its response.
     void close_if_idle(bool force);
+    // From a full listener: closes the connection if it is still waiting for a request's first byte.
+    void evict();
+
+    // Any thread: since when (steady_clock ticks) the connection has waited for a request's first
+    // byte, or 0 while it is reading, serving or writing one. Eviction picks the longest idle.
+    std::int64_t idle_since() const { return idle_since_.load(std::memory_order_relaxed); }
+    const listener* owner() const { return owner_.get(); }
 
     // From the watchdog (any thread): true if a handler deadline has passed.
     bool overdue(std::chrono::steady_clock::time_point now) const;
@@ -67,6 +74,7 @@ private:
     std::shared_ptr<http::admission> admission_;
     // steady_clock ticks when the unanswered request's handler is overdue; 0 when none.
     std::atomic<std::int64_t> handler_deadline_{0};
+    std::atomic<std::int64_t> idle_since_{0};
     std::uint64_t seq_ = 0;
     bool waiting_ = false;  // a request is with the service and unanswered
     bool busy_ = false;     // between reading a request and finishing its response

@@ -34,6 +34,13 @@ struct generation::routing {
     std::vector<generation::route_contract> routes;
 };
 
+struct generation::admitted {
+    http::parsed_target target;
+    http::route_table::match match;
+    const route_contract* contract;
+    std::string subject, scope;
+};
+
 namespace {
 
 // Collects text the plugin writes through a berth_writer. Not movable: the writer points at it.
@@ -366,8 +373,10 @@ void generation::shutdown() {
     instance_ = nullptr;
 }
 
-http::response generation::dispatch(const http::request& req, const request_context& ctx) {
-    const std::string& request_id = ctx.request_id;
+// The stages before any contract check: target, route (404/405), callers (403), bearer token
+// and scopes (401/403). Run again, on the header alone, before a 100 Continue.
+std::variant<generation::admitted, http::response> generation::admit(const http::request& req,
+                                                                   const request_context& ctx) const {
     std::string why;
     auto target = http::parse_target(req.target, &why);
     if (!target) return http::problem(400, why);
@@ -391,39 +400,55 @@ http::response generation::dispatch(const http::request& req, const request_cont
         for (auto& m : c.callers) list += (list.empty() ? "" : ", ") + m;
         return http::problem(403, c.method + " " + c.path + " may only be called by the module(s): " + list);
     }
-    std::string subject, scope;
-    if (c.auth) {
-        auto unauthorized = [](std::string detail, std::string challenge) {
-            auto r = http::problem(401, detail);
-            r.set_header("WWW-Authenticate", std::move(challenge));
-            return r;
-        };
-        auto header = req.header("Authorization");
-        if (header.empty()) return unauthorized("this route needs a bearer token", "Bearer realm=\"berth\"");
-        if (header.size() < 7 || !http::iequals(header.substr(0, 7), "Bearer "))
-            return unauthorized("the Authorization header must be 'Bearer <token>'",
-                                "Bearer realm=\"berth\", error=\"invalid_request\"");
-        if (!services_ || !services_->tokens)
-            return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
-        auto verdict = services_->tokens->verify(header.substr(7));
-        if (auto* no = std::get_if<auth::token_service::rejected>(&verdict)) {
-            // The client learns only that it is invalid; the log says why.
-            spdlog::info("[{}] request {}: bearer token refused: {}", module_, request_id, no->reason);
-            return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
-        }
-        auto& ok = std::get<auth::token_service::verified>(verdict);
-        auto held = split_scopes(ok.scope);
-        std::string missing;
-        for (auto& need : c.scopes)
-            if (!contains(held, need)) missing += (missing.empty() ? "" : " ") + need;
-        if (!missing.empty()) {
-            auto r = http::problem(403, "the token lacks the scope(s): " + missing);
-            r.set_header("WWW-Authenticate", "Bearer realm=\"berth\", error=\"insufficient_scope\", scope=\"" + missing + "\"");
-            return r;
-        }
-        subject = std::move(ok.subject);
-        scope = std::move(ok.scope);
+    admitted out{std::move(*target), std::move(match), &c, {}, {}};
+    if (!c.auth) return out;
+    auto unauthorized = [](std::string detail, std::string challenge) {
+        auto r = http::problem(401, detail);
+        r.set_header("WWW-Authenticate", std::move(challenge));
+        return r;
+    };
+    auto header = req.header("Authorization");
+    if (header.empty()) return unauthorized("this route needs a bearer token", "Bearer realm=\"berth\"");
+    if (header.size() < 7 || !http::iequals(header.substr(0, 7), "Bearer "))
+        return unauthorized("the Authorization header must be 'Bearer <token>'",
+                            "Bearer realm=\"berth\", error=\"invalid_request\"");
+    if (!services_ || !services_->tokens)
+        return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
+    auto verdict = services_->tokens->verify(header.substr(7));
+    if (auto* no = std::get_if<auth::token_service::rejected>(&verdict)) {
+        // The client learns only that it is invalid. The log says why, at debug: anyone can
+        // send bad tokens, and the log must not be theirs to fill.
+        spdlog::debug("[{}] request {}: bearer token refused: {}", module_, ctx.request_id, no->reason);
+        return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
     }
+    auto& ok = std::get<auth::token_service::verified>(verdict);
+    auto held = split_scopes(ok.scope);
+    std::string missing;
+    for (auto& need : c.scopes)
+        if (!contains(held, need)) missing += (missing.empty() ? "" : " ") + need;
+    if (!missing.empty()) {
+        auto r = http::problem(403, "the token lacks the scope(s): " + missing);
+        r.set_header("WWW-Authenticate", "Bearer realm=\"berth\", error=\"insufficient_scope\", scope=\"" + missing + "\"");
+        return r;
+    }
+    out.subject = std::move(ok.subject);
+    out.scope = std::move(ok.scope);
+    return out;
+}
+
+std::optional<http::response> generation::check_head(const http::request& head, const request_context& ctx) const {
+    auto a = admit(head, ctx);
+    if (auto* refusal = std::get_if<http::response>(&a)) return std::move(*refusal);
+    return std::nullopt;
+}
+
+http::response generation::dispatch(const http::request& req, const request_context& ctx) {
+    const std::string& request_id = ctx.request_id;
+    auto stages = admit(req, ctx);
+    if (auto* refusal = std::get_if<http::response>(&stages)) return std::move(*refusal);
+    auto& [target_value, match, contract, subject, scope] = std::get<admitted>(stages);
+    const auto* target = &target_value;
+    const route_contract& c = *contract;
 
     nlohmann::json errors = nlohmann::json::array();
     if (c.query) {

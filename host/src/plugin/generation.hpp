@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <optional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,6 +57,10 @@ public:
     // and body contract checks (400 with errors), then the plugin's handler (500 if it fails).
     http::response dispatch(const http::request& request, const request_context& ctx);
 
+    // Before the body of an `Expect: 100-continue` request: the refusal dispatch() would give on
+    // the header alone (route, callers, token), or nullopt.
+    std::optional<http::response> check_head(const http::request& head, const request_context& ctx) const;
+
     // stop() then destroy(); idempotent. Call with no request in flight.
     void shutdown();
 
@@ -80,8 +85,10 @@ public:
     std::vector<std::shared_ptr<request_ticket>> tickets() const;
 
     struct route_contract;  // per-route checks, built from the manifest
+    struct admitted;        // what the stages before the contract checks established
 
 private:
+    std::variant<admitted, http::response> admit(const http::request& request, const request_context& ctx) const;
     generation() = default;
     std::shared_ptr<plugin_library> library_;
     const berth_plugin_descriptor* d_ = nullptr;

@@ -309,7 +309,9 @@ http::response module::health() const {
 std::optional<http::response> module::check_head(const http::request& head) {
     if (http::is_health_check(head)) return std::nullopt;
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
-    return std::nullopt;
+    auto gen = snapshot();
+    if (!gen) return unavailable();
+    return gen->check_head(head, request_context{head.id, {}});
 }
 
 void module::handle(http::request request, completion done) {
