@@ -52,11 +52,13 @@ public:
         r.get("/v1/teapot", [](const berth::request&) -> berth::response {
             throw berth::http_error(418, "I'm a teapot", "short and stout");
         });
+#ifndef CONTRACT_PROBE_NO_SLOW_ROUTE  // the fuzz build leaves it out
         r.get("/v1/slow", [](const berth::request& req) {
             int ms = std::stoi(std::string(req.query("ms").value_or("100")));
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"slept_ms", ms}});
         });
+#endif
         // In-process calls: relay calls whoami on this same module through the host.
         r.get("/v1/relay", [this](const berth::request& req) {
             auto answer = ctx_->call(ctx_->module(), "GET", "/v1/whoami", nullptr, req.request_id());
