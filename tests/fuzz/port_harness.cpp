@@ -14,11 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -35,6 +37,29 @@ namespace fs = std::filesystem;
 constexpr int answer_deadline_ms = 5000;
 // BERTH_FUZZ_SHOW=1: print what the host answered (to see what a seed or a crasher reaches).
 const bool show_answers = std::getenv("BERTH_FUZZ_SHOW") != nullptr;
+// BERTH_FUZZ_FAIL_ON_500=1: a 500 is a finding too (an exception escaped to the edge). The
+// fuzz build of contract_probe has no route that answers 500 on purpose.
+const bool fail_on_500 = std::getenv("BERTH_FUZZ_FAIL_ON_500") != nullptr;
+
+// Walks the pipelined answers by Content-Length; true if one of them is a 500.
+bool has_500(const std::string& answers) {
+    std::size_t at = 0;
+    while (at < answers.size()) {
+        if (answers.compare(at, 13, "HTTP/1.1 500 ") == 0) return true;
+        auto end = answers.find("\r\n\r\n", at);
+        if (end == std::string::npos) return false;
+        if (answers.compare(at, 10, "HTTP/1.1 1") == 0) {  // 100 Continue: no body, a final answer follows
+            at = end + 4;
+            continue;
+        }
+        auto head = answers.substr(at, end - at);
+        for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto cl = head.find("\r\ncontent-length: ");
+        if (cl == std::string::npos) return false;  // no length (chunked): stop walking
+        at = end + 4 + std::strtoull(head.c_str() + cl + 18, nullptr, 10);
+    }
+    return false;
+}
 
 struct host {
     fs::path dir;
@@ -130,6 +155,7 @@ std::size_t exchange(std::uint16_t port, const std::uint8_t* data, std::size_t s
         return d.count() > 0 ? static_cast<int>(d.count()) : 0;
     };
     std::size_t answered = 0;
+    std::string answers;  // kept only for the 500 check
     char buf[16384];
     // Write and read together: the host may answer (and close) before it has read everything.
     std::size_t sent = 0;
@@ -147,6 +173,7 @@ std::size_t exchange(std::uint16_t port, const std::uint8_t* data, std::size_t s
             if (n <= 0) break;  // closed (or reset): the exchange is over
             answered += static_cast<std::size_t>(n);
             if (show_answers) std::fwrite(buf, 1, static_cast<std::size_t>(n), stderr);
+            if (fail_on_500 && answers.size() < (1u << 20)) answers.append(buf, static_cast<std::size_t>(n));
         } else if (write_open && (p.revents & POLLOUT)) {
             auto n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0) {
@@ -160,6 +187,10 @@ std::size_t exchange(std::uint16_t port, const std::uint8_t* data, std::size_t s
         }
     }
     ::close(fd);
+    if (fail_on_500 && has_500(answers)) {
+        std::fprintf(stderr, "BERTH_FUZZ_FAIL_ON_500: the host answered 500:\n%.*s\n", 600, answers.c_str());
+        std::abort();
+    }
     return answered;
 }
 
