@@ -91,6 +91,12 @@ host& start_host() {
         key << token_key_hex << "\n";
     }
     fs::permissions(h->dir / "token.key", fs::perms::owner_read | fs::perms::owner_write);
+    // The admin bearer token (issue 7) the admin seeds send; a host without admin auth ignores it.
+    {
+        std::ofstream admin(h->dir / "admin.token");
+        admin << admin_token_hex << "\n";
+    }
+    fs::permissions(h->dir / "admin.token", fs::perms::owner_read | fs::perms::owner_write);
     // Short timeouts: a request the fuzzer leaves half-sent is over at once (we half-close).
     nlohmann::json limits = {{"read_timeout_ms", 2000}, {"write_timeout_ms", 2000}, {"handler_timeout_ms", 3000}};
     nlohmann::json cfg = {
