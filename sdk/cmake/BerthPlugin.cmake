@@ -18,8 +18,9 @@ function(berth_add_plugin)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${ARG_NAME} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
-  # -fno-gnu-unique: without it inline statics become STB_GNU_UNIQUE and glibc never unloads.
-  target_compile_options(${ARG_NAME} PRIVATE -fno-gnu-unique)
+  # -fno-gnu-unique: without it GCC makes inline statics STB_GNU_UNIQUE and glibc never unloads.
+  # Clang never emits STB_GNU_UNIQUE and has no such flag; the hygiene check below still runs.
+  target_compile_options(${ARG_NAME} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   target_link_options(${ARG_NAME} PRIVATE -Wl,--no-undefined -Wl,-z,now)
   if(NOT ARG_NO_HYGIENE_CHECK)
     add_custom_command(TARGET ${ARG_NAME} POST_BUILD
