@@ -1,6 +1,8 @@
-// The plugin checks that run before dlopen, on arbitrary files: read_image (the ELF magic and
-// the hash), the symbol table inspection plugin_library::open does, and check_descriptor on
+// The plugin checks that run before dlopen, on arbitrary files: read_library (policy, the ELF
+// magic and the hash), the layout check and symbol table inspection plugin_library::open does, and check_descriptor on
 // a descriptor whose fields come from the input. Fuzz input is never dlopen-ed.
+#include "deploy/library_file.hpp"
+#include "plugin/elf_layout.hpp"
 #include "plugin/plugin_library.hpp"
 
 #include <berth/abi.h>
@@ -35,9 +37,11 @@ void inspect_file(const std::uint8_t* data, std::size_t size) {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
-    auto image = plugin::read_image(file);
+    static const auto policy = berth::host::deploy::make_policy({file.parent_path()}, 256ull << 20);
+    auto image = berth::host::deploy::read_library(file, policy);
     if (std::holds_alternative<plugin::load_failure>(image)) return;
     // As plugin_library::open does before it loads anything.
+    if (plugin::check_elf_layout(std::get<plugin::file_image>(image).bytes)) return;
     try {
         boost::dll::library_info info(file);
         auto symbols = info.symbols();

@@ -1,6 +1,7 @@
 #include "plugin/plugin_library.hpp"
 
 #include "files/private_file.hpp"
+#include "plugin/elf_layout.hpp"
 
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -137,7 +138,9 @@ std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open
         }
     }
 
-    // Look before loading: a file without our descriptor never gets its initialisers run.
+    // Look before loading: a file without our descriptor never gets its initialisers run. And
+    // check the file's layout first: the inspection trusts the sizes a file claims.
+    if (auto bad = check_elf_layout(bytes)) return load_failure{"inspect", file + ": " + *bad};
     try {
         boost::dll::library_info info(lib->shadow_);
         auto symbols = info.symbols();
