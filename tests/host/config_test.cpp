@@ -40,6 +40,45 @@ TEST(Config, ResolvesPathsAndMergesLimits) {
     EXPECT_EQ(nlohmann::json::parse(c.plugins[0].settings_json)["salutation"], "Hi");
 }
 
+TEST(Config, ReadsTheHardeningSettings) {
+    auto doc = nlohmann::json::parse(good);
+    doc.merge_patch({{"admin", {{"token_file", "secrets/admin.token"}, {"allowed_hosts", {"ops.internal"}}}},
+                     {"deploy", {{"allowed_dirs", {"releases", "/srv/berth"}}, {"max_library_bytes", 1048576}}},
+                     {"limits", {{"max_connections_per_peer", 16}, {"max_in_flight", 2}, {"max_queue", 8}}},
+                     {"plugins", {{"greeter", {{"plugin", "greeter"}, {"limits", {{"max_queue", 0}}}}}}}});
+    auto r = parse_config(doc.dump(), "/etc/berth");
+    ASSERT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + " " + r.errors[0].message);
+    auto& c = *r.value;
+    EXPECT_EQ(c.admin_token_file, "/etc/berth/secrets/admin.token");
+    EXPECT_EQ(c.admin_allowed_hosts, std::vector<std::string>{"ops.internal"});
+    EXPECT_EQ(c.deploy.allowed_dirs, (std::vector<std::filesystem::path>{"/etc/berth/releases", "/srv/berth"}));
+    EXPECT_EQ(c.deploy.max_library_bytes, 1048576u);
+    EXPECT_EQ(c.plugins[0].plugin, "greeter");
+    EXPECT_EQ(c.plugins[0].limits.max_connections_per_peer, 16u);
+    EXPECT_EQ(c.plugins[0].limits.max_in_flight, 2u);
+    EXPECT_EQ(c.plugins[0].limits.max_queue, 0u);
+    EXPECT_EQ(c.plugins[1].limits.max_queue, 8u);
+}
+
+TEST(Config, LeavesTheHardeningDefaultsToTheRuntime) {
+    auto r = parse_config(good, "/etc/berth");
+    ASSERT_TRUE(r.value);
+    // Empty means: the runtime works it out at start (the data dir's admin.token, the libraries'
+    // directories, threads.workers), so a config built in code gets the same defaults.
+    EXPECT_TRUE(r.value->admin_token_file.empty());
+    EXPECT_TRUE(r.value->deploy.allowed_dirs.empty());
+    EXPECT_EQ(r.value->plugins[0].limits.max_in_flight, 0u);
+    EXPECT_EQ(r.value->plugins[0].limits.max_queue, 64u);
+    EXPECT_EQ(r.value->plugins[0].limits.max_connections_per_peer, 256u);
+    EXPECT_EQ(r.value->deploy.max_library_bytes, 256ull << 20);
+}
+
+TEST(Config, ANumberOutOfRangeIsAnErrorNotAThrow) {
+    auto r = parse_config(R"({"plugins": {}, "shutdown_grace_ms": 1e400})", "/etc/berth");
+    EXPECT_FALSE(r.value);
+    ASSERT_FALSE(r.errors.empty());
+}
+
 struct bad_config {
     std::string name;
     nlohmann::json patch;  // merged into the good config

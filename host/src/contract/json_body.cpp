@@ -82,7 +82,7 @@ private:
             error_ = body_error{pointer(), "nested more than " + std::to_string(max_depth_) + " levels deep"};
             return false;
         }
-        stack_.push_back(frame{array});
+        stack_.push_back(frame{array, 0, false, {}});
         return true;
     }
     bool close(bool ok) {

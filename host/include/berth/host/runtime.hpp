@@ -11,8 +11,9 @@
 // private (a key readable by others, a link where a key should be) or cannot be made, and
 // std::system_error when the admin listener cannot be bound.
 //
-// start() sets the process umask to 077: the runtime creates keys, databases and copies of
-// plugins, and none of them is for anyone else.
+// start() changes two things for the whole process: it sets the umask to 077 (the runtime
+// creates keys, databases and copies of plugins, and none of them is for anyone else), and it
+// raises the soft RLIMIT_NOFILE to the hard limit (connections are capped below it).
 #pragma once
 
 #include <berth/host/config.hpp>
