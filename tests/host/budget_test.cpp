@@ -33,7 +33,7 @@ protected:
 };
 
 TEST_F(Budget, AFullModuleAnswers503WithRetryAfterAndTheOthersServe) {
-    auto busy = occupy(1500);
+    auto busy = occupy(3000);
     // One more fits in the queue; the one after that is refused at once.
     std::thread queued([this] { http_request(host_->port("busy"), "GET", "/v1/items/1"); });
     ASSERT_TRUE(eventually([&] { return status("busy")["queued_or_running"] == 2; }));

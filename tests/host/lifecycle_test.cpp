@@ -36,14 +36,14 @@ TEST(Lifecycle, ConnectionsBeyondTheCapAreClosed) {
 TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
     test_host host({{"probe", test_plugin("contract_probe")}});
     auto port = host.port("probe");
-    auto slow = std::async(std::launch::async, [port] { return http_request(port, "GET", "/v1/slow?ms=600"); });
+    auto slow = std::async(std::launch::async, [port] { return http_request(port, "GET", "/v1/slow?ms=1200"); });
     ASSERT_TRUE(eventually([&] {
         return host.admin("GET", "/plugins/probe").json()["in_flight"] == 1;
     }));
     auto results = host.runtime().stop();
     auto r = slow.get();
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.json()["slept_ms"], 600);
+    EXPECT_EQ(r.json()["slept_ms"], 1200);
     EXPECT_FALSE(r.keep_alive) << "a stopping host closes connections after their last answer";
     ASSERT_EQ(results.size(), 1u);
     EXPECT_TRUE(results[0].unloaded) << results[0].detail;

@@ -156,7 +156,8 @@ TEST_F(Swap, ByFileReplacementUnderLoadWithoutAFailedRequest) {
 }
 
 TEST_F(Swap, ARequestStartedOnTheOldGenerationFinishesThere) {
-    auto slow = std::async(std::launch::async, [this] { return http_request(port(), "GET", "/v1/slow?ms=800"); });
+    // Long enough that a slow (sanitized, loaded) machine still sees it in flight at the swap.
+    auto slow = std::async(std::launch::async, [this] { return http_request(port(), "GET", "/v1/slow?ms=3000"); });
     ASSERT_TRUE(eventually([&] { return status()["in_flight"] == 1; }));
     ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
     EXPECT_EQ(version(), "2.0.0");  // new requests already go to the new code
