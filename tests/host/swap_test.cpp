@@ -156,6 +156,7 @@ TEST_F(Swap, ByFileReplacementUnderLoadWithoutAFailedRequest) {
 }
 
 TEST_F(Swap, ARequestStartedOnTheOldGenerationFinishesThere) {
+    start(test_plugin("swap_probe_v1"), {}, {{"drain_timeout_ms", 20000}});
     // Long enough that a slow (sanitized, loaded) machine still sees it in flight at the swap.
     auto slow = std::async(std::launch::async, [this] { return http_request(port(), "GET", "/v1/slow?ms=3000"); });
     ASSERT_TRUE(eventually([&] { return status()["in_flight"] == 1; }));
