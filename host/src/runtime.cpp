@@ -121,10 +121,8 @@ void runtime::start() {
         }
         impl_->modules.push_back(std::move(m));
     }
-    // The management thread runs at a lower priority: a swap's read, hash, copy and dlopen
-    // must not take the cores from requests being served.
     impl_->manager = std::make_unique<exec::serial_executor>(
-        std::chrono::milliseconds(10), [modules = impl_->modules] { for (auto& m : modules) m->reap(); }, 10);
+        std::chrono::milliseconds(10), [modules = impl_->modules] { for (auto& m : modules) m->reap(); });
     auto* manager = impl_->manager.get();
     impl_->admin = std::make_shared<admin::admin_api>(
         impl_->modules, [manager](std::function<void()> task) { return manager->post(std::move(task)); },

@@ -2,13 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 namespace berth::host::exec {
 
-serial_executor::serial_executor(std::chrono::milliseconds period, std::function<void()> tick, int nice)
-    : period_(period), tick_(std::move(tick)), nice_(nice) {}
+serial_executor::serial_executor(std::chrono::milliseconds period, std::function<void()> tick)
+    : period_(period), tick_(std::move(tick)) {}
 
 serial_executor::~serial_executor() { stop(); }
 
@@ -36,9 +33,6 @@ void serial_executor::stop() {
 }
 
 void serial_executor::run() {
-    // On Linux a nice value is per thread: this lowers only the management thread.
-    if (nice_ != 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice_) != 0)
-        spdlog::debug("cannot lower the management thread's priority");
     auto next_tick = std::chrono::steady_clock::now() + period_;
     for (;;) {
         std::function<void()> task;

@@ -13,9 +13,8 @@ namespace berth::host::exec {
 
 class serial_executor {
 public:
-    // `tick` runs every `period` while the executor runs (after queued tasks). `nice` (0..19)
-    // lowers the thread's scheduling priority, so its work yields the cores to serving.
-    serial_executor(std::chrono::milliseconds period, std::function<void()> tick, int nice = 0);
+    // `tick` runs every `period` while the executor runs (after queued tasks).
+    serial_executor(std::chrono::milliseconds period, std::function<void()> tick);
     ~serial_executor();  // stop()
     serial_executor(const serial_executor&) = delete;
     serial_executor& operator=(const serial_executor&) = delete;
@@ -31,7 +30,6 @@ private:
 
     std::chrono::milliseconds period_;
     std::function<void()> tick_;
-    int nice_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> tasks_;
