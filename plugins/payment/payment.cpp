@@ -119,8 +119,8 @@ public:
     void start(const berth::context& ctx) override {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
         ctx_ = &ctx;
-        const long long settle_after_s = setting(ctx, "settle_after_s", 15, 0, 86400);
-        const long long every_ms = setting(ctx, "settle_interval_ms", 5000, 10, 3600000);
+        const long long settle_after_s = ctx.integer_setting("settle_after_s", 15, 0, 86400);
+        const long long every_ms = ctx.integer_setting("settle_interval_ms", 5000, 10, 3600000);
         key_ = std::make_unique<fingerprint_key>(std::filesystem::path(ctx.data_dir()) / (ctx.module() + ".fingerprint.key"));
         db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL", .secure_delete = true});
         if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
@@ -135,14 +135,6 @@ public:
     }
 
 private:
-    static long long setting(const berth::context& ctx, const char* name, long long fallback, long long low, long long high) {
-        auto v = ctx.settings().value(name, nlohmann::json(fallback));
-        if (!v.is_number_integer() || v.get<long long>() < low || v.get<long long>() > high)
-            throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
-                                     " to " + std::to_string(high));
-        return v.get<long long>();
-    }
-
     berth::response checkout(const berth::request& req) {
         const std::string user(req.subject());
         const std::string key(req.header("Idempotency-Key").value_or(""));
@@ -364,13 +356,7 @@ private:
             soci::use(id), soci::use(user);
         // Someone else's payment and no payment look the same: 404.
         if (!s->got_data()) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
-        nlohmann::json items = nlohmann::json::array();
-        long long product = 0, quantity = 0, unit = 0;
-        soci::statement st = (s->prepare << "SELECT product_id, quantity, unit_price_cents FROM payment_items "
-                                            "WHERE payment_id = :id ORDER BY product_id",
-                              soci::into(product), soci::into(quantity), soci::into(unit), soci::use(id));
-        st.execute();
-        while (st.fetch()) items.push_back({{"product_id", product}, {"quantity", quantity}, {"unit_price_cents", unit}});
+        const nlohmann::json items = payment_detail::load_items(*s, id);
         return berth::response::json(200, {{"payment_id", id},   {"status", status}, {"amount_cents", amount},
                                            {"currency", currency}, {"items", items},   {"card_last4", last4},
                                            {"created_at", created}});

@@ -58,6 +58,18 @@ inline record find(soci::session& s, const std::string& user, const std::string&
     return r;
 }
 
+// The items a payment charged, at the prices it charged them.
+inline nlohmann::json load_items(soci::session& s, const std::string& id) {
+    nlohmann::json items = nlohmann::json::array();
+    long long product = 0, quantity = 0, unit = 0;
+    soci::statement st = (s.prepare << "SELECT product_id, quantity, unit_price_cents FROM payment_items "
+                                       "WHERE payment_id = :id ORDER BY product_id",
+                          soci::into(product), soci::into(quantity), soci::into(unit), soci::use(id));
+    st.execute();
+    while (st.fetch()) items.push_back({{"product_id", product}, {"quantity", quantity}, {"unit_price_cents", unit}});
+    return items;
+}
+
 inline berth::response replay(const record& r) {
     return outcome{r.response_status, nlohmann::json::parse(r.response_body)}.response();
 }
@@ -87,13 +99,7 @@ inline bool record_captured(berth::database& db, const std::string& id) {
     *s << "SELECT amount_cents, currency, card_last4 FROM payments WHERE id = :id AND status = 'pending'",
         soci::into(amount, ai), soci::into(currency, ci), soci::into(last4, li), soci::use(id);
     if (!s->got_data() || ai != soci::i_ok) return false;
-    nlohmann::json items = nlohmann::json::array();
-    long long product = 0, quantity = 0, unit = 0;
-    soci::statement st = (s->prepare << "SELECT product_id, quantity, unit_price_cents FROM payment_items "
-                                        "WHERE payment_id = :id ORDER BY product_id",
-                          soci::into(product), soci::into(quantity), soci::into(unit), soci::use(id));
-    st.execute();
-    while (st.fetch()) items.push_back({{"product_id", product}, {"quantity", quantity}, {"unit_price_cents", unit}});
+    const nlohmann::json items = load_items(*s, id);
     const std::string body = captured_answer(id, amount, currency, items, last4).dump();
     *s << "UPDATE payments SET status = 'captured', response_status = 201, response_body = :b WHERE id = :id",
         soci::use(body), soci::use(id);

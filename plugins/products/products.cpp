@@ -146,8 +146,8 @@ public:
     void start(const berth::context& ctx) override {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
         ctx_ = &ctx;
-        ttl_s_ = setting(ctx, "reservation_ttl_s", 60, 1, 86400);
-        const long long every_ms = setting(ctx, "reservation_sweep_ms", 5000, 10, 3600000);
+        ttl_s_ = ctx.integer_setting("reservation_ttl_s", 60, 1, 86400);
+        const long long every_ms = ctx.integer_setting("reservation_sweep_ms", 5000, 10, 3600000);
         db_ = std::make_unique<berth::database>(ctx);
         db_->migrate(migrations());
         sweep_.start(std::chrono::milliseconds(every_ms), [this] { sweep(); });
@@ -331,14 +331,6 @@ private:
         *s << "SELECT state FROM reservations WHERE id = :id", soci::into(state), soci::use(id);
         if (!s->got_data()) throw berth::http_error(404, "No such reservation", "no reservation has this id");
         return berth::response::json(200, {{"reservation_id", id}, {"state", state}});
-    }
-
-    static long long setting(const berth::context& ctx, const char* name, long long fallback, long long low, long long high) {
-        auto v = ctx.settings().value(name, nlohmann::json(fallback));
-        if (!v.is_number_integer() || v.get<long long>() < low || v.get<long long>() > high)
-            throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
-                                     " to " + std::to_string(high));
-        return v.get<long long>();
     }
 
     // Releases every reservation held longer than the TTL, inside the caller's BEGIN IMMEDIATE

@@ -11,26 +11,18 @@
 namespace berth::test {
 namespace {
 
-
-bool request_succeeds(std::uint16_t port) {
-    try {
-        return http_request(port, "GET", "/healthz").status == 200;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
-TEST(Lifecycle, ConnectionsBeyondTheCapAreClosed) {
-    test_host host({{"greeter", shipped_plugin("greeter"), {{"limits", {{"max_connections", 2}}}}}});
-    auto port = host.port("greeter");
-    auto a = std::make_unique<http_connection>(port);
-    http_connection b(port);
-    ASSERT_EQ(a->request("GET", "/healthz").status, 200);
-    ASSERT_EQ(b.request("GET", "/healthz").status, 200);
-    EXPECT_FALSE(request_succeeds(port));
-    a.reset();  // frees a slot once the host notices the close
-    EXPECT_TRUE(eventually([&] { return request_succeeds(port); }));
-    EXPECT_EQ(b.request("GET", "/healthz").status, 200);
+TEST(Lifecycle, ConnectionsBeyondTheCapAreClosedWhileNoneIsIdle) {
+    test_host host({{"probe", test_plugin("contract_probe"), {{"limits", {{"max_connections", 2}}}}}});
+    auto port = host.port("probe");
+    // Both places taken by requests in progress: there is no idle connection to make room.
+    auto busy = [port] { return http_request(port, "GET", "/v1/slow?ms=2000").status; };
+    auto a = std::async(std::launch::async, busy);
+    auto b = std::async(std::launch::async, busy);
+    ASSERT_TRUE(eventually([&] { return host.admin("GET", "/plugins/probe").json()["in_flight"] == 2; }));
+    EXPECT_FALSE(answers_health(port));
+    EXPECT_EQ(a.get(), 200);
+    EXPECT_EQ(b.get(), 200);
+    EXPECT_TRUE(eventually([&] { return answers_health(port); }));
 }
 
 TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
@@ -47,7 +39,7 @@ TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
     EXPECT_FALSE(r.keep_alive) << "a stopping host closes connections after their last answer";
     ASSERT_EQ(results.size(), 1u);
     EXPECT_TRUE(results[0].unloaded) << results[0].detail;
-    EXPECT_FALSE(request_succeeds(port));
+    EXPECT_FALSE(answers_health(port));
 }
 
 TEST(Lifecycle, AnOccupiedPortFailsThatPluginOnly) {

@@ -112,6 +112,14 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chro
     return out;
 }
 
+bool answers_health(std::uint16_t port) {
+    try {
+        return http_request(port, "GET", "/healthz").status == 200;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 struct raw_connection::impl {
     asio::io_context ioc;
     beast::tcp_stream stream{ioc};

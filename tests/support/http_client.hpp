@@ -43,6 +43,9 @@ private:
 reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
                    const std::string& body = {}, const header_list& headers = {});
 
+// True when GET /healthz on `port` answers 200; false when it does not or the connection fails.
+bool answers_health(std::uint16_t port);
+
 inline reply post_json(std::uint16_t port, const std::string& target, const nlohmann::json& body) {
     return http_request(port, "POST", target, body.dump(), {{"Content-Type", "application/json"}});
 }

@@ -81,7 +81,9 @@ void listener::admit_anyway(const std::string& peer) {
 }
 
 bool listener::evict_idle() {
-    const auto threshold = (std::chrono::steady_clock::now() - std::chrono::seconds(1)).time_since_epoch().count();
+    // A connection idle for less than this may be a client that just connected and is sending.
+    constexpr auto min_idle = std::chrono::seconds(1);
+    const auto threshold = (std::chrono::steady_clock::now() - min_idle).time_since_epoch().count();
     std::shared_ptr<session> victim;
     std::int64_t oldest = threshold;
     {

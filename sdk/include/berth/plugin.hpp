@@ -312,6 +312,15 @@ public:
     const std::string& database() const { return database_; }
     const std::string& data_dir() const { return data_dir_; }
     const nlohmann::json& settings() const { return settings_; }
+    // An integer from the module's settings, `fallback` when absent. Throws (failing start(), so
+    // the host keeps what it had) when it is not an integer from `low` to `high`.
+    long long integer_setting(const char* name, long long fallback, long long low, long long high) const {
+        auto v = settings_.value(name, nlohmann::json(fallback));
+        if (!v.is_number_integer() || v.get<long long>() < low || v.get<long long>() > high)
+            throw std::runtime_error(std::string("setting ") + name + " must be an integer from " + std::to_string(low) +
+                                     " to " + std::to_string(high));
+        return v.get<long long>();
+    }
     void log(log_level level, std::string_view message) const {
         if (host_ && host_->log) host_->log(host_->ctx, static_cast<int>(level), detail::bytes(message));
     }
