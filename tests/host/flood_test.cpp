@@ -6,7 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,6 +85,61 @@ TEST(Flood, IdleConnectionsFromManyAddressesCannotLockTheOperatorOut) {
             return false;
         }
     }, std::chrono::seconds(5)));
+    for (int fd : fds) ::close(fd);
+}
+
+std::uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+TEST(Flood, UnderALowDescriptorLimitTheOtherPortsAndTheAdminApiStillAccept) {
+    temp_dir dir;
+    const auto admin = free_port(), flooded = free_port(), calm = free_port();
+    nlohmann::json cfg = {
+        {"admin", {{"port", admin}}},
+        {"data_dir", (dir.path() / "var").string()},
+        {"limits", {{"max_connections_per_peer", 1000}}},
+        {"plugins",
+         {{"flooded", {{"library", test_plugin("contract_probe").string()}, {"port", flooded}}},
+          {"calm", {{"library", shipped_plugin("greeter").string()}, {"port", calm}}}}}};
+    const auto config = dir.path() / "berth.json";
+    std::ofstream(config) << cfg.dump();
+    // 400 descriptors: before issue 7, five listeners each took up to 1024 connections and a
+    // flood on one port made accept fail with EMFILE on every port, the admin one included.
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        rlimit rl{400, 400};
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execl(BERTHD, BERTHD, "--config", config.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    struct reaper {
+        pid_t pid;
+        ~reaper() {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } reap{pid};
+    ASSERT_TRUE(eventually([&] { return answers_health(admin) && answers_health(calm); }));
+
+    auto fds = idle_connections(flooded, 500);
+    EXPECT_EQ(fds.size(), 500u);  // the kernel's backlog takes them; the host closes what it cannot keep
+    // The admin API has places of its own; the calm port makes room by closing the longest idle.
+    EXPECT_TRUE(answers_health(admin));
+    EXPECT_TRUE(eventually([&] { return answers_health(calm); }));
+    EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "berthd is still running";
     for (int fd : fds) ::close(fd);
 }
 

@@ -55,6 +55,8 @@ void listener::do_accept() {
                            boost::beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
+constexpr const char* host_wide_cap = "the host-wide connection cap";
+
 const char* listener::admit(const std::string& peer) {
     std::lock_guard lock(peers_mutex_);
     if (connections_ >= limits_.max_connections) return "the listener's connection cap";
@@ -66,7 +68,7 @@ const char* listener::admit(const std::string& peer) {
     if (!reserved_ && srv_->counted_connections.fetch_add(1) >= srv_->max_connections) {
         --srv_->counted_connections;
         if (mine == 0) per_peer_.erase(peer);
-        return "the host-wide connection cap";
+        return host_wide_cap;
     }
     ++mine;
     ++connections_;
@@ -80,7 +82,7 @@ void listener::admit_anyway(const std::string& peer) {
     if (!reserved_) ++srv_->counted_connections;
 }
 
-bool listener::evict_idle() {
+bool listener::evict_idle(bool host_wide) {
     // A connection idle for less than this may be a client that just connected and is sending.
     constexpr auto min_idle = std::chrono::seconds(1);
     const auto threshold = (std::chrono::steady_clock::now() - min_idle).time_since_epoch().count();
@@ -90,7 +92,8 @@ bool listener::evict_idle() {
         std::lock_guard lock(srv_->mutex);
         for (auto& [raw, weak] : srv_->sessions) {
             const auto since = raw->idle_since();
-            if (raw->owner() != this || since == 0 || since > oldest) continue;
+            const bool candidate = raw->owner() == this || (host_wide && !raw->owner()->reserved());
+            if (!candidate || since == 0 || since > oldest) continue;
             if (auto s = weak.lock()) {
                 victim = std::move(s);
                 oldest = since;
@@ -139,7 +142,7 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     std::string peer = socket.remote_endpoint(peer_ec).address().to_string();
     if (peer_ec) peer = "unknown";
     const char* full = admit(peer);
-    if (full && evict_idle()) {
+    if (full && evict_idle(full == host_wide_cap)) {
         note_refusal(std::string(full) + " is reached: closed the longest-idle connection for one from " + peer);
         admit_anyway(peer);
         full = nullptr;

@@ -43,10 +43,12 @@ private:
     const char* admit(const std::string& peer);
     // Takes a place whatever the caps: for a connection that replaces an evicted one.
     void admit_anyway(const std::string& peer);
-    // Closes this listener's connection that has waited longest (at least a second) for a
-    // request; false when there is none. A full port then still takes a new client, and whoever
-    // holds idle connections cannot lock others out for the whole idle timeout.
-    bool evict_idle();
+    // Closes the connection that has waited longest (at least a second) for a request: on this
+    // listener, or, when the host-wide cap is what is full, on any listener that counts toward it.
+    // False when there is none. A full port then still takes a new client, and whoever holds idle
+    // connections cannot lock others out for the whole idle timeout.
+    bool evict_idle(bool host_wide);
+    bool reserved() const { return reserved_; }
     // Acceptor strand only.
     void note_refusal(const std::string& what);
 
