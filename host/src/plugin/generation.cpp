@@ -1,5 +1,6 @@
 #include "plugin/generation.hpp"
 
+#include "abi/abi_bridge.hpp"
 #include "auth/token_service.hpp"
 #include "contract/json_body.hpp"
 
@@ -8,6 +9,7 @@
 #include "http/problem.hpp"
 #include "http/route_table.hpp"
 #include "http/target.hpp"
+#include "plugin/route_contract.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +20,10 @@
 #include <map>
 
 namespace berth::host::plugin {
+
+using abi::bytes;
+using abi::response_sink;
+using abi::text_sink;
 
 struct generation::route_contract {
     std::string method, path;
@@ -41,175 +47,8 @@ struct generation::admitted {
     std::string subject, scope;
 };
 
-namespace {
-
-// Collects text the plugin writes through a berth_writer. Not movable: the writer points at it.
-struct text_sink {
-    std::string text;
-    berth_writer writer{sizeof(berth_writer), this, &text_sink::append};
-    text_sink() = default;
-    text_sink(const text_sink&) = delete;
-    static void append(void* ctx, berth_bytes b) {
-        if (b.data && b.size) static_cast<text_sink*>(ctx)->text.append(b.data, b.size);
-    }
-};
-
-struct response_sink {
-    http::response response;
-    berth_response_writer writer{sizeof(berth_response_writer), this, &response_sink::set_status,
-                                 &response_sink::add_header, &response_sink::append_body};
-    response_sink() = default;
-    response_sink(const response_sink&) = delete;
-    static void set_status(void* ctx, int status) { static_cast<response_sink*>(ctx)->response.status = status; }
-    static void add_header(void* ctx, berth_bytes name, berth_bytes value) {
-        if (!name.data || !value.data) return;
-        static_cast<response_sink*>(ctx)->response.headers.emplace_back(std::string(name.data, name.size),
-                                                                      std::string(value.data, value.size));
-    }
-    static void append_body(void* ctx, berth_bytes chunk) {
-        if (chunk.data && chunk.size) static_cast<response_sink*>(ctx)->response.body.append(chunk.data, chunk.size);
-    }
-};
-
-}  // namespace
-
-// The berth_host_api entry points; ctx is the generation.
-struct generation_host_api {
-    static void log(void* ctx, int level, berth_bytes message);
-    static int issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_writer* token,
-                           int64_t* expires_at, const berth_writer* error);
-    static int call(void* ctx, const berth_call* call, const berth_response_writer* response, const berth_writer* error);
-};
-
-namespace {
-
-void write_text(const berth_writer* w, std::string_view text) {
-    if (w && w->write) w->write(w->ctx, {text.data(), text.size()});
-}
-
-std::string_view view(berth_bytes b) { return b.data ? std::string_view(b.data, b.size) : std::string_view(); }
-
-void host_log_to(const std::string* module, int level, berth_bytes message) {
-    std::string_view text(message.data ? message.data : "", message.data ? message.size : 0);
-    auto lvl = level <= BERTH_LOG_DEBUG  ? spdlog::level::debug
-               : level == BERTH_LOG_INFO ? spdlog::level::info
-               : level == BERTH_LOG_WARN ? spdlog::level::warn
-                                         : spdlog::level::err;
-    spdlog::log(lvl, "[{}] {}", *module, text);
-}
-
-bool contains(const std::vector<std::string>& v, std::string_view x) {
-    return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-std::vector<std::string> split_scopes(std::string_view s) {
-    std::vector<std::string> out;
-    while (!s.empty()) {
-        auto sp = s.find(' ');
-        if (sp != 0) out.emplace_back(s.substr(0, sp));
-        if (sp == std::string_view::npos) break;
-        s.remove_prefix(sp + 1);
-    }
-    return out;
-}
-
-std::vector<std::string> string_list(const nlohmann::json& j, const char* what) {
-    std::vector<std::string> out;
-    if (j.is_null()) return out;
-    if (!j.is_array()) throw std::invalid_argument(std::string(what) + " must be an array of strings");
-    for (auto& x : j) {
-        if (!x.is_string()) throw std::invalid_argument(std::string(what) + " must be an array of strings");
-        out.push_back(x.get<std::string>());
-    }
-    return out;
-}
-
-berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
-
-std::string declared_type(const nlohmann::json& property) {
-    if (!property.is_object()) return "string";
-    auto t = property.find("type");
-    if (t == property.end()) return "string";
-    if (t->is_string()) return t->get<std::string>();
-    if (t->is_array()) {
-        for (auto& x : *t)
-            if (x.is_string() && x != "null") return x.get<std::string>();
-    }
-    return "string";
-}
-
-// Query values arrive as text; give them the type the schema declares so it can check them.
-nlohmann::json convert(const std::string& type, const std::string& value) {
-    if (type == "integer") {
-        long long v = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec == std::errc() && p == value.data() + value.size() && !value.empty()) return v;
-    } else if (type == "number") {
-        double v = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec == std::errc() && p == value.data() + value.size() && !value.empty()) return v;
-    } else if (type == "boolean") {
-        if (value == "true") return true;
-        if (value == "false") return false;
-    }
-    return value;
-}
 
 
-}  // namespace
-
-void generation_host_api::log(void* ctx, int level, berth_bytes message) {
-    host_log_to(&static_cast<generation*>(ctx)->module(), level, message);
-}
-
-int generation_host_api::issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_writer* token,
-                                     int64_t* expires_at, const berth_writer* error) {
-    auto* g = static_cast<generation*>(ctx);
-    try {
-        if (!g->services() || !g->services()->tokens) {
-            write_text(error, "this host has no token signing key");
-            return BERTH_ERROR;
-        }
-        auto t = g->services()->tokens->issue(view(subject), view(scope));
-        write_text(token, t.token);
-        if (expires_at) *expires_at = t.expires_at;
-        return BERTH_OK;
-    } catch (const std::exception& e) {
-        write_text(error, e.what());
-        return BERTH_ERROR;
-    }
-}
-
-int generation_host_api::call(void* ctx, const berth_call* c, const berth_response_writer* response,
-                              const berth_writer* error) {
-    auto* g = static_cast<generation*>(ctx);
-    try {
-        if (!c || c->struct_size < sizeof(berth_call) || !response) {
-            write_text(error, "malformed call");
-            return BERTH_ERROR;
-        }
-        if (!g->services() || !g->services()->call) {
-            write_text(error, "this host cannot dispatch calls between modules");
-            return BERTH_ERROR;
-        }
-        http::request req;
-        req.method = std::string(view(c->method));
-        req.target = std::string(view(c->target));
-        req.body = std::string(view(c->body));
-        if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-        if (c->authorization.size) req.headers.emplace_back("Authorization", std::string(view(c->authorization)));
-        request_context rc{std::string(view(c->request_id)), g->module()};
-        if (!rc.request_id.empty()) req.headers.emplace_back("X-Request-Id", rc.request_id);
-        auto r = g->services()->call(std::string(view(c->module)), req, rc);
-        response->set_status(response->ctx, r.status);
-        for (auto& [k, v] : r.headers) response->add_header(response->ctx, {k.data(), k.size()}, {v.data(), v.size()});
-        if (!r.body.empty()) response->append_body(response->ctx, {r.body.data(), r.body.size()});
-        return BERTH_OK;
-    } catch (const std::exception& e) {
-        write_text(error, e.what());
-        return BERTH_ERROR;
-    }
-}
 
 std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::shared_ptr<plugin_library> library,
                                                                         const plugin_config& config,
@@ -225,8 +64,8 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     g->version_ = g->d_->version;
     g->number_ = number;
     g->services_ = services;
-    g->host_api_ = berth_host_api{sizeof(berth_host_api), g.get(), &generation_host_api::log,
-                                  &generation_host_api::issue_token, &generation_host_api::call};
+    g->host_context_ = abi::host_context{g->module_, services};
+    g->host_api_ = abi::host_api(&g->host_context_);
     const std::string file = g->library_->source().string();
 
     const std::string data_dir_text = data_dir.string();
@@ -457,7 +296,7 @@ http::response generation::dispatch(const http::request& req, const request_cont
             auto t = c.query_types.find(k);
             const std::string type = t == c.query_types.end() ? "string" : t->second;
             if (type == "array") q[k].push_back(v);
-            else if (!q.contains(k)) q[k] = convert(type, v);
+            else if (!q.contains(k)) q[k] = convert_query_value(type, v);
         }
         for (auto& v : c.query->validate(q))
             errors.push_back({{"in", "query"}, {"pointer", v.pointer}, {"message", v.message}});

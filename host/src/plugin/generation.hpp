@@ -5,6 +5,7 @@
 
 #include <berth/host/config.hpp>
 
+#include "abi/abi_bridge.hpp"
 #include "http/message.hpp"
 #include "plugin/host_services.hpp"
 #include "plugin/plugin_library.hpp"
@@ -101,7 +102,8 @@ private:
     nlohmann::json manifest_;
     struct routing;
     std::unique_ptr<routing> routing_;
-    // The host services table handed to the plugin; lives as long as the instance.
+    // The host services table handed to the plugin, and what it needs; live as long as the instance.
+    abi::host_context host_context_;
     berth_host_api host_api_{};
     struct abandoned_ready {
         std::thread thread;

@@ -1,0 +1,97 @@
+#include "abi/abi_bridge.hpp"
+
+#include "auth/token_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace berth::host::abi {
+
+void write_text(const berth_writer* w, std::string_view text) {
+    if (w && w->write) w->write(w->ctx, {text.data(), text.size()});
+}
+
+void text_sink::append(void* ctx, berth_bytes b) {
+    if (b.data && b.size) static_cast<text_sink*>(ctx)->text.append(b.data, b.size);
+}
+
+void response_sink::set_status(void* ctx, int status) { static_cast<response_sink*>(ctx)->response.status = status; }
+
+void response_sink::add_header(void* ctx, berth_bytes name, berth_bytes value) {
+    if (!name.data || !value.data) return;
+    static_cast<response_sink*>(ctx)->response.headers.emplace_back(std::string(name.data, name.size),
+                                                                  std::string(value.data, value.size));
+}
+
+void response_sink::append_body(void* ctx, berth_bytes chunk) {
+    if (chunk.data && chunk.size) static_cast<response_sink*>(ctx)->response.body.append(chunk.data, chunk.size);
+}
+
+namespace {
+
+// The berth_host_api entry points; ctx is the generation's host_context. Any thread; nothing
+// throws past them.
+void log(void* ctx, int level, berth_bytes message) {
+    std::string_view text(message.data ? message.data : "", message.data ? message.size : 0);
+    auto lvl = level <= BERTH_LOG_DEBUG  ? spdlog::level::debug
+               : level == BERTH_LOG_INFO ? spdlog::level::info
+               : level == BERTH_LOG_WARN ? spdlog::level::warn
+                                         : spdlog::level::err;
+    spdlog::log(lvl, "[{}] {}", static_cast<const host_context*>(ctx)->module, text);
+}
+
+int issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_writer* token,
+                int64_t* expires_at, const berth_writer* error) {
+    auto* g = static_cast<const host_context*>(ctx);
+    try {
+        if (!g->services || !g->services->tokens) {
+            write_text(error, "this host has no token signing key");
+            return BERTH_ERROR;
+        }
+        auto t = g->services->tokens->issue(view(subject), view(scope));
+        write_text(token, t.token);
+        if (expires_at) *expires_at = t.expires_at;
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
+int call(void* ctx, const berth_call* c, const berth_response_writer* response,
+         const berth_writer* error) {
+    auto* g = static_cast<const host_context*>(ctx);
+    try {
+        if (!c || c->struct_size < sizeof(berth_call) || !response) {
+            write_text(error, "malformed call");
+            return BERTH_ERROR;
+        }
+        if (!g->services || !g->services->call) {
+            write_text(error, "this host cannot dispatch calls between modules");
+            return BERTH_ERROR;
+        }
+        http::request req;
+        req.method = std::string(view(c->method));
+        req.target = std::string(view(c->target));
+        req.body = std::string(view(c->body));
+        if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+        if (c->authorization.size) req.headers.emplace_back("Authorization", std::string(view(c->authorization)));
+        plugin::request_context rc{std::string(view(c->request_id)), g->module};
+        if (!rc.request_id.empty()) req.headers.emplace_back("X-Request-Id", rc.request_id);
+        auto r = g->services->call(std::string(view(c->module)), req, rc);
+        response->set_status(response->ctx, r.status);
+        for (auto& [k, v] : r.headers) response->add_header(response->ctx, {k.data(), k.size()}, {v.data(), v.size()});
+        if (!r.body.empty()) response->append_body(response->ctx, {r.body.data(), r.body.size()});
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
+}  // namespace
+
+berth_host_api host_api(const host_context* ctx) {
+    return berth_host_api{sizeof(berth_host_api), const_cast<host_context*>(ctx), &log, &issue_token, &call};
+}
+
+}  // namespace berth::host::abi

@@ -1,0 +1,116 @@
+// How a module serves: health checks on the I/O thread, admission against its budget, its own
+// handler threads, the snapshot of the active generation, and in-process calls.
+#include "plugin/module.hpp"
+
+#include "exec/worker_pool.hpp"
+#include "http/problem.hpp"
+#include "http/request_id.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace berth::host::plugin {
+
+namespace {
+
+// What a public port says when the module cannot serve: nothing about why (that is for the
+// admin API and the log).
+http::response unavailable() {
+    auto r = http::problem(503, "the module is not available; try again later");
+    r.set_header("Retry-After", "5");
+    return r;
+}
+
+http::response at_capacity() {
+    auto r = http::problem(503, "the module is at capacity; try again shortly");
+    r.set_header("Retry-After", "1");
+    return r;
+}
+
+}  // namespace
+
+http::response module::health() const {
+    auto gen = snapshot();
+    if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config_.name}});
+    return http::json_response(
+        200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->name()}, {"version", gen->version()}});
+}
+
+std::optional<http::response> module::check_head(const http::request& head) {
+    if (http::is_health_check(head)) return std::nullopt;
+    if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
+    auto gen = snapshot();
+    if (!gen) return unavailable();
+    return gen->check_head(head, request_context{head.id, {}});
+}
+
+void module::handle(http::request request, completion done) {
+    if (http::is_health_check(request)) return done(health());  // on the I/O thread: never behind plugin work
+    // Admission before queueing: a module that is full answers at once, and other modules, on
+    // threads of their own, never notice.
+    if (admitted_.fetch_add(1) >= config_.limits.max_in_flight + config_.limits.max_queue) {
+        --admitted_;
+        {
+            std::lock_guard lock(mutex_);
+            ++counters_.refused;
+        }
+        return done(at_capacity());
+    }
+    // The admission is given back when the task ends, or here if it never gets queued.
+    struct admission_slot {
+        std::atomic<std::size_t>* n;
+        admission_slot(std::atomic<std::size_t>& c) : n(&c) {}
+        admission_slot(admission_slot&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+        ~admission_slot() {
+            if (n) --*n;
+        }
+    };
+    auto slot = std::make_shared<admission_slot>(admitted_);
+    auto t = std::make_shared<request_ticket>();
+    t->done = std::move(done);
+    t->request_id = request.id.empty() ? http::request_id_for({}) : request.id;
+    workers_->post([self = shared_from_this(), request = std::move(request), t, slot]() mutable {
+        // Answered 503 at its deadline while it waited: it must never run afterwards.
+        if (request.admission && !request.admission->begin()) return;
+        http::response r;
+        try {
+            r = self->serve(request, t);
+        } catch (const std::exception& e) {
+            spdlog::error("[{}] request {} failed in the host: {}", self->config_.name, t->request_id, e.what());
+            r = http::problem(500, "the host failed while handling the request");
+        }
+        r.set_header("X-Request-Id", t->request_id);
+        t->answer(std::move(r));
+    });
+}
+
+http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t) {
+    auto gen = snapshot();  // this request finishes on this generation
+    if (!gen) return unavailable();
+    struct stay {
+        generation& g;
+        std::list<std::shared_ptr<request_ticket>>::iterator it;
+        ~stay() { g.leave(it); }
+    } guard{*gen, gen->enter(t)};
+    return gen->dispatch(request, request_context{t->request_id, {}});
+}
+
+http::response module::call(const http::request& request, const request_context& ctx) {
+    auto gen = snapshot();
+    request_context rc = ctx;
+    if (rc.request_id.empty()) rc.request_id = http::request_id_for(request.header("X-Request-Id"));
+    http::response r;
+    if (!gen) {
+        r = unavailable();
+    } else {
+        ++gen->in_flight;
+        struct leave {
+            generation& g;
+            ~leave() { --g.in_flight; }
+        } guard{*gen};
+        r = gen->dispatch(request, rc);
+    }
+    r.set_header("X-Request-Id", rc.request_id);
+    return r;
+}
+
+}  // namespace berth::host::plugin
