@@ -36,6 +36,8 @@ std::optional<std::string> check_elf_layout(std::string_view image) {
     for (std::uint64_t i = 0; i < eh.e_shnum; ++i) {
         Elf64_Shdr sh;
         std::memcpy(&sh, image.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+        // The section name table is read by its index, whatever type it claims.
+        if (i == eh.e_shstrndx && sh.sh_type != SHT_STRTAB) return "its section name table is not a string table";
         if (sh.sh_type == SHT_NOBITS) continue;
         if (!fits(sh.sh_offset, 1, sh.sh_size, size))
             return "section " + std::to_string(i) + " lies outside the file";
