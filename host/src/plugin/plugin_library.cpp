@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -106,24 +105,6 @@ std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
 
 namespace {
 
-// Touches every readable page the loader mapped from `path`, so that the first requests on a
-// new generation do not take those page faults on the threads serving them.
-void prefault(const fs::path& path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    const std::string needle = path.string();
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    while (std::getline(maps, line)) {
-        if (line.size() < needle.size() || line.compare(line.size() - needle.size(), needle.size(), needle) != 0)
-            continue;
-        std::uintptr_t from = 0, to = 0;
-        char perms[5] = {};
-        if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %4s", &from, &to, perms) != 3 || perms[0] != 'r')
-            continue;
-        for (auto a = from; a < to; a += page) (void)*reinterpret_cast<volatile const char*>(a);
-    }
-}
-
 // True when `path` holds exactly the bytes whose hash is `sha256` (a copy left by a crash, or
 // truncated on disk, does not).
 bool holds(const fs::path& path, const std::string& sha256) {
@@ -180,7 +161,6 @@ std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open
         return load_failure{"inspect", file + " does not export '" BERTH_DESCRIPTOR_SYMBOL "'"};
     lib->descriptor_ = &lib->impl_->lib.get<const berth_plugin_descriptor>(BERTH_DESCRIPTOR_SYMBOL);
     if (auto why = check_descriptor(*lib->descriptor_)) return load_failure{"descriptor", file + " rejected: " + *why};
-    prefault(lib->shadow_);
     return lib;
 }
 
