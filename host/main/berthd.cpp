@@ -69,10 +69,11 @@ int main(int argc, char** argv) {
     std::cout << "berthd " << berth::host::runtime::version() << " ready\n";
     std::cout << "  admin     http://" << rt.configuration().admin_address << ":" << rt.admin_port()
               << "  (bearer token in " << rt.configuration().admin_token_file.string() << ")\n";
-    for (auto& p : rt.plugins())
-        std::cout << "  " << p.name << std::string(p.name.size() < 10 ? 10 - p.name.size() : 1, ' ') << "http://"
-                  << p.address << ":" << p.port << "  " << p.state << (p.version.empty() ? "" : " " + p.version)
-                  << (p.last_error.empty() ? "" : "  (" + p.last_error + ")") << "\n";
+    for (auto& m : rt.modules())
+        std::cout << "  " << m.name << std::string(m.name.size() < 10 ? 10 - m.name.size() : 1, ' ') << "http://"
+                  << m.address << ":" << m.port << "  " << to_string(m.state)
+                  << (m.active ? " " + m.active->version : "")
+                  << (m.last_error ? "  (" + m.last_error->step + ": " + m.last_error->message + ")" : "") << "\n";
     std::cout.flush();
 
     int sig = 0;

@@ -2,11 +2,10 @@
 
 #include "admin/admin_api.hpp"
 #include "auth/token_service.hpp"
-#include "exec/serial_executor.hpp"
+#include "deploy/deployer.hpp"
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
 #include "net/server.hpp"
-#include "plugin/library_watcher.hpp"
 #include "plugin/module.hpp"
 
 #include <nlohmann/json.hpp>
@@ -55,11 +54,10 @@ struct runtime::impl {
     std::vector<std::shared_ptr<net::listener_handle>> listeners;
     std::shared_ptr<admin::admin_api> admin;
     std::shared_ptr<net::listener_handle> admin_listener;
-    // Loads, swaps, drains and unloads, one at a time; ticks reap drained generations.
-    std::unique_ptr<exec::serial_executor> manager;
-    std::unique_ptr<plugin::library_watcher> watcher;
+    // The deploy thread: loads, swaps, drains and unloads, one at a time, and the file watcher.
+    std::unique_ptr<deploy::deployer> deployer;
     std::unique_ptr<auth::token_service> tokens;
-    plugin::host_services services;
+    abi::host_services services;
     bool started = false;
     bool stopped = false;
 };
@@ -93,7 +91,7 @@ void runtime::start() {
     }
 
     impl_->services.tokens = impl_->tokens.get();
-    impl_->services.call = [this](const std::string& callee, const http::request& req, const plugin::request_context& ctx) {
+    impl_->services.call = [this](const std::string& callee, const http::request& req, const abi::request_context& ctx) {
         for (auto& m : impl_->modules)
             if (m->config().name == callee) return m->call(req, ctx);
         return http::problem(502, "no module named '" + callee + "' is configured");
@@ -105,13 +103,13 @@ void runtime::start() {
     if (dirs.empty())
         for (auto& pc : c.plugins) dirs.push_back(pc.library.parent_path());
     dirs.push_back(c.data_dir / "shadow");
-    const plugin::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
+    const deploy::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
                                      std::chrono::milliseconds(c.ready_timeout_ms),
                                      deploy::make_policy(dirs, c.deploy.max_library_bytes)};
 
     for (auto& pc : c.plugins) {
         if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap, &impl_->services);
+        auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());
@@ -121,11 +119,12 @@ void runtime::start() {
         }
         impl_->modules.push_back(std::move(m));
     }
-    impl_->manager = std::make_unique<exec::serial_executor>(
-        std::chrono::milliseconds(10), [modules = impl_->modules] { for (auto& m : modules) m->reap(); });
-    auto* manager = impl_->manager.get();
+    impl_->deployer = std::make_unique<deploy::deployer>(
+        impl_->modules, swap,
+        deploy::library_watcher::timing{std::chrono::milliseconds(c.watch_debounce_ms),
+                                        std::chrono::milliseconds(c.watch_poll_interval_ms)});
     impl_->admin = std::make_shared<admin::admin_api>(
-        impl_->modules, [manager](std::function<void()> task) { return manager->post(std::move(task)); },
+        impl_->modules, *impl_->deployer,
         admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get()}, std::move(audit));
     impl_->admin_listener =
         impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits, impl_->admin, true);
@@ -135,40 +134,27 @@ void runtime::start() {
     impl_->server->run();
     spdlog::info("admin API on http://{}:{}", impl_->admin_listener->address(), impl_->admin_listener->port());
 
-    // Boot loads run here, before the management thread starts: nothing else swaps yet.
-    std::vector<plugin::library_watcher::watched> watched;
+    // Boot loads run here, before the deploy thread starts: nothing else swaps yet.
+    impl_->deployer->boot();
     for (auto& m : impl_->modules) {
-        if (m->state() == plugin::module_state::failed) continue;  // its port could not be bound
-        m->reload(std::nullopt, "boot");
-        spdlog::info("[{}] {} on http://{}:{}", m->config().name, plugin::to_string(m->state()), m->config().address,
-                     m->port());
-        if (m->config().watch) watched.push_back({m->config().name, m->config().library});
+        auto s = m->snapshot();
+        spdlog::info("[{}] {} on http://{}:{}{}", s.name, to_string(s.state), s.address, s.port,
+                     s.bound ? "" : " (not bound)");
     }
-    impl_->manager->start();
-
-    impl_->watcher = std::make_unique<plugin::library_watcher>(
-        std::move(watched),
-        plugin::library_watcher::timing{std::chrono::milliseconds(c.watch_debounce_ms),
-                                        std::chrono::milliseconds(c.watch_poll_interval_ms)},
-        [this, manager](const std::string& name) {
-            for (auto& m : impl_->modules)
-                if (m->config().name == name) manager->post([m] { m->reload(std::nullopt, "file change"); });
-        });
-    impl_->watcher->start();
+    impl_->deployer->start();
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    // No new swaps; then the edge (no new requests, in-flight ones finish), the handler threads,
-    // the management thread (finishing queued swaps), and last the plugins. Any of them may be
-    // missing when start() failed part-way.
-    if (impl_->watcher) impl_->watcher->stop();
+    // The edge first (no new requests, in-flight ones finish), the handler threads, the admin
+    // API's thread, the deploy thread (the watcher, then queued swaps), and last the plugins.
+    // Any of them may be missing when start() failed part-way.
     if (impl_->server) impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
     for (auto& m : impl_->modules) m->stop_workers();
     if (impl_->admin) impl_->admin->stop();
-    if (impl_->manager) impl_->manager->stop();
+    if (impl_->deployer) impl_->deployer->stop();
     impl_->listeners.clear();
     impl_->admin_listener.reset();
     impl_->server.reset();
@@ -184,22 +170,16 @@ std::uint16_t runtime::admin_port() const {
     return impl_->admin_listener ? impl_->admin_listener->port() : 0;
 }
 
-std::optional<std::uint16_t> runtime::plugin_port(const std::string& name) const {
+std::optional<std::uint16_t> runtime::module_port(const std::string& name) const {
     for (auto& m : impl_->modules)
         if (m->config().name == name && m->port() != 0) return m->port();
     return std::nullopt;
 }
 
-std::vector<plugin_endpoint> runtime::plugins() const {
-    std::vector<plugin_endpoint> out;
-    for (auto& m : impl_->modules) {
-        auto s = m->status();
-        plugin_endpoint e{s["name"], s["address"], s["port"], s["state"],
-                          s["version"].is_string() ? s["version"].get<std::string>() : "", ""};
-        if (s["last_error"].is_object())
-            e.last_error = s["last_error"]["step"].get<std::string>() + ": " + s["last_error"]["message"].get<std::string>();
-        out.push_back(std::move(e));
-    }
+std::vector<module_snapshot> runtime::modules() const {
+    std::vector<module_snapshot> out;
+    out.reserve(impl_->modules.size());
+    for (auto& m : impl_->modules) out.push_back(m->snapshot());
     return out;
 }
 

@@ -121,15 +121,15 @@ host& start_host() {
     h->rt = std::make_unique<berth::host::runtime>(*parsed.value);
     h->rt->start();
     for (const char* name : {"contract_probe", "users"}) {
-        if (!h->rt->plugin_port(name)) {
+        if (!h->rt->module_port(name)) {
             std::fprintf(stderr, "fuzz host: plugin %s did not start\n", name);
             std::abort();
         }
     }
-    for (auto& p : h->rt->plugins())
-        if (p.state != "serving") {
-            std::fprintf(stderr, "fuzz host: plugin %s is %s: %s\n", p.name.c_str(), p.state.c_str(),
-                         p.last_error.c_str());
+    for (auto& m : h->rt->modules())
+        if (m.state != berth::host::module_state::serving) {
+            std::fprintf(stderr, "fuzz host: module %s is %s: %s\n", m.name.c_str(), to_string(m.state),
+                         m.last_error ? m.last_error->message.c_str() : "");
             std::abort();
         }
     the_host = h;
@@ -141,8 +141,8 @@ host& start_host() {
 }  // namespace
 
 std::uint16_t admin_port() { return start_host().rt->admin_port(); }
-std::uint16_t probe_port() { return *start_host().rt->plugin_port("contract_probe"); }
-std::uint16_t users_port() { return *start_host().rt->plugin_port("users"); }
+std::uint16_t probe_port() { return *start_host().rt->module_port("contract_probe"); }
+std::uint16_t users_port() { return *start_host().rt->module_port("users"); }
 
 std::size_t exchange(std::uint16_t port, const std::uint8_t* data, std::size_t size) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

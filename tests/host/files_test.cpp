@@ -76,8 +76,8 @@ TEST(Files, AShadowCopyThatDoesNotHoldItsContentIsRewritten) {
     ASSERT_TRUE(parsed.value);
     berth::host::runtime rt(*parsed.value);
     rt.start();
-    ASSERT_EQ(rt.plugins().at(0).state, "serving") << rt.plugins().at(0).last_error;
-    EXPECT_EQ(http_request(*rt.plugin_port("greeter"), "GET", "/v1/greetings/Ann").status, 200);
+    ASSERT_EQ(rt.modules().at(0).state, berth::host::module_state::serving);
+    EXPECT_EQ(http_request(*rt.module_port("greeter"), "GET", "/v1/greetings/Ann").status, 200);
     EXPECT_EQ(sha256_of(shadow), sha256_of(library));
     EXPECT_EQ(mode_of(shadow), 0600u);
     rt.stop();

@@ -47,11 +47,14 @@ TEST(Lifecycle, AnOccupiedPortFailsThatPluginOnly) {
     auto taken = first.port("greeter");
     test_host second({{"greeter", shipped_plugin("greeter"), {{"port", taken}}},
                       {"probe", test_plugin("contract_probe")}});
-    auto plugins = second.runtime().plugins();
-    ASSERT_EQ(plugins.size(), 2u);
-    EXPECT_EQ(plugins[0].state, "failed");
-    EXPECT_NE(plugins[0].last_error.find("listen"), std::string::npos) << plugins[0].last_error;
-    EXPECT_EQ(plugins[1].state, "serving");
+    auto modules = second.runtime().modules();
+    ASSERT_EQ(modules.size(), 2u);
+    EXPECT_EQ(modules[0].state, berth::host::module_state::failed);
+    ASSERT_TRUE(modules[0].last_error);
+    EXPECT_EQ(modules[0].last_error->step, "listen");
+    EXPECT_EQ(modules[0].port, taken);  // the configured port, not 0
+    EXPECT_FALSE(modules[0].bound);
+    EXPECT_EQ(modules[1].state, berth::host::module_state::serving);
     EXPECT_EQ(http_request(second.port("probe"), "GET", "/v1/items/1").status, 200);
 }
 

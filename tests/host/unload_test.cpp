@@ -2,6 +2,7 @@
 // so that it really leaves the process; a plugin built without the hygiene flags cannot, and
 // the host says so instead of pretending.
 #include "deploy/library_file.hpp"
+#include "pipeline/pipeline.hpp"
 #include "plugin/generation.hpp"
 #include "plugin/plugin_library.hpp"
 
@@ -62,7 +63,7 @@ std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, co
     auto gen = std::get<std::shared_ptr<hp::generation>>(std::move(started));
     if (!c.target.empty()) {
         berth::host::http::request req{c.method, c.target, {{"Content-Type", "application/json"}}, c.body};
-        EXPECT_EQ(gen->dispatch(req, {"req-1", {}}).status, c.status);
+        EXPECT_EQ(berth::host::pipeline::serve(gen->endpoint(), req, {"req-1", {}}).status, c.status);
     }
     gen->shutdown();
     gen.reset();

@@ -62,7 +62,7 @@ reply test_host::admin(const std::string& method, const std::string& target, con
 }
 
 std::uint16_t test_host::port(const std::string& plugin) const {
-    auto p = runtime_->plugin_port(plugin);
+    auto p = runtime_->module_port(plugin);
     if (!p) throw std::runtime_error("plugin " + plugin + " has no port");
     return *p;
 }

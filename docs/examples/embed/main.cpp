@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
 
     berth::host::runtime rt(cfg);
     rt.start();
-    for (auto& p : rt.plugins()) std::cout << p.name << " " << p.state << " on port " << p.port << "\n";
+    for (auto& m : rt.modules()) std::cout << m.name << " " << to_string(m.state) << " on port " << m.port << "\n";
 
-    std::cout << get(*rt.plugin_port("greeter"), "/v1/greetings/embedder") << "\n";
+    std::cout << get(*rt.module_port("greeter"), "/v1/greetings/embedder") << "\n";
 
     for (auto& u : rt.stop()) std::cout << u.name << (u.unloaded ? " unloaded" : " retained: " + u.detail) << "\n";
     std::filesystem::remove_all(cfg.data_dir);

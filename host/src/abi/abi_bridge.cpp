@@ -75,7 +75,7 @@ int call(void* ctx, const berth_call* c, const berth_response_writer* response,
         req.body = std::string(view(c->body));
         if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
         if (c->authorization.size) req.headers.emplace_back("Authorization", std::string(view(c->authorization)));
-        plugin::request_context rc{std::string(view(c->request_id)), g->module};
+        request_context rc{std::string(view(c->request_id)), g->module};
         if (!rc.request_id.empty()) req.headers.emplace_back("X-Request-Id", rc.request_id);
         auto r = g->services->call(std::string(view(c->module)), req, rc);
         response->set_status(response->ctx, r.status);

@@ -5,7 +5,7 @@
 #include <berth/abi.h>
 
 #include "http/message.hpp"
-#include "plugin/host_services.hpp"
+#include "abi/host_services.hpp"
 
 #include <string>
 #include <string_view>
@@ -41,7 +41,13 @@ struct response_sink {
 // plugin instance (the generation owns it).
 struct host_context {
     std::string module;
-    const plugin::host_services* services = nullptr;
+    const host_services* services = nullptr;
+};
+
+// A started plugin instance and the descriptor whose entry points serve it.
+struct plugin_instance {
+    const berth_plugin_descriptor* descriptor = nullptr;
+    void* instance = nullptr;
 };
 
 // The berth_host_api table for a plugin instance: log, issue_token, call (ABI 1.1).

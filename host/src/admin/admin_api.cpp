@@ -1,8 +1,10 @@
 #include "admin/admin_api.hpp"
 
+#include "admin/status_json.hpp"
 #include "auth/token_service.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
+#include "deploy/deployer.hpp"
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/target.hpp"
@@ -75,14 +77,19 @@ bool is_scope_list(std::string_view s) {
 }
 
 http::response swap_response(const plugin::swap_result& r, const plugin::module& m) {
-    if (r.result == plugin::swap_result::outcome::failed) {
+    if (r.outcome == plugin::swap_outcome::failed) {
         const bool forbidden = r.failure && r.failure->step == "policy";
         return http::problem(forbidden ? 403 : 422, r.detail,
                              {{"plugin", m.config().name},
                               {"step", r.failure ? r.failure->step : ""},
                               {"reason", r.failure ? r.failure->message : ""}});
     }
-    return http::json_response(200, {{"result", plugin::to_string(r.result)}, {"detail", r.detail}, {"plugin", m.status()}});
+    nlohmann::json answer = {{"result", plugin::to_string(r.outcome)}, {"detail", r.detail}, {"plugin", to_json(m.snapshot())}};
+    if (r.restores) {
+        answer["restores"] = *r.restores;
+        answer["roll_forward"] = r.roll_forward;
+    }
+    return http::json_response(200, answer);
 }
 
 std::string allow_list(const std::vector<std::string>& methods) {
@@ -119,9 +126,9 @@ void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
 
 }  // namespace
 
-admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post, admin_settings settings,
-                     std::unique_ptr<audit_log> audit)
-    : post_(std::move(post)),
+admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
+                     admin_settings settings, std::unique_ptr<audit_log> audit)
+    : deployer_(deployer),
       settings_(std::move(settings)),
       token_digest_(digest(settings_.token)),
       audit_(std::move(audit)),
@@ -176,7 +183,7 @@ std::optional<http::response> admin_api::check_head(const http::request& head) {
 
 admin_api::completion admin_api::audited(const http::request& request, completion done) const {
     if (!is_mutating(request) || !audit_) return done;
-    // The log outlives any call: the management thread may answer after the API is gone.
+    // The log outlives any call: the deploy thread may answer after the API is gone.
     return [audit = audit_, peer = request.peer, id = request.id, call = request.method + " " + request.target,
             inner = std::move(done)](http::response r) {
         std::string detail;
@@ -224,12 +231,12 @@ void admin_api::serve(const http::request& request, const completion& done) {
     switch (m.id) {
         case health: {
             std::size_t serving = 0;
-            for (auto& mod : modules_) serving += mod->state() == plugin::module_state::serving ? 1 : 0;
+            for (auto& mod : modules_) serving += mod->state() == module_state::serving ? 1 : 0;
             return done(http::json_response(200, {{"status", "ok"}, {"plugins", modules_.size()}, {"serving", serving}}));
         }
         case list_plugins: {
             nlohmann::json list = nlohmann::json::array();
-            for (auto& mod : modules_) list.push_back(mod->status());
+            for (auto& mod : modules_) list.push_back(to_json(mod->snapshot()));
             return done(http::json_response(200, list));
         }
         case issue_token: {
@@ -260,7 +267,7 @@ void admin_api::serve(const http::request& request, const completion& done) {
     const auto& name = m.params.front().second;
     auto mod = find(name);
     if (!mod) return done(http::problem(404, "no plugin named '" + name + "' is configured"));
-    if (m.id == show_plugin) return done(http::json_response(200, mod->status()));
+    if (m.id == show_plugin) return done(http::json_response(200, to_json(mod->snapshot())));
 
     std::optional<std::filesystem::path> library;
     if (m.id == reload && !request.body.empty()) {
@@ -271,15 +278,15 @@ void admin_api::serve(const http::request& request, const completion& done) {
         if (b.contains("library")) library = std::filesystem::path(b["library"].get<std::string>()).lexically_normal();
     }
 
-    auto task = [mod, library, rolling_back = m.id == rollback, done]() {
+    auto task = [&deployer = deployer_, mod, library, rolling_back = m.id == rollback, done]() {
         if (rolling_back) {
-            auto r = mod->rollback();
+            auto r = deployer.rollback(*mod);
             if (!r) return done(http::problem(409, "there is no previous generation of '" + mod->config().name + "' to roll back to"));
             return done(swap_response(*r, *mod));
         }
-        done(swap_response(mod->reload(library, "admin API"), *mod));
+        done(swap_response(deployer.reload(*mod, library, "admin API"), *mod));
     };
-    if (!post_(std::move(task))) done(http::problem(503, "the host is stopping"));
+    if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
 }
 
 }  // namespace berth::host::admin

@@ -3,7 +3,7 @@
 // Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
 // Content-Type: application/json (no cross-site form post reaches it) and is audited.
 // Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
-// management thread.
+// deploy thread.
 #pragma once
 
 #include "admin/audit_log.hpp"
@@ -17,6 +17,9 @@
 
 namespace berth::host::plugin {
 class module;
+}
+namespace berth::host::deploy {
+class deployer;
 }
 namespace berth::host::auth {
 class token_service;
@@ -35,11 +38,9 @@ struct admin_settings {
 
 class admin_api : public net::http_service {
 public:
-    // Runs a task on the management thread; false when the host is stopping.
-    using management = std::function<bool(std::function<void()>)>;
-
-    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, management post, admin_settings settings,
-              std::unique_ptr<audit_log> audit);
+    // Swaps run on `deployer`'s thread, which must outlive this API's thread (see stop()).
+    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
+              admin_settings settings, std::unique_ptr<audit_log> audit);
     ~admin_api() override;
 
     std::optional<http::response> check_head(const http::request& head) override;
@@ -57,7 +58,7 @@ private:
     void serve(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
-    management post_;
+    deploy::deployer& deployer_;
     admin_settings settings_;
     std::string token_digest_;  // sha256 of the admin token, compared in constant time
     std::shared_ptr<audit_log> audit_;

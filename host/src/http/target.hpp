@@ -1,4 +1,4 @@
-// Splitting a request target into decoded path segments and query parameters.
+// A request target (origin-form: path and query) parsed and percent-decoded by Boost.URL.
 #pragma once
 
 #include <optional>
@@ -12,13 +12,11 @@ namespace berth::host::http {
 struct parsed_target {
     std::string path;                   // decoded
     std::vector<std::string> segments;  // decoded, one per "/" part; "/" alone has none
-    std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+    std::vector<std::pair<std::string, std::string>> query;  // decoded ("+" is a space), in order
 };
 
-// nullopt when the target is not origin-form or has bad percent-encoding; `why` says which.
+// nullopt when the target is not an origin-form URI (RFC 9112 3.2.1: an absolute path and an
+// optional query, with valid percent-encoding); `why` then says what is wrong.
 std::optional<parsed_target> parse_target(std::string_view target, std::string* why = nullptr);
-
-// Percent-decoding; `plus_is_space` for query components. nullopt on a bad escape.
-std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
 
 }  // namespace berth::host::http

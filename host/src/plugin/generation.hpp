@@ -1,13 +1,15 @@
-// A generation: one started instance of one plugin library, with the contract its manifest
-// declared compiled into a route table and validators. Requests are dispatched to a
-// generation; it is stopped and destroyed before its library is unloaded.
+// A generation: one started instance of a plugin serving a module, from create to destroy,
+// with the routes its manifest declared compiled for the pipeline (pipeline/). Requests go
+// through the pipeline to a generation's endpoint(); it is stopped and destroyed before its
+// library is unloaded.
 #pragma once
 
 #include <berth/host/config.hpp>
 
 #include "abi/abi_bridge.hpp"
 #include "http/message.hpp"
-#include "plugin/host_services.hpp"
+#include "pipeline/pipeline.hpp"
+#include "pipeline/route_contract.hpp"
 #include "plugin/plugin_library.hpp"
 
 #include <nlohmann/json.hpp>
@@ -50,17 +52,11 @@ public:
     static std::variant<std::shared_ptr<generation>, load_failure> start(
         std::shared_ptr<plugin_library> library, const plugin_config& config, const std::filesystem::path& data_dir,
         std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10),
-        const host_services* services = nullptr);
+        const abi::host_services* services = nullptr);
     ~generation();
 
-    // Serves one request (worker thread, or the calling module's thread for in-process calls):
-    // target parsing, routing (404/405), the route's callers (403) and token (401/403), query
-    // and body contract checks (400 with errors), then the plugin's handler (500 if it fails).
-    http::response dispatch(const http::request& request, const request_context& ctx);
-
-    // Before the body of an `Expect: 100-continue` request: the refusal dispatch() would give on
-    // the header alone (route, callers, token), or nullopt.
-    std::optional<http::response> check_head(const http::request& head, const request_context& ctx) const;
+    // What the pipeline serves requests with: the compiled routes and the started instance.
+    pipeline::endpoint endpoint() const;
 
     // stop() then destroy(); idempotent. Call with no request in flight.
     void shutdown();
@@ -70,38 +66,32 @@ public:
     // The runtime calls it at stop, before the host services those generations use go away.
     static std::size_t join_abandoned(std::chrono::milliseconds limit);
 
-    const std::string& name() const { return name_; }
-    const std::string& module() const { return module_; }
-    const host_services* services() const { return services_; }
-    const std::string& version() const { return version_; }
+    const std::string& module_name() const { return module_; }
+    const std::string& plugin_name() const { return plugin_; }
+    const std::string& version() const { return version_; }  // the plugin's
     std::uint64_t number() const { return number_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
     const std::shared_ptr<plugin_library>& library() const { return library_; }
     const nlohmann::json& manifest() const { return manifest_; }
 
-    // Requests currently inside dispatch(), with their answer slots.
+    // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
     std::list<std::shared_ptr<request_ticket>>::iterator enter(std::shared_ptr<request_ticket> t);
     void leave(std::list<std::shared_ptr<request_ticket>>::iterator it);
     std::vector<std::shared_ptr<request_ticket>> tickets() const;
 
-    struct route_contract;  // per-route checks, built from the manifest
-    struct admitted;        // what the stages before the contract checks established
-
 private:
-    std::variant<admitted, http::response> admit(const http::request& request, const request_context& ctx) const;
     generation() = default;
     std::shared_ptr<plugin_library> library_;
     const berth_plugin_descriptor* d_ = nullptr;
     void* instance_ = nullptr;
     bool started_ = false;
-    std::string module_, name_, version_;
+    std::string module_, plugin_, version_;
     std::uint64_t number_ = 0;
-    const host_services* services_ = nullptr;
+    const abi::host_services* services_ = nullptr;
     std::chrono::system_clock::time_point loaded_at_;
     nlohmann::json manifest_;
-    struct routing;
-    std::unique_ptr<routing> routing_;
+    pipeline::route_set routes_;
     // The host services table handed to the plugin, and what it needs; live as long as the instance.
     abi::host_context host_context_;
     berth_host_api host_api_{};

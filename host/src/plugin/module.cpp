@@ -2,7 +2,6 @@
 
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
-#include "http/request_id.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -12,21 +11,11 @@ namespace berth::host::plugin {
 
 namespace fs = std::filesystem;
 
-const char* to_string(module_state s) {
-    switch (s) {
-        case module_state::loading: return "loading";
-        case module_state::serving: return "serving";
-        case module_state::failed: return "failed";
-        case module_state::stopped: return "stopped";
-    }
-    return "unknown";
-}
-
-const char* to_string(swap_result::outcome o) {
+const char* to_string(swap_outcome o) {
     switch (o) {
-        case swap_result::outcome::swapped: return "swapped";
-        case swap_result::outcome::unchanged: return "unchanged";
-        case swap_result::outcome::failed: return "failed";
+        case swap_outcome::swapped: return "swapped";
+        case swap_outcome::unchanged: return "unchanged";
+        case swap_outcome::failed: return "failed";
     }
     return "unknown";
 }
@@ -48,10 +37,11 @@ struct module::retire_queue {
 };
 
 
-module::module(plugin_config config, fs::path data_dir, swap_settings swap, const host_services* services)
+module::module(plugin_config config, fs::path data_dir, std::chrono::milliseconds drain_timeout,
+               const abi::host_services* services)
     : config_(std::move(config)),
       data_dir_(std::move(data_dir)),
-      swap_(std::move(swap)),
+      drain_timeout_(drain_timeout),
       services_(services),
       workers_(std::make_unique<exec::worker_pool>(std::max(1u, config_.limits.max_in_flight))),
       retired_(std::make_shared<retire_queue>()) {}
@@ -61,72 +51,61 @@ module::~module() {
     unload_all();
 }
 
-std::shared_ptr<generation> module::snapshot() const {
+std::shared_ptr<generation> module::active() const {
     std::lock_guard lock(active_mutex_);
     return active_;
 }
 
-swap_result module::fail(load_failure f, const std::string& trigger) {
-    const bool serving = snapshot() != nullptr;
+std::uint64_t module::next_generation_number() const {
+    std::lock_guard lock(mutex_);
+    return generations_ + 1;
+}
+
+swap_result module::record_failure(load_failure f, const std::string& trigger) {
+    const bool serving = active() != nullptr;
     spdlog::error("[{}] swap ({}) failed at step '{}': {}; {}", config_.name, trigger, f.step, f.message,
                   serving ? "the active generation keeps serving" : "nothing is serving");
     std::lock_guard lock(mutex_);
     if (!serving) state_ = module_state::failed;
     last_error_ = f;
     ++counters_.swap_failures;
-    return swap_result{swap_result::outcome::failed, f, f.step + ": " + f.message};
+    swap_result r;
+    r.detail = f.step + ": " + f.message;
+    r.failure = std::move(f);
+    return r;
 }
 
-swap_result module::reload(std::optional<fs::path> library, const std::string& trigger) {
-    const fs::path source = library.value_or(config_.library);
-    auto image = deploy::read_library(source, swap_.policy);
-    if (auto* f = std::get_if<load_failure>(&image)) return fail(std::move(*f), trigger);
-    auto& img = std::get<file_image>(image);
-
-    auto current = snapshot();
-    if (current && current->library()->sha256() == img.sha256) {
-        std::lock_guard lock(mutex_);
-        ++counters_.unchanged;
-        spdlog::info("[{}] {} has the active generation's content (sha256 {}); nothing to do", config_.name,
-                     source.string(), img.sha256.substr(0, 12));
-        return swap_result{swap_result::outcome::unchanged, std::nullopt,
-                           "the file's sha256 equals the active generation's; nothing was swapped"};
-    }
-
-    auto opened = plugin_library::open(img, data_dir_ / "shadow", config_.name);
-    if (auto* f = std::get_if<load_failure>(&opened)) return fail(std::move(*f), trigger);
-    auto lib = std::get<std::shared_ptr<plugin_library>>(std::move(opened));
-
-    // A module keeps its identity: another plugin behind the same name (and database) is refused
-    // before anything of it runs.
-    const std::string declared = lib->descriptor().name;
-    const std::string expected = !config_.plugin.empty() ? config_.plugin : current ? current->name() : declared;
-    if (declared != expected)
-        return fail({"describe", source.string() + " is plugin '" + declared + "', but module '" + config_.name +
-                                     "' serves plugin '" + expected + "'"},
-                    trigger);
-
-    std::uint64_t number;
-    {
-        std::lock_guard lock(mutex_);
-        number = generations_ + 1;
-    }
-    auto started = generation::start(std::move(lib), config_, data_dir_, number, swap_.ready_timeout, services_);
-    if (auto* f = std::get_if<load_failure>(&started)) return fail(std::move(*f), trigger);
-    return publish(std::get<std::shared_ptr<generation>>(std::move(started)), trigger);
+swap_result module::record_unchanged(const fs::path& source) {
+    std::lock_guard lock(mutex_);
+    ++counters_.unchanged;
+    spdlog::info("[{}] {} holds the active generation's build; nothing to do", config_.name, source.string());
+    swap_result r;
+    r.outcome = swap_outcome::unchanged;
+    r.detail = "the file's sha256 equals the active generation's; nothing was swapped";
+    return r;
 }
 
-swap_result module::publish(std::shared_ptr<generation> next, const std::string& trigger) {
+swap_result module::publish(std::shared_ptr<generation> next, const std::string& trigger,
+                            std::optional<std::uint64_t> restores) {
     const auto now = std::chrono::steady_clock::now();
+    const generation_snapshot next_info = describe(*next);
     std::string detail = "generation " + std::to_string(next->number()) + " (" + next->version() + ", sha256 " +
-                         next->library()->sha256().substr(0, 12) + ") serves";
-    spdlog::info("[{}] {} {} via {}", config_.name, detail, next->name(), trigger);
+                         next_info.sha256.substr(0, 12) + ") serves";
+    bool roll_forward = false;
     // The published handle: when its last copy goes, the generation goes to the retire queue.
     generation* raw = next.get();
     std::shared_ptr<generation> handle(raw, [inner = std::move(next), queue = retired_](generation*) mutable {
         queue->push(std::move(inner));
     });
     std::lock_guard lock(mutex_);
+    if (restores) {
+        roll_forward = active_restores_.has_value();
+        detail += roll_forward ? "; a roll-forward: it restores the build of generation " + std::to_string(*restores) +
+                                     ", which the last rollback replaced"
+                               : "; a rollback to the build of generation " + std::to_string(*restores);
+        ++counters_.rollbacks;
+    }
+    spdlog::info("[{}] {} {} via {}", config_.name, detail, raw->plugin_name(), trigger);
     generations_ = raw->number();
     std::shared_ptr<generation> old;
     {
@@ -137,29 +116,22 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
     }
     state_ = module_state::serving;
     last_error_.reset();
+    const auto old_restores = std::exchange(active_restores_, restores);
     if (old) {
         ++counters_.swaps;
-        previous_ = previous{old->library()->shadow_path(), old->library()->sha256(), old->version()};
-        draining_.push_back(draining{old, old->number(), old->version(), old->library()->sha256(),
-                                     old->library()->shadow_path(), now, now + swap_.drain_timeout,
+        auto old_info = describe(*old);
+        old_info.restores = old_restores;
+        previous_ = previous{old_info, old->library()->shadow_path()};
+        draining_.push_back(draining{old, old_info, old->library()->shadow_path(), now + drain_timeout_,
                                      std::chrono::system_clock::now()});
     }
-    return swap_result{swap_result::outcome::swapped, std::nullopt, detail};
+    return swap_result{swap_outcome::swapped, std::nullopt, detail, restores, roll_forward};
 }
 
-std::optional<swap_result> module::rollback() {
-    std::optional<previous> target;
-    {
-        std::lock_guard lock(mutex_);
-        target = previous_;
-    }
-    if (!target) return std::nullopt;
-    auto r = reload(target->shadow, "rollback");
-    if (r.result == swap_result::outcome::swapped) {
-        std::lock_guard lock(mutex_);
-        ++counters_.rollbacks;
-    }
-    return r;
+std::optional<rollback_target> module::rollback_to() const {
+    std::lock_guard lock(mutex_);
+    if (!previous_) return std::nullopt;
+    return rollback_target{previous_->shadow, previous_->info.number, active_restores_.has_value()};
 }
 
 unload_report module::unload_generation(std::shared_ptr<generation> gen) {
@@ -172,11 +144,11 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
     // Another live generation of the same content (swapped back before this one drained)
     // shares the mapping: then "still loaded" is expected, not a leak.
     bool shared = false;
-    if (auto a = snapshot(); a && a->library()->shadow_path() == library->shadow_path()) shared = true;
+    if (auto a = active(); a && a->library()->shadow_path() == library->shadow_path()) shared = true;
     {
         std::lock_guard lock(mutex_);
         for (auto& d : draining_)
-            if (d.number != number && d.shadow == library->shadow_path()) shared = true;
+            if (d.info.number != number && d.shadow == library->shadow_path()) shared = true;
     }
     if (library.use_count() != 1) {
         report = {false, "the library is still referenced by the host"};
@@ -186,13 +158,14 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
             report = {true, "unloaded; the mapping stays for a live generation of the same content"};
     }
     std::lock_guard lock(mutex_);
-    std::erase_if(draining_, [&](const draining& d) { return d.number == number; });
+    std::erase_if(draining_, [&](const draining& d) { return d.info.number == number; });
     if (report.unloaded) {
         ++counters_.unloaded;
         spdlog::info("[{}] generation {} unloaded ({})", config_.name, number, report.detail);
     } else {
         ++counters_.retained;
-        retained_.push_back(retained{number, version, library->sha256(), report.detail, std::chrono::system_clock::now()});
+        retained_.push_back(
+            retained_snapshot{number, version, library->sha256(), report.detail, std::chrono::system_clock::now()});
         spdlog::warn("[{}] generation {} retained: {}", config_.name, number, report.detail);
     }
     return report;
@@ -248,8 +221,9 @@ std::vector<unload_report> module::unload_all() {
     std::lock_guard lock(mutex_);
     for (auto& d : draining_) {
         if (d.handle.expired()) continue;
-        out.push_back({false, "generation " + std::to_string(d.number) + " is still referenced at shutdown"});
-        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name, d.number);
+        out.push_back({false, "generation " + std::to_string(d.info.number) + " is still referenced at shutdown"});
+        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name,
+                     d.info.number);
     }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec))
@@ -268,7 +242,7 @@ bool module::is_own_shadow(const fs::path& p) const {
 // retained ones. The rest of this module's copies are deleted.
 void module::collect_shadows() {
     std::vector<fs::path> keep;
-    if (auto a = snapshot()) keep.push_back(a->library()->shadow_path());
+    if (auto a = active()) keep.push_back(a->library()->shadow_path());
     {
         std::lock_guard lock(mutex_);
         if (previous_) keep.push_back(previous_->shadow);
@@ -286,6 +260,7 @@ void module::set_endpoint(std::string address, std::uint16_t port) {
     std::lock_guard lock(mutex_);
     address_ = std::move(address);
     port_ = port;
+    bound_ = true;
 }
 
 void module::set_failure(load_failure f) {

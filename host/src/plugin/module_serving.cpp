@@ -1,10 +1,13 @@
-// How a module serves: health checks on the I/O thread, admission against its budget, its own
-// handler threads, the snapshot of the active generation, and in-process calls.
+// How a module serves: host routes on the I/O thread, admission against its budget, its own
+// handler threads, the active generation held for the request, and in-process calls. What
+// happens to a request once it is on a handler thread is the pipeline's (pipeline/).
 #include "plugin/module.hpp"
 
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/request_id.hpp"
+#include "pipeline/host_routes.hpp"
+#include "pipeline/pipeline.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -29,29 +32,34 @@ http::response at_capacity() {
 }  // namespace
 
 http::response module::health() const {
-    auto gen = snapshot();
+    auto gen = active();
     if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config_.name}});
     return http::json_response(
-        200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->name()}, {"version", gen->version()}});
+        200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
 }
 
 std::optional<http::response> module::check_head(const http::request& head) {
-    if (http::is_health_check(head)) return std::nullopt;
+    if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
+        return pipeline::refuse_method(route, head.method);
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
-    auto gen = snapshot();
+    auto gen = active();
     if (!gen) return unavailable();
-    return gen->check_head(head, request_context{head.id, {}});
+    return pipeline::check_head(gen->endpoint(), head, abi::request_context{head.id, {}});
 }
 
 void module::handle(http::request request, completion done) {
-    if (http::is_health_check(request)) return done(health());  // on the I/O thread: never behind plugin work
+    // Host routes on the I/O thread: never behind plugin work.
+    if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
+        auto refusal = pipeline::refuse_method(route, request.method);
+        return done(refusal ? std::move(*refusal) : health());
+    }
     // Admission before queueing: a module that is full answers at once, and other modules, on
     // threads of their own, never notice.
     if (admitted_.fetch_add(1) >= config_.limits.max_in_flight + config_.limits.max_queue) {
         --admitted_;
         {
             std::lock_guard lock(mutex_);
-            ++counters_.refused;
+            ++counters_.refused_at_capacity;
         }
         return done(at_capacity());
     }
@@ -84,19 +92,19 @@ void module::handle(http::request request, completion done) {
 }
 
 http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t) {
-    auto gen = snapshot();  // this request finishes on this generation
+    auto gen = active();  // this request finishes on this generation
     if (!gen) return unavailable();
     struct stay {
         generation& g;
         std::list<std::shared_ptr<request_ticket>>::iterator it;
         ~stay() { g.leave(it); }
     } guard{*gen, gen->enter(t)};
-    return gen->dispatch(request, request_context{t->request_id, {}});
+    return pipeline::serve(gen->endpoint(), request, abi::request_context{t->request_id, {}});
 }
 
-http::response module::call(const http::request& request, const request_context& ctx) {
-    auto gen = snapshot();
-    request_context rc = ctx;
+http::response module::call(const http::request& request, const abi::request_context& ctx) {
+    auto gen = active();
+    abi::request_context rc = ctx;
     if (rc.request_id.empty()) rc.request_id = http::request_id_for(request.header("X-Request-Id"));
     http::response r;
     if (!gen) {
@@ -107,7 +115,7 @@ http::response module::call(const http::request& request, const request_context&
             generation& g;
             ~leave() { --g.in_flight; }
         } guard{*gen};
-        r = gen->dispatch(request, rc);
+        r = pipeline::serve(gen->endpoint(), request, rc);
     }
     r.set_header("X-Request-Id", rc.request_id);
     return r;

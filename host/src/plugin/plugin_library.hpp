@@ -3,6 +3,7 @@
 #pragma once
 
 #include <berth/abi.h>
+#include <berth/host/module_snapshot.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -12,13 +13,9 @@
 
 namespace berth::host::plugin {
 
-// Why a load failed: the step (policy, read, elf, copy, inspect, dlopen, descriptor, create,
-// describe, start, ready) and the reason, naming the file. Operator-facing: it may hold paths
-// and loader text, so it goes to the admin API and the log, never to a public port.
-struct load_failure {
-    std::string step;
-    std::string message;
-};
+// Why a load failed: the step and the reason, naming the file. Operator-facing: it may hold
+// paths and loader text, so it goes to the admin API and the log, never to a public port.
+using load_failure = module_error;
 
 // Whether an unload really unmapped the library, and if not, why we think so.
 struct unload_report {

@@ -3,11 +3,11 @@
 //     auto cfg = berth::host::load_config("config/berth.json");   // check cfg.errors first
 //     berth::host::runtime rt(*cfg.value);
 //     rt.start();          // binds the admin and plugin ports, loads every plugin
-//     ...                  // serve; rt.admin_port(), rt.plugins() tell where
+//     ...                  // serve; rt.admin_port(), rt.modules() tell where
 //     rt.stop();           // graceful: drains in-flight requests, unloads plugins
 //
-// A plugin that fails to load (or whose port cannot be bound) is reported, never fatal:
-// the other plugins serve. start() throws start_error when a file or directory it needs is not
+// A module whose plugin fails to load (or whose port cannot be bound) is reported, never
+// fatal: the other modules serve. start() throws start_error when a file or directory it needs is not
 // private (a key readable by others, a link where a key should be) or cannot be made, and
 // std::system_error when the admin listener cannot be bound.
 //
@@ -17,6 +17,7 @@
 #pragma once
 
 #include <berth/host/config.hpp>
+#include <berth/host/module_snapshot.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -26,16 +27,6 @@
 #include <vector>
 
 namespace berth::host {
-
-// What one plugin looks like from outside, as GET /plugins shows it.
-struct plugin_endpoint {
-    std::string name;
-    std::string address;
-    std::uint16_t port = 0;  // as bound (0 if binding failed)
-    std::string state;       // loading, serving, failed, stopped
-    std::string version;     // empty until a generation serves
-    std::string last_error;  // "step: message", empty if none
-};
 
 class start_error : public std::runtime_error {
 public:
@@ -56,12 +47,14 @@ public:
     runtime& operator=(const runtime&) = delete;
 
     void start();
-    // Idempotent. Returns, per plugin that had a generation, whether its library unloaded.
+    // Idempotent. Returns, per library a module had loaded, whether it left the address space.
     std::vector<unload_result> stop();
 
     std::uint16_t admin_port() const;
-    std::optional<std::uint16_t> plugin_port(const std::string& name) const;
-    std::vector<plugin_endpoint> plugins() const;
+    // The port a module's listener is bound to; nullopt for an unknown or unbound module.
+    std::optional<std::uint16_t> module_port(const std::string& name) const;
+    // Every configured module, as GET /plugins on the admin API shows it.
+    std::vector<module_snapshot> modules() const;
     const config& configuration() const;
 
     // The berthd version string.

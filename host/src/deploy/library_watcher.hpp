@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace berth::host::plugin {
+namespace berth::host::deploy {
 
 class library_watcher {
 public:
@@ -36,11 +36,10 @@ public:
 
     void start();
     void stop();
-    bool using_inotify() const;
 
 private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };
 
-}  // namespace berth::host::plugin
+}  // namespace berth::host::deploy

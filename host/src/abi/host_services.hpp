@@ -11,7 +11,7 @@ namespace berth::host::auth {
 class token_service;
 }
 
-namespace berth::host::plugin {
+namespace berth::host::abi {
 
 // Who is behind a dispatch, beyond the HTTP request itself.
 struct request_context {
@@ -26,4 +26,4 @@ struct host_services {
         call;
 };
 
-}  // namespace berth::host::plugin
+}  // namespace berth::host::abi

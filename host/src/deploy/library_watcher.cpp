@@ -1,4 +1,4 @@
-#include "plugin/library_watcher.hpp"
+#include "deploy/library_watcher.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -15,7 +15,7 @@
 #include <optional>
 #include <thread>
 
-namespace berth::host::plugin {
+namespace berth::host::deploy {
 
 namespace fs = std::filesystem;
 using clock = std::chrono::steady_clock;
@@ -141,7 +141,6 @@ library_watcher::library_watcher(std::vector<watched> files, timing t, trigger o
 
 library_watcher::~library_watcher() { stop(); }
 
-bool library_watcher::using_inotify() const { return impl_->inotify_fd >= 0; }
 
 void library_watcher::start() {
     if (impl_->running || impl_->entries.empty()) return;
@@ -177,4 +176,4 @@ void library_watcher::stop() {
     impl_->inotify_fd = impl_->stop_pipe[0] = impl_->stop_pipe[1] = -1;
 }
 
-}  // namespace berth::host::plugin
+}  // namespace berth::host::deploy

@@ -1,0 +1,72 @@
+// What a module looks like from outside at one moment: its state, the generation serving it,
+// the one a rollback returns to, those still draining or retained, and its counters. The admin
+// API renders it as JSON (GET /modules); an embedder reads it from runtime::modules().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::host {
+
+enum class module_state { loading, serving, failed, stopped };
+const char* to_string(module_state s);
+
+// Why the last load or swap failed: the step (policy, read, elf, copy, inspect, dlopen,
+// descriptor, create, describe, start, ready, listen) and a sentence naming the file.
+struct module_error {
+    std::string step;
+    std::string message;
+};
+
+struct generation_snapshot {
+    std::uint64_t number = 0;
+    std::string plugin;   // the name the plugin declares
+    std::string version;  // the version the plugin declares
+    std::string sha256;   // of the library file
+    // The file it was loaded from: the configured path, a path given to reload, or (for a
+    // rollback) the host's shadow copy of the build it restores.
+    std::filesystem::path source;
+    std::optional<std::uint64_t> restores;  // a rollback: the generation whose build this is
+    std::chrono::system_clock::time_point loaded_at;
+    std::size_t in_flight = 0;
+};
+
+struct draining_snapshot {
+    generation_snapshot generation;
+    std::chrono::system_clock::time_point since;
+    bool cut_off = false;  // its drain deadline passed: its requests were answered 503
+};
+
+struct retained_snapshot {
+    std::uint64_t number = 0;
+    std::string version, sha256;
+    std::string reason;  // why its library could not be unloaded
+    std::chrono::system_clock::time_point at;
+};
+
+struct module_counters {
+    std::uint64_t swaps = 0, swap_failures = 0, unchanged = 0, rollbacks = 0, unloaded = 0, retained = 0,
+                  cut_off = 0, refused_at_capacity = 0;
+};
+
+struct module_snapshot {
+    std::string name;
+    std::string address;
+    std::uint16_t port = 0;  // as bound; the configured port when binding failed (see bound)
+    bool bound = false;
+    module_state state = module_state::loading;
+    std::filesystem::path configured_library;  // what boot, a file change and a bare reload load
+    std::optional<generation_snapshot> active;
+    std::optional<generation_snapshot> previous;  // what POST .../rollback returns to
+    std::vector<draining_snapshot> draining;
+    std::vector<retained_snapshot> retained;
+    std::optional<module_error> last_error;
+    std::size_t queued_or_running = 0;  // requests admitted to the module's handler threads
+    module_counters counters;
+};
+
+}  // namespace berth::host

@@ -1,0 +1,89 @@
+#include "admin/status_json.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace berth::host::admin {
+
+namespace {
+
+nlohmann::json or_null(const std::optional<std::uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+
+nlohmann::json generation_json(const generation_snapshot& g) {
+    return {{"number", g.number},
+            {"plugin", g.plugin},
+            {"version", g.version},
+            {"sha256", g.sha256},
+            {"source", g.source.string()},
+            {"restores", or_null(g.restores)},
+            {"loaded_at", iso8601(g.loaded_at)},
+            {"in_flight", g.in_flight}};
+}
+
+}  // namespace
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    auto secs = std::chrono::system_clock::to_time_t(t);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+    return out;
+}
+
+nlohmann::json to_json(const module_snapshot& s) {
+    const auto* a = s.active ? &*s.active : nullptr;
+    auto from_active = [&](auto field) { return a ? nlohmann::json(field(*a)) : nlohmann::json(); };
+    nlohmann::json j = {
+        {"name", s.name},
+        {"plugin", from_active([](auto& g) { return g.plugin; })},
+        {"version", from_active([](auto& g) { return g.version; })},
+        {"address", s.address},
+        {"port", s.port},
+        {"bound", s.bound},
+        {"state", to_string(s.state)},
+        {"generation", from_active([](auto& g) { return g.number; })},
+        // What serves, truthfully: the active generation's file; the configured path otherwise.
+        {"library", a ? a->source.string() : s.configured_library.string()},
+        {"configured_library", s.configured_library.string()},
+        {"loaded_at", from_active([](auto& g) { return iso8601(g.loaded_at); })},
+        {"sha256", from_active([](auto& g) { return g.sha256; })},
+        {"in_flight", a ? a->in_flight : 0},
+        {"queued_or_running", s.queued_or_running},
+        {"active", a ? generation_json(*a) : nlohmann::json()},
+        {"last_error", s.last_error ? nlohmann::json{{"step", s.last_error->step}, {"message", s.last_error->message}}
+                                    : nlohmann::json()}};
+    nlohmann::json previous;
+    if (s.previous) {
+        previous = generation_json(*s.previous);
+        previous.erase("in_flight");  // a figure of the past; draining lists what is in flight now
+    }
+    j["previous"] = std::move(previous);
+    nlohmann::json draining = nlohmann::json::array();
+    for (auto& d : s.draining) {
+        auto g = generation_json(d.generation);
+        g["draining_since"] = iso8601(d.since);
+        g["cut_off"] = d.cut_off;
+        draining.push_back(std::move(g));
+    }
+    j["draining"] = std::move(draining);
+    nlohmann::json retained = nlohmann::json::array();
+    for (auto& r : s.retained)
+        retained.push_back({{"number", r.number},
+                            {"version", r.version},
+                            {"sha256", r.sha256},
+                            {"reason", r.reason},
+                            {"at", iso8601(r.at)}});
+    j["retained"] = std::move(retained);
+    const auto& c = s.counters;
+    j["counters"] = {{"swaps", c.swaps},         {"swap_failures", c.swap_failures},
+                     {"unchanged", c.unchanged}, {"rollbacks", c.rollbacks},
+                     {"unloaded", c.unloaded},   {"retained", c.retained},
+                     {"cut_off", c.cut_off},     {"refused_at_capacity", c.refused_at_capacity}};
+    return j;
+}
+
+}  // namespace berth::host::admin

@@ -1,0 +1,16 @@
+// The admin API's JSON for a module (GET /plugins/{name}, and inside swap answers), rendered
+// from the module's typed snapshot. Operator-facing: it holds paths and loader text.
+#pragma once
+
+#include <berth/host/module_snapshot.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::host::admin {
+
+nlohmann::json to_json(const module_snapshot& s);
+
+// "2026-11-28T06:17:50.123Z".
+std::string iso8601(std::chrono::system_clock::time_point t);
+
+}  // namespace berth::host::admin

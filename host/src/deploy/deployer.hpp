@@ -1,0 +1,61 @@
+// The deploy thread: every load, swap, rollback, drain and unload of every module runs here,
+// one at a time, never on an I/O or handler thread and never from a stack holding plugin
+// frames. Swaps come from boot, from the library watcher (a configured file replaced) and from
+// the admin API; a tick reaps drained generations.
+#pragma once
+
+#include "deploy/library_watcher.hpp"
+#include "deploy/swap.hpp"
+#include "plugin/module.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::host::exec {
+class serial_executor;
+}
+
+namespace berth::host::deploy {
+
+class deployer {
+public:
+    deployer(std::vector<std::shared_ptr<plugin::module>> modules, swap_settings settings,
+             library_watcher::timing watch_timing);
+    ~deployer();  // stop()
+    deployer(const deployer&) = delete;
+    deployer& operator=(const deployer&) = delete;
+
+    // Loads every module whose port is bound, on the calling thread, before start().
+    void boot();
+    // Starts the deploy thread and the library watcher.
+    void start();
+    // Stops the watcher, runs what is queued, joins the thread. Idempotent.
+    void stop();
+
+    // Runs the task on the deploy thread; false (and the task is dropped) once stopped.
+    bool post(std::function<void()> task);
+
+    // Deploy thread only. Loads `library` (default: the configured path) as the module's next
+    // generation and publishes it; the file of the active build is a no-op. On any failure
+    // the active generation keeps serving, untouched, and the failure is recorded.
+    plugin::swap_result reload(plugin::module& m, std::optional<std::filesystem::path> library,
+                               const std::string& trigger) const;
+    // Deploy thread only. Swaps to the build of the generation the active one replaced;
+    // nullopt when there is none. A second rollback is a roll-forward, and says so.
+    std::optional<plugin::swap_result> rollback(plugin::module& m) const;
+
+private:
+    plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
+                             std::optional<std::uint64_t> restores) const;
+
+    std::vector<std::shared_ptr<plugin::module>> modules_;
+    swap_settings settings_;
+    library_watcher::timing watch_timing_;
+    std::unique_ptr<exec::serial_executor> thread_;
+    std::unique_ptr<library_watcher> watcher_;
+};
+
+}  // namespace berth::host::deploy

@@ -1,0 +1,48 @@
+// Making a module's next generation from a library file, every step of a swap up to the
+// hand-over: policy, read, (unchanged?), copy, inspect, dlopen, descriptor, identity, create,
+// describe, start, ready. The module publishes what this returns (plugin/module.hpp); on any
+// failure nothing of the new build is left running.
+#pragma once
+
+#include "abi/host_services.hpp"
+#include "deploy/library_file.hpp"
+#include "plugin/generation.hpp"
+
+#include <berth/host/config.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace berth::host::deploy {
+
+// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms, deploy).
+struct swap_settings {
+    std::chrono::milliseconds drain_timeout{30'000};
+    std::chrono::milliseconds ready_timeout{10'000};
+    library_policy policy;
+};
+
+// The module a generation is made for, as the steps need it.
+struct swap_target {
+    const plugin_config& config;
+    const std::filesystem::path& data_dir;
+    const plugin::generation* active;  // null when nothing serves
+    std::uint64_t number;              // the new generation's number
+    const abi::host_services* services;
+};
+
+// The file holds exactly the active generation's build: nothing to do.
+struct unchanged {
+    std::string sha256;
+};
+
+using prepared = std::variant<std::shared_ptr<plugin::generation>, plugin::load_failure, unchanged>;
+
+prepared prepare_generation(const std::filesystem::path& library, const swap_target& target,
+                            const swap_settings& settings);
+
+}  // namespace berth::host::deploy

@@ -1,0 +1,53 @@
+#include "auth/token_service.hpp"
+#include "http/problem.hpp"
+#include "pipeline/route_contract.hpp"
+#include "pipeline/stages.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <spdlog/spdlog.h>
+
+namespace berth::host::pipeline {
+
+namespace {
+
+http::response unauthorized(std::string detail, std::string challenge) {
+    auto r = http::problem(401, std::move(detail));
+    r.set_header("WWW-Authenticate", std::move(challenge));
+    return r;
+}
+
+}  // namespace
+
+verdict check_bearer(exchange& ex, const auth::token_service* tokens) {
+    const route_contract& c = *ex.route;
+    if (!c.auth) return std::nullopt;
+    auto header = ex.request.header("Authorization");
+    if (header.empty()) return unauthorized("this route needs a bearer token", "Bearer realm=\"berth\"");
+    if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer "))
+        return unauthorized("the Authorization header must be 'Bearer <token>'",
+                            "Bearer realm=\"berth\", error=\"invalid_request\"");
+    if (!tokens) return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
+    auto verdict = tokens->verify(header.substr(7));
+    if (auto* no = std::get_if<auth::token_service::rejected>(&verdict)) {
+        // The client learns only that it is invalid. The log says why, at debug: anyone can
+        // send bad tokens, and the log must not be theirs to fill.
+        spdlog::debug("[{}] request {}: bearer token refused: {}", ex.module, ex.context.request_id, no->reason);
+        return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
+    }
+    auto& ok = std::get<auth::token_service::verified>(verdict);
+    auto held = split_scopes(ok.scope);
+    std::string missing;
+    for (auto& need : c.scopes)
+        if (!contains(held, need)) missing += (missing.empty() ? "" : " ") + need;
+    if (!missing.empty()) {
+        auto r = http::problem(403, "the token lacks the scope(s): " + missing);
+        r.set_header("WWW-Authenticate",
+                     "Bearer realm=\"berth\", error=\"insufficient_scope\", scope=\"" + missing + "\"");
+        return r;
+    }
+    ex.subject = std::move(ok.subject);
+    ex.scope = std::move(ok.scope);
+    return std::nullopt;
+}
+
+}  // namespace berth::host::pipeline

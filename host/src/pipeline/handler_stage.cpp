@@ -1,0 +1,61 @@
+#include "http/problem.hpp"
+#include "pipeline/stages.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace berth::host::pipeline {
+
+using abi::bytes;
+
+namespace {
+
+std::vector<berth_pair> pairs(const std::vector<std::pair<std::string, std::string>>& from) {
+    std::vector<berth_pair> out;
+    out.reserve(from.size());
+    for (auto& [k, v] : from) out.push_back({bytes(k), bytes(v)});
+    return out;
+}
+
+}  // namespace
+
+http::response call_handler(const exchange& ex, const abi::plugin_instance& plugin) {
+    const auto& req = ex.request;
+    const auto params = pairs(ex.match.params);
+    const auto query = pairs(ex.target.query);
+    const auto headers = pairs(req.headers);
+    const berth_request raw{sizeof(berth_request),
+                            static_cast<std::uint32_t>(ex.match.id),
+                            bytes(req.method),
+                            bytes(req.target),
+                            bytes(ex.target.path),
+                            params.data(),
+                            params.size(),
+                            query.data(),
+                            query.size(),
+                            headers.data(),
+                            headers.size(),
+                            bytes(req.body),
+                            bytes(ex.context.request_id),
+                            bytes(ex.subject),
+                            bytes(ex.scope),
+                            bytes(ex.context.caller)};
+
+    abi::response_sink out;
+    abi::text_sink error;
+    if (plugin.descriptor->handle(plugin.instance, &raw, &out.writer, &error.writer) != BERTH_OK) {
+        spdlog::error("[{}] {} {} failed (request {}): {}", ex.module, req.method, ex.target.path,
+                      ex.context.request_id, error.text.empty() ? "no message" : error.text);
+        return http::problem(500, "the module failed while handling the request; see the host log for request " +
+                                      ex.context.request_id);
+    }
+    if (out.response.status < 200 || out.response.status > 599) {
+        spdlog::error("[{}] answered with status {}, which a handler may not send", ex.module, out.response.status);
+        return http::problem(500, "the module answered with an invalid status");
+    }
+    if (out.response.status == 204 || out.response.status == 304) out.response.body.clear();  // they have no body
+    return std::move(out.response);
+}
+
+}  // namespace berth::host::pipeline

@@ -1,0 +1,38 @@
+#include "pipeline/pipeline.hpp"
+
+#include "http/problem.hpp"
+#include "pipeline/route_contract.hpp"
+#include "pipeline/stages.hpp"
+
+namespace berth::host::pipeline {
+
+namespace {
+
+// The stages that need only the request head.
+verdict admit(const endpoint& to, exchange& ex) {
+    if (auto refusal = parse_target(ex)) return refusal;
+    if (auto refusal = find_route(ex, to.routes)) return refusal;
+    if (auto refusal = check_callers(ex)) return refusal;
+    return check_bearer(ex, to.tokens);
+}
+
+}  // namespace
+
+verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx) {
+    exchange ex{head, ctx, to.module};
+    return admit(to, ex);
+}
+
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx) {
+    exchange ex{request, ctx, to.module};
+    if (auto refusal = admit(to, ex)) return std::move(*refusal);
+    // The query and the body are reported together: a client fixes both from one answer.
+    check_query(ex);
+    if (auto refusal = check_body(ex)) return std::move(*refusal);
+    if (!ex.violations.empty())
+        return http::problem(400, "the request does not match the contract of " + ex.route->method + " " + ex.route->path,
+                             nlohmann::json{{"errors", std::move(ex.violations)}});
+    return call_handler(ex, to.plugin);
+}
+
+}  // namespace berth::host::pipeline

@@ -1,0 +1,57 @@
+// module::snapshot(): the module as operators see it, read under its locks in one go.
+#include "plugin/module.hpp"
+
+namespace berth::host {
+
+const char* to_string(module_state s) {
+    switch (s) {
+        case module_state::loading: return "loading";
+        case module_state::serving: return "serving";
+        case module_state::failed: return "failed";
+        case module_state::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+}  // namespace berth::host
+
+namespace berth::host::plugin {
+
+generation_snapshot module::describe(const generation& g) const {
+    return {g.number(),
+            g.plugin_name(),
+            g.version(),
+            g.library()->sha256(),
+            g.library()->source(),
+            std::nullopt,
+            g.loaded_at(),
+            g.in_flight.load()};
+}
+
+module_snapshot module::snapshot() const {
+    auto gen = active();
+    module_snapshot s;
+    s.name = config_.name;
+    s.configured_library = config_.library;
+    s.queued_or_running = admitted_.load();
+    if (gen) s.active = describe(*gen);
+    std::lock_guard lock(mutex_);
+    if (s.active) s.active->restores = active_restores_;
+    s.address = bound_ ? address_ : config_.address;
+    s.port = bound_ ? port_ : config_.port;
+    s.bound = bound_;
+    s.state = state_;
+    if (previous_) s.previous = previous_->info;
+    for (auto& d : draining_) {
+        draining_snapshot out{d.info, d.since, d.cut_off};
+        auto g = d.handle.lock();
+        out.generation.in_flight = g ? g->in_flight.load() : 0;
+        s.draining.push_back(std::move(out));
+    }
+    s.retained = retained_;
+    s.last_error = last_error_;
+    s.counters = counters_;
+    return s;
+}
+
+}  // namespace berth::host::plugin
