@@ -69,6 +69,7 @@ reply http_connection::request(const std::string& method, const std::string& tar
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
+    parser.skip(method == "HEAD");  // a HEAD answer has the GET's Content-Length and no body
     impl_->stream.expires_after(impl_->timeout);
     bhttp::read(impl_->stream, impl_->buffer, parser);
     auto res = parser.release();

@@ -1,0 +1,67 @@
+// The request pipeline as a client meets it: host-answered routes behave like declared ones,
+// and what the stages refuse, they refuse before the plugin runs.
+#include "pipeline/route_contract.hpp"
+
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+namespace berth::test {
+namespace {
+
+class Pipeline : public ::testing::Test {
+protected:
+    test_host host_{{{"probe", test_plugin("contract_probe")}}};
+    std::uint16_t port() { return host_.port("probe"); }
+};
+
+TEST_F(Pipeline, HeadOnHealthzAnswersLikeGetWithoutABody) {
+    auto r = http_request(port(), "HEAD", "/healthz");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.body.empty());
+}
+
+TEST_F(Pipeline, OtherMethodsOnHealthzGet405WithAllow) {
+    for (std::string method : {"POST", "DELETE", "PUT"}) {
+        SCOPED_TRACE(method);
+        auto r = http_request(port(), method, "/healthz", "{}", {{"Content-Type", "application/json"}});
+        EXPECT_EQ(r.status, 405);
+        EXPECT_EQ(r.header("Allow"), "GET, HEAD");
+        EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    }
+}
+
+TEST_F(Pipeline, A405OnHealthzComesBeforeTheBodyIsSent) {
+    raw_connection c(port());
+    c.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+           "Expect: 100-continue\r\n\r\n");
+    auto head = c.read_until("\r\n\r\n");
+    EXPECT_NE(head.find("HTTP/1.1 405"), std::string::npos) << head;
+    EXPECT_EQ(head.find("100 Continue"), std::string::npos) << head;
+}
+
+TEST_F(Pipeline, ATargetThatIsNotAValidUriGets400) {
+    // A raw space cannot reach here (it ends the request target); a raw non-ASCII byte can.
+    raw_connection c(port());
+    c.send("GET /v1/items/\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto answer = c.read_until("\r\n\r\n");
+    EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
+}
+
+TEST(RouteContract, APluginMayNotDeclareAPathTheHostAnswers) {
+    auto compiled = berth::host::pipeline::compile_routes(
+        nlohmann::json{{"routes", {{{"method", "GET"}, {"path", "/healthz"}}}}});
+    ASSERT_TRUE(std::holds_alternative<std::string>(compiled));
+    EXPECT_NE(std::get<std::string>(compiled).find("/healthz"), std::string::npos) << std::get<std::string>(compiled);
+}
+
+TEST(RouteContract, AManifestWithoutRoutesIsRefused) {
+    for (auto manifest : {nlohmann::json::array(), nlohmann::json{{"routes", 1}}, nlohmann::json{{"name", "x"}}}) {
+        SCOPED_TRACE(manifest.dump());
+        EXPECT_TRUE(std::holds_alternative<std::string>(berth::host::pipeline::compile_routes(manifest)));
+    }
+}
+
+}  // namespace
+}  // namespace berth::test

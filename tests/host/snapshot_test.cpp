@@ -1,0 +1,141 @@
+// What operators see of a module (GET /plugins/{name}, runtime::modules(), the start banner)
+// tells the truth: which file serves, what a rollback returns to, and which way it goes.
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace berth::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Snapshot : public ::testing::Test {
+protected:
+    void SetUp() override {
+        // The configured library is a deployed copy of v1; the builds to swap to stay where the
+        // build put them (an allowed directory too).
+        library_ = files_.path() / "probe.so";
+        fs::copy_file(test_plugin("swap_probe_v1"), library_);
+        host_ = std::make_unique<test_host>(
+            std::vector<plugin_spec>{{"probe", library_}},
+            nlohmann::json{{"deploy", {{"allowed_dirs", {files_.path().string(), test_plugin("x").parent_path().string()}}}}});
+    }
+    nlohmann::json status() { return host_->admin("GET", "/plugins/probe").json(); }
+    std::string version() { return http_request(host_->port("probe"), "GET", "/v1/version").json()["version"]; }
+    reply reload(const fs::path& library) {
+        return host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
+    }
+    reply rollback() { return host_->admin("POST", "/plugins/probe/rollback", "{}"); }
+
+    temp_dir files_;
+    fs::path library_;
+    std::unique_ptr<test_host> host_;
+};
+
+TEST_F(Snapshot, AOneOffReloadShowsTheFileThatServesNotTheConfiguredOne) {
+    const auto v2 = test_plugin("swap_probe_v2");
+    ASSERT_EQ(reload(v2).status, 200);
+    auto s = status();
+    EXPECT_EQ(s["library"], v2.string());
+    EXPECT_EQ(s["active"]["source"], v2.string());
+    EXPECT_EQ(s["configured_library"], library_.string());
+}
+
+TEST_F(Snapshot, PreviousNamesTheGenerationARollbackReturnsTo) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
+    auto previous = status()["previous"];
+    EXPECT_EQ(previous["number"], 1);
+    EXPECT_EQ(previous["version"], "1.0.0");
+    EXPECT_EQ(previous["source"], library_.string());
+    EXPECT_EQ(previous["sha256"].get<std::string>().size(), 64u);
+}
+
+TEST_F(Snapshot, ASecondRollbackIsARollForwardAndSaysSo) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);  // generation 2
+
+    auto back = rollback();  // generation 3: the build of generation 1
+    ASSERT_EQ(back.status, 200) << back.body;
+    EXPECT_EQ(back.json()["restores"], 1);
+    EXPECT_EQ(back.json()["roll_forward"], false);
+    EXPECT_NE(back.json()["detail"].get<std::string>().find("rollback to the build of generation 1"), std::string::npos)
+        << back.body;
+    EXPECT_EQ(version(), "1.0.0");
+    EXPECT_EQ(status()["active"]["restores"], 1);
+
+    auto forward = rollback();  // generation 4: the build of generation 2 again
+    ASSERT_EQ(forward.status, 200) << forward.body;
+    EXPECT_EQ(forward.json()["restores"], 2);
+    EXPECT_EQ(forward.json()["roll_forward"], true);
+    EXPECT_NE(forward.json()["detail"].get<std::string>().find("roll-forward"), std::string::npos) << forward.body;
+    EXPECT_EQ(version(), "2.0.0");
+    auto s = status();
+    EXPECT_EQ(s["generation"], 4);
+    EXPECT_EQ(s["counters"]["rollbacks"], 2);
+}
+
+TEST_F(Snapshot, RuntimeModulesIsTheSameSnapshotTyped) {
+    auto modules = host_->runtime().modules();
+    ASSERT_EQ(modules.size(), 1u);
+    const auto& m = modules[0];
+    EXPECT_EQ(m.name, "probe");
+    EXPECT_EQ(m.state, berth::host::module_state::serving);
+    EXPECT_TRUE(m.bound);
+    EXPECT_EQ(m.port, host_->port("probe"));
+    ASSERT_TRUE(m.active);
+    EXPECT_EQ(m.active->version, "1.0.0");
+    EXPECT_EQ(m.active->source, library_);
+    EXPECT_FALSE(m.previous);
+}
+
+// Runs berthd until its start banner is complete; returns what it printed.
+std::string berthd_banner(const fs::path& config) {
+    int out[2];
+    if (::pipe(out) != 0) return {};
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        ::dup2(out[1], 2);
+        ::close(out[0]);
+        ::execl(BERTHD, BERTHD, "--config", config.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string text;
+    char buf[4096];
+    // The banner ends with the module lines, after "ready"; a dead child ends the read too.
+    while (text.find("ready") == std::string::npos || text.find("greeter ") == std::string::npos) {
+        auto n = ::read(out[0], buf, sizeof buf);
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    ::close(out[0]);
+    return text;
+}
+
+TEST(Banner, AModuleThatCouldNotBindShowsItsConfiguredPort) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = taken.local_endpoint().port();
+    temp_dir dir;
+    nlohmann::json cfg = {
+        {"admin", {{"port", 0}}},
+        {"data_dir", (dir.path() / "var").string()},
+        {"plugins", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", port}}}}}};
+    std::ofstream(dir.path() / "berth.json") << cfg.dump();
+    auto banner = berthd_banner(dir.path() / "berth.json");
+    EXPECT_NE(banner.find(":" + std::to_string(port) + "  failed"), std::string::npos) << banner;
+    EXPECT_EQ(banner.find(":0 "), std::string::npos) << banner;
+}
+
+}  // namespace
+}  // namespace berth::test
