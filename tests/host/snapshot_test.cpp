@@ -28,12 +28,12 @@ protected:
             std::vector<plugin_spec>{{"probe", library_}},
             nlohmann::json{{"deploy", {{"allowed_dirs", {files_.path().string(), test_plugin("x").parent_path().string()}}}}});
     }
-    nlohmann::json status() { return host_->admin("GET", "/plugins/probe").json(); }
+    nlohmann::json status() { return host_->admin("GET", "/modules/probe").json(); }
     std::string version() { return http_request(host_->port("probe"), "GET", "/v1/version").json()["version"]; }
     reply reload(const fs::path& library) {
-        return host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
+        return host_->admin("POST", "/modules/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
     }
-    reply rollback() { return host_->admin("POST", "/plugins/probe/rollback", "{}"); }
+    reply rollback() { return host_->admin("POST", "/modules/probe/rollback", "{}"); }
 
     temp_dir files_;
     fs::path library_;
@@ -63,6 +63,7 @@ TEST_F(Snapshot, ASecondRollbackIsARollForwardAndSaysSo) {
 
     auto back = rollback();  // generation 3: the build of generation 1
     ASSERT_EQ(back.status, 200) << back.body;
+    EXPECT_EQ(back.json()["module"]["generation"], 3);
     EXPECT_EQ(back.json()["restores"], 1);
     EXPECT_EQ(back.json()["roll_forward"], false);
     EXPECT_NE(back.json()["detail"].get<std::string>().find("rollback to the build of generation 1"), std::string::npos)
@@ -79,6 +80,19 @@ TEST_F(Snapshot, ASecondRollbackIsARollForwardAndSaysSo) {
     auto s = status();
     EXPECT_EQ(s["generation"], 4);
     EXPECT_EQ(s["counters"]["rollbacks"], 2);
+}
+
+TEST_F(Snapshot, TheNamesBefore02StillAnswerAndPointToTheirSuccessors) {
+    auto old = host_->admin("GET", "/plugins/probe");
+    ASSERT_EQ(old.status, 200) << old.body;
+    EXPECT_EQ(old.json()["name"], "probe");
+    EXPECT_EQ(old.header("Deprecation"), "true");
+    EXPECT_EQ(old.header("Link"), "</modules/probe>; rel=\"successor-version\"");
+    auto swapped = host_->admin("POST", "/plugins/probe/reload",
+                                nlohmann::json({{"library", test_plugin("swap_probe_v2").string()}}).dump());
+    ASSERT_EQ(swapped.status, 200) << swapped.body;
+    EXPECT_EQ(swapped.json()["plugin"]["version"], "2.0.0");  // the old shape
+    EXPECT_TRUE(host_->admin("GET", "/modules/probe").header("Deprecation").empty());
 }
 
 TEST_F(Snapshot, RuntimeModulesIsTheSameSnapshotTyped) {

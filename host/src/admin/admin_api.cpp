@@ -76,15 +76,17 @@ bool is_scope_list(std::string_view s) {
     return !s.empty();
 }
 
-http::response swap_response(const plugin::swap_result& r, const plugin::module& m) {
+// `module_key`: "module", or "plugin" on the deprecated /plugins routes (their old shape).
+http::response swap_response(const plugin::swap_result& r, const plugin::module& m, const char* module_key) {
     if (r.outcome == plugin::swap_outcome::failed) {
         const bool forbidden = r.failure && r.failure->step == "policy";
         return http::problem(forbidden ? 403 : 422, r.detail,
-                             {{"plugin", m.config().name},
+                             {{module_key, m.config().name},
                               {"step", r.failure ? r.failure->step : ""},
                               {"reason", r.failure ? r.failure->message : ""}});
     }
-    nlohmann::json answer = {{"result", plugin::to_string(r.outcome)}, {"detail", r.detail}, {"plugin", to_json(m.snapshot())}};
+    nlohmann::json answer = {
+        {"result", plugin::to_string(r.outcome)}, {"detail", r.detail}, {module_key, to_json(m.snapshot())}};
     if (r.restores) {
         answer["restores"] = *r.restores;
         answer["roll_forward"] = r.roll_forward;
@@ -135,11 +137,16 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
       thread_(std::make_unique<exec::worker_pool>(1)),
       modules_(std::move(modules)) {
     routes_.add("GET", "/healthz", health);
-    routes_.add("GET", "/plugins", list_plugins);
-    routes_.add("GET", "/plugins/{name}", show_plugin);
-    routes_.add("POST", "/plugins/{name}/reload", reload);
-    routes_.add("POST", "/plugins/{name}/rollback", rollback);
+    routes_.add("GET", "/modules", list_modules);
+    routes_.add("GET", "/modules/{name}", show_module);
+    routes_.add("POST", "/modules/{name}/reload", reload);
+    routes_.add("POST", "/modules/{name}/rollback", rollback);
     routes_.add("POST", "/tokens", issue_token);
+    // The names before 0.2, kept for clients written against them: same calls, old shape.
+    routes_.add("GET", "/plugins", route_count + list_modules);
+    routes_.add("GET", "/plugins/{name}", route_count + show_module);
+    routes_.add("POST", "/plugins/{name}/reload", route_count + reload);
+    routes_.add("POST", "/plugins/{name}/rollback", route_count + rollback);
 }
 
 admin_api::~admin_api() { stop(); }
@@ -227,50 +234,44 @@ void admin_api::serve(const http::request& request, const completion& done) {
         r.set_header("Allow", allow_list(m.allowed));
         return done(std::move(r));
     }
+    const bool legacy = m.id >= route_count;
+    const auto id = static_cast<route_id>(m.id % route_count);
+    if (!legacy) return serve_route(id, m.params, request, done);
+    // A deprecated /plugins route: the same call, and a pointer to its successor.
+    auto successor = "</modules" + target->path.substr(std::string_view("/plugins").size()) +
+                     ">; rel=\"successor-version\"";
+    serve_route(id, m.params, request, [done, successor](http::response r) {
+        r.set_header("Deprecation", "true");
+        r.set_header("Link", successor);
+        done(std::move(r));
+    }, "plugin");
+}
 
-    switch (m.id) {
+void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string, std::string>>& params,
+                            const http::request& request, const completion& done, const char* module_key) {
+    switch (id) {
         case health: {
             std::size_t serving = 0;
             for (auto& mod : modules_) serving += mod->state() == module_state::serving ? 1 : 0;
-            return done(http::json_response(200, {{"status", "ok"}, {"plugins", modules_.size()}, {"serving", serving}}));
+            return done(http::json_response(
+                200, {{"status", "ok"}, {"modules", modules_.size()}, {"plugins", modules_.size()}, {"serving", serving}}));
         }
-        case list_plugins: {
+        case list_modules: {
             nlohmann::json list = nlohmann::json::array();
             for (auto& mod : modules_) list.push_back(to_json(mod->snapshot()));
             return done(http::json_response(200, list));
         }
-        case issue_token: {
-            if (!settings_.tokens) return done(http::problem(404, "this host issues no tokens"));
-            auto body = checked_body(request.body, token_body_schema(), R"({"subject": "...", "scope": "a b", "ttl_s"?: n})");
-            if (auto* refusal = std::get_if<http::response>(&body)) return done(std::move(*refusal));
-            auto& b = std::get<nlohmann::json>(body);
-            const std::string subject = b["subject"], scope = b["scope"];
-            if (!is_plain_word(subject))
-                return done(http::problem(400, "subject must be printable ASCII without spaces or quotes"));
-            if (!is_scope_list(scope))
-                return done(http::problem(400, "scope must be scope names separated by single spaces"));
-            std::optional<std::uint32_t> ttl;
-            if (b.contains("ttl_s")) ttl = b["ttl_s"].get<std::uint32_t>();
-            auto t = settings_.tokens->issue(subject, scope, ttl);
-            spdlog::info("admin API: issued a token for '{}' with scope '{}' (request {})", subject, scope, request.id);
-            return done(http::json_response(201, {{"token", t.token},
-                                                  {"token_type", "Bearer"},
-                                                  {"expires_at", t.expires_at},
-                                                  {"subject", subject},
-                                                  {"scope", scope},
-                                                  {"detail", "issued a token for '" + subject + "' with scope '" +
-                                                                 scope + "'"}}));
-        }
+        case issue_token: return issue(request, done);
         default: break;
     }
 
-    const auto& name = m.params.front().second;
+    const auto& name = params.front().second;
     auto mod = find(name);
-    if (!mod) return done(http::problem(404, "no plugin named '" + name + "' is configured"));
-    if (m.id == show_plugin) return done(http::json_response(200, to_json(mod->snapshot())));
+    if (!mod) return done(http::problem(404, "no module named '" + name + "' is configured"));
+    if (id == show_module) return done(http::json_response(200, to_json(mod->snapshot())));
 
     std::optional<std::filesystem::path> library;
-    if (m.id == reload && !request.body.empty()) {
+    if (id == reload && !request.body.empty()) {
         auto body = checked_body(request.body, reload_body_schema(), R"(empty or {"library": "/absolute/path.so"})",
                                  library_is_absolute);
         if (auto* refusal = std::get_if<http::response>(&body)) return done(std::move(*refusal));
@@ -278,15 +279,35 @@ void admin_api::serve(const http::request& request, const completion& done) {
         if (b.contains("library")) library = std::filesystem::path(b["library"].get<std::string>()).lexically_normal();
     }
 
-    auto task = [&deployer = deployer_, mod, library, rolling_back = m.id == rollback, done]() {
+    auto task = [&deployer = deployer_, mod, library, rolling_back = id == rollback, done, module_key]() {
         if (rolling_back) {
             auto r = deployer.rollback(*mod);
             if (!r) return done(http::problem(409, "there is no previous generation of '" + mod->config().name + "' to roll back to"));
-            return done(swap_response(*r, *mod));
+            return done(swap_response(*r, *mod, module_key));
         }
-        done(swap_response(deployer.reload(*mod, library, "admin API"), *mod));
+        done(swap_response(deployer.reload(*mod, library, "admin API"), *mod, module_key));
     };
     if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
+}
+
+void admin_api::issue(const http::request& request, const completion& done) {
+    if (!settings_.tokens) return done(http::problem(404, "this host issues no tokens"));
+    auto body = checked_body(request.body, token_body_schema(), R"({"subject": "...", "scope": "a b", "ttl_s"?: n})");
+    if (auto* refusal = std::get_if<http::response>(&body)) return done(std::move(*refusal));
+    auto& b = std::get<nlohmann::json>(body);
+    const std::string subject = b["subject"], scope = b["scope"];
+    if (!is_plain_word(subject)) return done(http::problem(400, "subject must be printable ASCII without spaces or quotes"));
+    if (!is_scope_list(scope)) return done(http::problem(400, "scope must be scope names separated by single spaces"));
+    std::optional<std::uint32_t> ttl;
+    if (b.contains("ttl_s")) ttl = b["ttl_s"].get<std::uint32_t>();
+    auto t = settings_.tokens->issue(subject, scope, ttl);
+    spdlog::info("admin API: issued a token for '{}' with scope '{}' (request {})", subject, scope, request.id);
+    done(http::json_response(201, {{"token", t.token},
+                                   {"token_type", "Bearer"},
+                                   {"expires_at", t.expires_at},
+                                   {"subject", subject},
+                                   {"scope", scope},
+                                   {"detail", "issued a token for '" + subject + "' with scope '" + scope + "'"}}));
 }
 
 }  // namespace berth::host::admin

@@ -1,5 +1,6 @@
 // The operator's API on its own listener: health, the state of every module, swaps, and
-// tokens for operators. Closed: every call but GET /healthz needs the admin bearer token; a
+// tokens for operators. /modules/... is the API; /plugins/... are its names before 0.2, kept
+// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz needs the admin bearer token; a
 // Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
 // Content-Type: application/json (no cross-site form post reaches it) and is audited.
 // Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
@@ -50,12 +51,16 @@ public:
     void stop();
 
 private:
-    enum route_id : std::size_t { health, list_plugins, show_plugin, reload, rollback, issue_token };
+    enum route_id : std::size_t { health, list_modules, show_module, reload, rollback, issue_token, route_count };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
     // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
     completion audited(const http::request& request, completion done) const;
     void serve(const http::request& request, const completion& done);
+    // `module_key` names the module's object in answers: "plugin" on the deprecated routes.
+    void serve_route(route_id id, const std::vector<std::pair<std::string, std::string>>& params,
+                     const http::request& request, const completion& done, const char* module_key = "module");
+    void issue(const http::request& request, const completion& done);  // POST /tokens
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;
