@@ -1,4 +1,5 @@
 #include <berth/host/runtime.hpp>
+#include <berth/version.h>
 
 #include "admin/admin_api.hpp"
 #include "auth/token_service.hpp"
@@ -66,7 +67,7 @@ runtime::runtime(config cfg) : impl_(std::make_unique<impl>()) { impl_->cfg = st
 
 runtime::~runtime() { stop(); }
 
-const char* runtime::version() { return "0.1.0"; }
+const char* runtime::version() { return BERTH_VERSION; }
 
 void runtime::start() {
     if (impl_->started) throw std::logic_error("runtime already started");

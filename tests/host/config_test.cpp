@@ -1,5 +1,6 @@
 // Config: validated whole before anything starts; each error names where and why.
 #include <berth/host/config.hpp>
+#include <berth/version.h>
 
 #include "contract/json_schema.hpp"
 #include "support/test_host.hpp"
@@ -178,7 +179,7 @@ TEST(Berthd, CheckConfigAcceptsTheShippedConfig) {
 TEST(Berthd, VersionAndHelp) {
     std::string out;
     EXPECT_EQ(run("--version", &out), 0);
-    EXPECT_NE(out.find("berthd 0.1.0"), std::string::npos) << out;
+    EXPECT_NE(out.find("berthd " BERTH_VERSION " "), std::string::npos) << out;
     out.clear();
     EXPECT_EQ(run("--help", &out), 0);
     EXPECT_NE(out.find("--check-config"), std::string::npos) << out;

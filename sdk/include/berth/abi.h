@@ -19,6 +19,8 @@
 #ifndef BERTH_ABI_H
 #define BERTH_ABI_H
 
+#include <berth/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,7 @@ extern "C" {
 
 #define BERTH_ABI_MAJOR 1u
 #define BERTH_ABI_MINOR 1u
-#define BERTH_SDK_VERSION "0.1.0"
+#define BERTH_SDK_VERSION BERTH_VERSION
 #define BERTH_DESCRIPTOR_SYMBOL "berth_plugin"
 
 /* Status codes returned by plugin entry points. */

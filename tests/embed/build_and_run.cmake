@@ -1,0 +1,81 @@
+# Builds docs/examples/embed/main.cpp as an application outside this build would, then runs it
+# on a plugin and checks its exit status and what it printed.
+#   MODE=installed     install this build into a prefix, find_package(berth-host) from there
+#   MODE=subdirectory  add_subdirectory(<Berth source tree>) (tests/embed/subdirectory)
+foreach(v MODE SOURCE_DIR BINARY_DIR WORK_DIR PLUGIN VERSION GENERATOR CXX_COMPILER)
+  if(NOT ${v})
+    message(FATAL_ERROR "${v} is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${WORK_DIR})
+
+# ccache keys on relative paths and ignores the directory, so a second run (and a fresh clone)
+# hits; scripts/build sets the same, and an explicit setting in the environment wins.
+foreach(kv "CCACHE_BASEDIR=${SOURCE_DIR}" "CCACHE_NOHASHDIR=true" "CCACHE_DIR=${CCACHE_DIR}"
+           "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime")
+  string(REGEX MATCH "^([A-Z_]+)=(.*)$" _ "${kv}")
+  if(NOT DEFINED ENV{${CMAKE_MATCH_1}} AND NOT CMAKE_MATCH_2 STREQUAL "")
+    set(ENV{${CMAKE_MATCH_1}} "${CMAKE_MATCH_2}")
+  endif()
+endforeach()
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}")
+  endif()
+endfunction()
+
+set(configure -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+find_program(CCACHE ccache)
+if(CCACHE)
+  list(APPEND configure -DCMAKE_CXX_COMPILER_LAUNCHER=${CCACHE})
+endif()
+set(build ${WORK_DIR}/build)
+
+if(MODE STREQUAL "installed")
+  set(prefix ${WORK_DIR}/prefix)
+  run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
+  # The installed package must stand on its own: no path back into the tree it was built in.
+  file(GLOB package_files ${prefix}/lib*/cmake/berth-host/*.cmake ${prefix}/lib*/cmake/berth-sdk/*.cmake)
+  if(NOT package_files)
+    message(FATAL_ERROR "no berth-host / berth-sdk package files under ${prefix}")
+  endif()
+  foreach(f ${package_files})
+    file(READ ${f} text)
+    string(FIND "${text}" "${SOURCE_DIR}" at)
+    if(NOT at EQUAL -1)
+      message(FATAL_ERROR "${f} refers to the source tree ${SOURCE_DIR}")
+    endif()
+  endforeach()
+  execute_process(COMMAND ${prefix}/bin/berthd --version OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "^berthd ${VERSION} ")
+    message(FATAL_ERROR "installed berthd --version: exit ${rc}, printed: ${out}")
+  endif()
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/docs/examples/embed -B ${build} ${configure}
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+elseif(MODE STREQUAL "subdirectory")
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/embed/subdirectory -B ${build} ${configure}
+      -DBERTH_ROOT=${SOURCE_DIR})
+  # As a subproject Berth builds neither its tests, nor its benchmarks, nor its plugins.
+  file(STRINGS ${build}/CMakeCache.txt options REGEX "^BERTH_BUILD_(TESTS|BENCH|PLUGINS):BOOL=")
+  if(NOT options STREQUAL "BERTH_BUILD_BENCH:BOOL=OFF;BERTH_BUILD_PLUGINS:BOOL=OFF;BERTH_BUILD_TESTS:BOOL=OFF")
+    message(FATAL_ERROR "as a subproject Berth should default its tests, bench and plugins OFF: ${options}")
+  endif()
+else()
+  message(FATAL_ERROR "MODE is installed or subdirectory, not ${MODE}")
+endif()
+run(${CMAKE_COMMAND} --build ${build} --target embed_example)
+
+execute_process(COMMAND ${build}/embed_example ${PLUGIN} OUTPUT_VARIABLE out ERROR_VARIABLE err
+                RESULT_VARIABLE rc TIMEOUT 60)
+message(STATUS "embed_example printed:\n${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "embed_example exited with ${rc}")
+endif()
+foreach(expected "\"Hello, embedder!\"" "greeter unloaded")
+  string(FIND "${out}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "embed_example did not print ${expected}")
+  endif()
+endforeach()
