@@ -1,6 +1,7 @@
 // Config: validated whole before anything starts; each error names where and why.
 #include <berth/host/config.hpp>
 
+#include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
 #include "support/test_host.hpp"
 
@@ -134,10 +135,53 @@ TEST(Config, TheShippedConfigIsValid) {
     EXPECT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + ": " + r.errors[0].message);
 }
 
-TEST(Config, TheSchemaFileIsWhatTheHostEmbeds) {
+nlohmann::json schema_file() {
     std::ifstream in(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.schema.json");
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(config_schema()));
+    return nlohmann::json::parse(in);
+}
+
+// Every `default` in the schema, placed where it applies in a config document; a module's
+// keys (the schema's additionalProperties) under "/plugins/*", as documented_defaults() has them.
+void collect_defaults(const nlohmann::json& schema, const nlohmann::json& node, const nlohmann::json::json_pointer& at,
+                      nlohmann::json& out) {
+    if (node.contains("default")) out[at] = node["default"];
+    if (auto ref = node.find("$ref"); ref != node.end()) {
+        const auto target = ref->get<std::string>();
+        ASSERT_EQ(target.rfind("#/", 0), 0u) << target;
+        return collect_defaults(schema, schema.at(nlohmann::json::json_pointer(target.substr(1))), at, out);
+    }
+    if (auto props = node.find("properties"); props != node.end())
+        for (auto& [name, sub] : props->items()) collect_defaults(schema, sub, at / name, out);
+    if (auto any = node.find("additionalProperties"); any != node.end() && any->is_object())
+        collect_defaults(schema, *any, at / "*", out);
+}
+
+TEST(Config, TheSchemaStatesEachDefaultTheHostUses) {
+    const auto schema = schema_file();
+    nlohmann::json stated = nlohmann::json::object();
+    collect_defaults(schema, schema, nlohmann::json::json_pointer(), stated);
+    const auto used = documented_defaults();
+    ASSERT_GE(used.flatten().size(), 20u);  // the table is not empty: the comparison means something
+    EXPECT_EQ(stated, used) << "schema -> C++ (a JSON Patch): " << nlohmann::json::diff(stated, used).dump();
+}
+
+TEST(Config, SpellingOutEveryDocumentedDefaultChangesNothing) {
+    // The schema file's defaults, written into a config: the host must accept every one of them
+    // (its embedded schema knows each key) and read them as what it uses when they are absent.
+    const auto schema = schema_file();
+    nlohmann::json spelled = nlohmann::json::object();
+    collect_defaults(schema, schema, nlohmann::json::json_pointer(), spelled);
+    ASSERT_TRUE(spelled["plugins"].contains("*")) << spelled.dump();
+    auto module = spelled["plugins"]["*"];
+    module.update({{"library", "m.so"}, {"port", 9100}});
+    spelled["plugins"] = {{"m", module}};
+    const nlohmann::json bare = {{"plugins", {{"m", {{"library", "m.so"}, {"port", 9100}}}}}};
+
+    auto full = parse_config(spelled.dump(), "/etc/berth");
+    ASSERT_TRUE(full.value) << full.errors[0].pointer + ": " + full.errors[0].message;
+    auto plain = parse_config(bare.dump(), "/etc/berth");
+    ASSERT_TRUE(plain.value) << plain.errors[0].pointer + ": " + plain.errors[0].message;
+    EXPECT_EQ(as_document(*full.value), as_document(*plain.value));
 }
 
 // berthd itself: exit codes and messages, run as a real process.
