@@ -213,10 +213,72 @@ TEST(Berthd, StartingWithABadConfigExits2) {
     EXPECT_NE(out.find("/admin/port"), std::string::npos) << out;
 }
 
-TEST(Berthd, CheckConfigAcceptsTheShippedConfig) {
+TEST(Berthd, CheckConfigAcceptsTheShippedConfigOnceItsPluginsAreDeployed) {
+    // As scripts/run lays it out: config/berth.json beside var/plugins/<name>.so.
+    berth::test::temp_dir dir;
+    std::filesystem::create_directories(dir.path() / "config");
+    std::filesystem::create_directories(dir.path() / "var" / "plugins");
+    const auto file = dir.path() / "config" / "berth.json";
+    std::filesystem::copy_file(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.json", file);
+    for (auto name : {"users", "products", "categories", "payment"})
+        std::filesystem::copy_file(berth::test::shipped_plugin(name), dir.path() / "var" / "plugins" / (name + std::string(".so")));
     std::string out;
-    EXPECT_EQ(run("--check-config " + std::string(BERTH_SOURCE_DIR) + "/config/berth.json", &out), 0) << out;
-    EXPECT_NE(out.find("valid"), std::string::npos);
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
+    EXPECT_EQ(out, file.string() + ": valid (4 plugins)\n");
+}
+
+// A config that passes the schema, naming `library` and `data_dir`.
+std::filesystem::path write_config(const std::filesystem::path& dir, const std::filesystem::path& library,
+                                   const std::filesystem::path& data_dir) {
+    auto file = dir / "berth.json";
+    std::ofstream(file) << nlohmann::json{{"data_dir", data_dir.string()},
+                                          {"plugins", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
+    return file;
+}
+
+TEST(Berthd, CheckConfigReportsALibraryThatIsNotThere) {
+    berth::test::temp_dir dir;
+    auto file = write_config(dir.path(), dir.path() / "nowhere.so", dir.path() / "var");
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + (dir.path() / "nowhere.so").string() +
+                       ": No such file or directory"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find(": valid"), std::string::npos) << out;
+}
+
+TEST(Berthd, CheckConfigReportsALibraryThatCannotBeReadAsAFile) {
+    berth::test::temp_dir dir;
+    auto file = write_config(dir.path(), dir.path(), dir.path() / "var");  // a directory
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + dir.path().string() + ": not a regular file"),
+              std::string::npos)
+        << out;
+}
+
+TEST(Berthd, CheckConfigReportsADataDirThatCannotBeCreated) {
+    berth::test::temp_dir dir;
+    std::ofstream(dir.path() / "blocker") << "a file where a directory would have to be\n";
+    auto file = write_config(dir.path(), berth::test::shipped_plugin("greeter"), dir.path() / "blocker" / "var");
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/data_dir: cannot create " + (dir.path() / "blocker" / "var").string() + ": " +
+                       (dir.path() / "blocker").string() + " is not a directory"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find(": valid"), std::string::npos) << out;
+}
+
+TEST(Berthd, CheckConfigAcceptsADataDirItCouldCreateAndDoesNotCreateIt) {
+    berth::test::temp_dir dir;
+    const auto data_dir = dir.path() / "not" / "yet";
+    auto file = write_config(dir.path(), berth::test::shipped_plugin("greeter"), data_dir);
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
+    EXPECT_EQ(out, file.string() + ": valid (1 plugins)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "not"));
 }
 
 TEST(Berthd, VersionAndHelp) {
