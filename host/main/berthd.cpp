@@ -26,11 +26,13 @@ int report(const berth::host::config_result& r, const std::string& file) {
     return r.errors.empty() ? 0 : 2;
 }
 
-// Where `p` stops: "" if it is a readable regular file, else why not.
+// "" if `p` is a regular file this process can read, else why not.
 std::string unreadable_file(const fs::path& p) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && ::access(p.c_str(), R_OK) != 0))
-        return "cannot read " + p.string() + ": " + std::strerror(errno);
+    if (::stat(p.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && ::access(p.c_str(), R_OK) != 0)) {
+        const int e = errno;
+        return "cannot read " + p.string() + ": " + std::strerror(e);
+    }
     if (!S_ISREG(st.st_mode)) return "cannot read " + p.string() + ": not a regular file";
     return {};
 }
@@ -41,13 +43,17 @@ std::string uncreatable_dir(const fs::path& dir) {
     fs::path at = dir;
     struct stat st {};
     while (::stat(at.c_str(), &st) != 0) {
-        if ((errno != ENOENT && errno != ENOTDIR) || at == at.parent_path())
-            return "cannot create " + dir.string() + ": " + at.string() + ": " + std::strerror(errno);
+        const int e = errno;
+        if ((e != ENOENT && e != ENOTDIR) || at == at.parent_path())
+            return "cannot create " + dir.string() + ": " + at.string() + ": " + std::strerror(e);
         at = at.parent_path();
     }
     const std::string what = at == dir ? dir.string() : "cannot create " + dir.string() + ": " + at.string();
     if (!S_ISDIR(st.st_mode)) return what + " is not a directory";
-    if (::access(at.c_str(), W_OK | X_OK) != 0) return what + " is not writable: " + std::strerror(errno);
+    if (::access(at.c_str(), W_OK | X_OK) != 0) {
+        const int e = errno;
+        return what + " is not writable: " + std::strerror(e);
+    }
     return {};
 }
 
