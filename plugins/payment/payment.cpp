@@ -190,10 +190,10 @@ private:
     static berth::response retired(const record& r) {
         nlohmann::json extra = nlohmann::json::object();
         if (r.status == "captured" || r.status == "declined" || r.status == "refunded") extra["payment_id"] = r.id;
-        return outcome{409, problem_body(409, "Idempotency-Key retired",
-                                         "this Idempotency-Key was used before an upgrade and can no longer be "
-                                         "matched to a request body; use a new key",
-                                         extra)}
+        return outcome::problem(409, "Idempotency-Key retired",
+                                "this Idempotency-Key was used before an upgrade and can no longer be "
+                                "matched to a request body; use a new key",
+                                extra)
             .response();
     }
 
@@ -223,7 +223,7 @@ private:
     // Stores the final answer under the key, if the row is still pending (settlement may have
     // settled it meanwhile: then its answer is the one given).
     outcome finish(const std::string& id, const std::string& status, outcome o) {
-        const std::string body = o.body.dump();
+        const std::string& body = o.body;
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
         *s << "UPDATE payments SET status = :s, response_status = :rs, response_body = :rb WHERE id = :id AND status = 'pending'",
@@ -236,7 +236,7 @@ private:
             soci::indicator ri = soci::i_null;
             *s << "SELECT response_status, response_body FROM payments WHERE id = :id", soci::into(rs, ri), soci::into(rb),
                 soci::use(id);
-            if (s->got_data() && ri == soci::i_ok) o = outcome{rs, nlohmann::json::parse(rb)};
+            if (s->got_data() && ri == soci::i_ok) o = outcome{rs, rb};
             else ctx_->log(berth::log_level::error, "payment " + id + " was settled while its checkout ran");
         }
         tx.commit();
@@ -288,13 +288,13 @@ private:
         const auto& card = body["card"];
         const std::string number = card["number"];
         if (!luhn_valid(number))
-            return finish(id, "rejected", {422, problem_body(422, "Invalid card", "the card number is not valid",
-                                                             {{"errors", {{{"in", "body"}, {"pointer", "/card/number"}, {"message", "fails the Luhn check"}}}}})});
+            return finish(id, "rejected", outcome::problem(422, "Invalid card", "the card number is not valid",
+                                                            {{"errors", {{{"in", "body"}, {"pointer", "/card/number"}, {"message", "fails the Luhn check"}}}}}));
         std::time_t now = std::time(nullptr);
         std::tm tm{};
         gmtime_r(&now, &tm);
         if (card["exp_year"].get<int>() * 12 + card["exp_month"].get<int>() < (tm.tm_year + 1900) * 12 + tm.tm_mon + 1)
-            return finish(id, "rejected", {422, problem_body(422, "Card expired", "the card has expired")});
+            return finish(id, "rejected", outcome::problem(422, "Card expired", "the card has expired"));
 
         // Prices come from products, at checkout, with the stock held.
         nlohmann::json wanted = nlohmann::json::array();
@@ -302,7 +302,7 @@ private:
         auto held = ctx_->call("products", "POST", "/v1/reservations", {{"items", wanted}}, req.request_id());
         if (held.status == 409 || held.status == 422) {
             auto p = held.json();
-            return finish(id, "rejected", {held.status, problem_body(held.status, p.value("title", "Checkout refused"), p.value("detail", ""))});
+            return finish(id, "rejected", outcome::problem(held.status, p.value("title", "Checkout refused"), p.value("detail", "")));
         }
         if (held.status != 201)
             throw berth::http_error(503, "Products unavailable", "the products module answered " + std::to_string(held.status));
@@ -317,7 +317,7 @@ private:
             if (currency.empty()) currency = i["currency"].get<std::string>();
             if (i["currency"] != currency) {
                 stock.release();
-                return finish(id, "rejected", {422, problem_body(422, "Mixed currencies", "all items of a checkout must share one currency")});
+                return finish(id, "rejected", outcome::problem(422, "Mixed currencies", "all items of a checkout must share one currency"));
             }
             long long q = i["quantity"], unit = i["unit_price_cents"];
             amount += q * unit;
@@ -329,8 +329,8 @@ private:
         if (number == declined_card) {
             stock.release();
             return finish(id, "declined",
-                          {402, problem_body(402, "Card declined", "the card issuer declined the payment",
-                                             {{"payment_id", id}, {"payment_status", "declined"}})});
+                          outcome::problem(402, "Card declined", "the card issuer declined the payment",
+                                           {{"payment_id", id}, {"payment_status", "declined"}}));
         }
         auto committed = ctx_->call("products", "POST", "/v1/reservations/" + reservation_id + "/commit", nullptr,
                                     req.request_id());
@@ -341,7 +341,7 @@ private:
         if (!committed.ok()) throw berth::http_error(503, "Products unavailable", "the stock could not be committed");
         stock.settled = true;
         charged = true;
-        return finish(id, "captured", {201, captured_answer(id, amount, currency, items, last4)});
+        return finish(id, "captured", {201, captured_answer(id, amount, currency, items, last4).dump()});
     }
 
     berth::response show(const berth::request& req) {

@@ -12,21 +12,21 @@
 
 namespace payment_detail {
 
-inline nlohmann::json problem_body(int status, const std::string& title, const std::string& detail,
-                                   nlohmann::json extra = nlohmann::json::object()) {
-    nlohmann::json p = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-    for (auto& [k, v] : extra.items()) p[k] = v;
-    return p;
-}
-
 // An outcome to store under the Idempotency-Key and to answer with, now and on every retry.
 struct outcome {
     int status;
-    nlohmann::json body;
+    std::string body;  // JSON text, stored and replayed as it is
+
+    // A refusal, as the SDK writes problems (RFC 9457).
+    static outcome problem(int status, std::string_view title, std::string_view detail,
+                           nlohmann::json extra = nlohmann::json::object()) {
+        auto r = berth::response::problem(status, title, detail, std::move(extra));
+        return {r.status, std::move(r.body)};
+    }
     berth::response response() const {
         return berth::response{status,
                                {{"Content-Type", status >= 400 ? "application/problem+json" : "application/json"}},
-                               body.dump()};
+                               body};
     }
 };
 
@@ -71,7 +71,7 @@ inline nlohmann::json load_items(soci::session& s, const std::string& id) {
 }
 
 inline berth::response replay(const record& r) {
-    return outcome{r.response_status, nlohmann::json::parse(r.response_body)}.response();
+    return outcome{r.response_status, r.response_body}.response();
 }
 
 // Deletes a row that is still pending (nothing was charged), so its key can be used afresh.

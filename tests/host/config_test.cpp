@@ -2,6 +2,7 @@
 #include <berth/host/config.hpp>
 #include <berth/version.h>
 
+#include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
 #include "support/test_host.hpp"
 
@@ -135,10 +136,53 @@ TEST(Config, TheShippedConfigIsValid) {
     EXPECT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + ": " + r.errors[0].message);
 }
 
-TEST(Config, TheSchemaFileIsWhatTheHostEmbeds) {
+nlohmann::json schema_file() {
     std::ifstream in(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.schema.json");
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(config_schema()));
+    return nlohmann::json::parse(in);
+}
+
+// Every `default` in the schema, placed where it applies in a config document; a module's
+// keys (the schema's additionalProperties) under "/plugins/*", as documented_defaults() has them.
+void collect_defaults(const nlohmann::json& schema, const nlohmann::json& node, const nlohmann::json::json_pointer& at,
+                      nlohmann::json& out) {
+    if (node.contains("default")) out[at] = node["default"];
+    if (auto ref = node.find("$ref"); ref != node.end()) {
+        const auto target = ref->get<std::string>();
+        ASSERT_EQ(target.rfind("#/", 0), 0u) << target;
+        return collect_defaults(schema, schema.at(nlohmann::json::json_pointer(target.substr(1))), at, out);
+    }
+    if (auto props = node.find("properties"); props != node.end())
+        for (auto& [name, sub] : props->items()) collect_defaults(schema, sub, at / name, out);
+    if (auto any = node.find("additionalProperties"); any != node.end() && any->is_object())
+        collect_defaults(schema, *any, at / "*", out);
+}
+
+TEST(Config, TheSchemaStatesEachDefaultTheHostUses) {
+    const auto schema = schema_file();
+    nlohmann::json stated = nlohmann::json::object();
+    collect_defaults(schema, schema, nlohmann::json::json_pointer(), stated);
+    const auto used = documented_defaults();
+    ASSERT_GE(used.flatten().size(), 20u);  // the table is not empty: the comparison means something
+    EXPECT_EQ(stated, used) << "schema -> C++ (a JSON Patch): " << nlohmann::json::diff(stated, used).dump();
+}
+
+TEST(Config, SpellingOutEveryDocumentedDefaultChangesNothing) {
+    // The schema file's defaults, written into a config: the host must accept every one of them
+    // (its embedded schema knows each key) and read them as what it uses when they are absent.
+    const auto schema = schema_file();
+    nlohmann::json spelled = nlohmann::json::object();
+    collect_defaults(schema, schema, nlohmann::json::json_pointer(), spelled);
+    ASSERT_TRUE(spelled["plugins"].contains("*")) << spelled.dump();
+    auto module = spelled["plugins"]["*"];
+    module.update({{"library", "m.so"}, {"port", 9100}});
+    spelled["plugins"] = {{"m", module}};
+    const nlohmann::json bare = {{"plugins", {{"m", {{"library", "m.so"}, {"port", 9100}}}}}};
+
+    auto full = parse_config(spelled.dump(), "/etc/berth");
+    ASSERT_TRUE(full.value) << full.errors[0].pointer + ": " + full.errors[0].message;
+    auto plain = parse_config(bare.dump(), "/etc/berth");
+    ASSERT_TRUE(plain.value) << plain.errors[0].pointer + ": " + plain.errors[0].message;
+    EXPECT_EQ(as_document(*full.value), as_document(*plain.value));
 }
 
 // berthd itself: exit codes and messages, run as a real process.
@@ -170,10 +214,72 @@ TEST(Berthd, StartingWithABadConfigExits2) {
     EXPECT_NE(out.find("/admin/port"), std::string::npos) << out;
 }
 
-TEST(Berthd, CheckConfigAcceptsTheShippedConfig) {
+TEST(Berthd, CheckConfigAcceptsTheShippedConfigOnceItsPluginsAreDeployed) {
+    // As scripts/run lays it out: config/berth.json beside var/plugins/<name>.so.
+    berth::test::temp_dir dir;
+    std::filesystem::create_directories(dir.path() / "config");
+    std::filesystem::create_directories(dir.path() / "var" / "plugins");
+    const auto file = dir.path() / "config" / "berth.json";
+    std::filesystem::copy_file(std::filesystem::path(BERTH_SOURCE_DIR) / "config" / "berth.json", file);
+    for (auto name : {"users", "products", "categories", "payment"})
+        std::filesystem::copy_file(berth::test::shipped_plugin(name), dir.path() / "var" / "plugins" / (name + std::string(".so")));
     std::string out;
-    EXPECT_EQ(run("--check-config " + std::string(BERTH_SOURCE_DIR) + "/config/berth.json", &out), 0) << out;
-    EXPECT_NE(out.find("valid"), std::string::npos);
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
+    EXPECT_EQ(out, file.string() + ": valid (4 plugins)\n");
+}
+
+// A config that passes the schema, naming `library` and `data_dir`.
+std::filesystem::path write_config(const std::filesystem::path& dir, const std::filesystem::path& library,
+                                   const std::filesystem::path& data_dir) {
+    auto file = dir / "berth.json";
+    std::ofstream(file) << nlohmann::json{{"data_dir", data_dir.string()},
+                                          {"plugins", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
+    return file;
+}
+
+TEST(Berthd, CheckConfigReportsALibraryThatIsNotThere) {
+    berth::test::temp_dir dir;
+    auto file = write_config(dir.path(), dir.path() / "nowhere.so", dir.path() / "var");
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + (dir.path() / "nowhere.so").string() +
+                       ": No such file or directory"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find(": valid"), std::string::npos) << out;
+}
+
+TEST(Berthd, CheckConfigReportsALibraryThatCannotBeReadAsAFile) {
+    berth::test::temp_dir dir;
+    auto file = write_config(dir.path(), dir.path(), dir.path() / "var");  // a directory
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + dir.path().string() + ": not a regular file"),
+              std::string::npos)
+        << out;
+}
+
+TEST(Berthd, CheckConfigReportsADataDirThatCannotBeCreated) {
+    berth::test::temp_dir dir;
+    std::ofstream(dir.path() / "blocker") << "a file where a directory would have to be\n";
+    auto file = write_config(dir.path(), berth::test::shipped_plugin("greeter"), dir.path() / "blocker" / "var");
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
+    EXPECT_NE(out.find("/data_dir: cannot create " + (dir.path() / "blocker" / "var").string() + ": " +
+                       (dir.path() / "blocker").string() + " is not a directory"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find(": valid"), std::string::npos) << out;
+}
+
+TEST(Berthd, CheckConfigAcceptsADataDirItCouldCreateAndDoesNotCreateIt) {
+    berth::test::temp_dir dir;
+    const auto data_dir = dir.path() / "not" / "yet";
+    auto file = write_config(dir.path(), berth::test::shipped_plugin("greeter"), data_dir);
+    std::string out;
+    EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
+    EXPECT_EQ(out, file.string() + ": valid (1 plugins)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "not"));
 }
 
 TEST(Berthd, VersionAndHelp) {

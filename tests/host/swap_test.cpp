@@ -2,6 +2,7 @@
 // generation serving and say why; old generations drain and really leave memory.
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/process_maps.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
@@ -23,14 +24,6 @@ void deploy(const fs::path& from, const fs::path& to) {
     auto tmp = to.parent_path() / ("." + to.filename().string() + ".tmp");
     fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
     fs::rename(tmp, to);
-}
-
-bool mapped(const fs::path& p) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.find(p.string()) != std::string::npos) return true;
-    return false;
 }
 
 // Clients that keep requesting GET /v1/version on keep-alive connections and record what they see.
@@ -173,13 +166,13 @@ TEST_F(Swap, ARequestStartedOnTheOldGenerationFinishesThere) {
 
 TEST_F(Swap, TheOldGenerationIsUnmappedAfterItDrains) {
     auto old_shadow = host_->data_dir() / "shadow" / ("probe-" + status()["sha256"].get<std::string>() + ".so");
-    ASSERT_TRUE(mapped(old_shadow));
+    ASSERT_TRUE(is_mapped(old_shadow));
     ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
     ASSERT_TRUE(eventually([&] { return status()["counters"]["unloaded"] == 1; }));
     auto s = status();
     EXPECT_TRUE(s["draining"].empty());
     EXPECT_TRUE(s["retained"].empty());
-    EXPECT_FALSE(mapped(old_shadow));
+    EXPECT_FALSE(is_mapped(old_shadow));
 }
 
 TEST_F(Swap, EachKindOfBadFileLeavesTheOldGenerationServing) {

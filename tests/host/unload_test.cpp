@@ -7,26 +7,18 @@
 #include "plugin/plugin_library.hpp"
 
 #include "support/http_client.hpp"
+#include "support/process_maps.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
 
-#include <fstream>
 
 namespace berth::test {
 namespace {
 
 namespace hp = berth::host::plugin;
-
-bool mapped_per_kernel(const std::filesystem::path& p) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.find(p.string()) != std::string::npos) return true;
-    return false;
-}
 
 bool loaded_per_loader(const std::filesystem::path& p) {
     void* h = ::dlopen(p.c_str(), RTLD_NOLOAD | RTLD_LAZY);
@@ -52,7 +44,7 @@ std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, co
     auto lib = std::get<std::shared_ptr<hp::plugin_library>>(std::move(opened));
     auto shadow = lib->shadow_path();
     EXPECT_TRUE(loaded_per_loader(shadow));
-    EXPECT_TRUE(mapped_per_kernel(shadow));
+    EXPECT_TRUE(is_mapped(shadow));
 
     berth::host::plugin_config cfg;
     cfg.name = c.name;
@@ -87,7 +79,7 @@ TEST(Unload, EveryShippedAndTestPluginLeavesTheProcess) {
         auto [report, shadow] = cycle(c, dir.path());
         EXPECT_TRUE(report.unloaded) << report.detail;
         EXPECT_FALSE(loaded_per_loader(shadow));
-        EXPECT_FALSE(mapped_per_kernel(shadow));
+        EXPECT_FALSE(is_mapped(shadow));
     }
 }
 
@@ -105,18 +97,23 @@ TEST(Unload, APluginWithUniqueSymbolsIsReportedRetainedNotHidden) {
     auto [report, shadow] = cycle({"unique", test_plugin("unique_symbols"), "", "", 0}, dir.path());
     EXPECT_FALSE(report.unloaded);
     EXPECT_NE(report.detail.find("still"), std::string::npos) << report.detail;
-    EXPECT_TRUE(mapped_per_kernel(shadow));
+    EXPECT_TRUE(is_mapped(shadow));
 }
 
 TEST(Unload, RuntimeStopUnloadsEveryPlugin) {
     test_host host({{"greeter", shipped_plugin("greeter")}, {"probe", test_plugin("contract_probe")}});
     ASSERT_EQ(http_request(host.port("greeter"), "GET", "/v1/greetings/x").status, 200);
     ASSERT_EQ(http_request(host.port("probe"), "GET", "/v1/items/1").status, 200);
+    // Stop deletes the shadow copies too: take their names while they are mapped.
+    const auto shadows = host.data_dir() / "shadow";
+    auto greeter = mapped_in(shadows, "greeter-"), probe = mapped_in(shadows, "probe-");
+    ASSERT_EQ(greeter.size(), 1u);
+    ASSERT_EQ(probe.size(), 1u);
     auto results = host.runtime().stop();
     ASSERT_EQ(results.size(), 2u);
     for (auto& r : results) EXPECT_TRUE(r.unloaded) << r.name << ": " << r.detail;
-    for (auto& entry : std::filesystem::directory_iterator(host.data_dir() / "shadow"))
-        EXPECT_FALSE(mapped_per_kernel(entry.path())) << entry.path();
+    EXPECT_FALSE(is_mapped(greeter[0]));
+    EXPECT_FALSE(is_mapped(probe[0]));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // pending, and every database passes integrity_check. Plus: an upgrade retires the old request
 // hashes (which held card data) and a replay of such a key is refused, not charged.
 #include "berthd_child.hpp"
+#include "support/eventually.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
@@ -41,14 +42,9 @@ std::string one(const std::filesystem::path& db, const std::string& query) {
     return rows.size() == 1 ? rows[0] : "<" + std::to_string(rows.size()) + " rows>";
 }
 
-// Polls until `query` answers `want` (background sweeps), for at most `seconds`.
-bool eventually(const std::filesystem::path& db, const std::string& query, const std::string& want, int seconds) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (one(db, query) != want) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
+// Whether `query` comes to answer `want` (background sweeps) within `seconds`.
+bool eventually_answers(const std::filesystem::path& db, const std::string& query, const std::string& want, int seconds) {
+    return eventually([&] { return one(db, query) == want; }, std::chrono::seconds(seconds));
 }
 
 struct attempt {
@@ -144,8 +140,8 @@ TEST(CrashRecovery, AKillNineMidStormLosesNoPaymentAndChargesNoKeyTwice) {
 
     // Held stock expires (3 s) and pending keys settle (3 s): long enough that a live checkout on a
     // loaded (or sanitized) build is never overtaken; both sweeps run every 200 ms.
-    EXPECT_TRUE(eventually(stock, "SELECT COUNT(*) FROM reservations WHERE state = 'held'", "0", 15));
-    EXPECT_TRUE(eventually(payments, "SELECT COUNT(*) FROM payments WHERE status = 'pending'", "0", 15));
+    EXPECT_TRUE(eventually_answers(stock, "SELECT COUNT(*) FROM reservations WHERE state = 'held'", "0", 15));
+    EXPECT_TRUE(eventually_answers(payments, "SELECT COUNT(*) FROM payments WHERE status = 'pending'", "0", 15));
 
     // Every 201 exists exactly once, as the payment it named.
     std::map<std::string, std::string> captured;  // key -> payment id

@@ -1,6 +1,7 @@
 // Tokens that are signed with the real key but malformed inside, and forged ones: every one is
 // a 401 with the same plain description, and none gets the host to say which check failed.
 #include "support/shop.hpp"
+#include "support/token_key.hpp"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -10,25 +11,12 @@
 namespace berth::test {
 namespace {
 
-std::string b64url(std::string_view in) {
-    std::string out(sodium_base64_ENCODED_LEN(in.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    out.resize(std::strlen(out.c_str()));
-    return out;
-}
-
 class TokenAbuse : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (sodium_init() < 0) throw std::runtime_error("sodium_init");
         shop_ = new shop();
-        std::ifstream in(shop_->host().data_dir() / "token.key");
-        std::string hex;
-        in >> hex;
-        key_ = new std::string(hex.size() / 2, '\0');
-        sodium_hex2bin(reinterpret_cast<unsigned char*>(key_->data()), key_->size(), hex.data(), hex.size(), nullptr,
-                       nullptr, nullptr);
+        key_ = new std::string(token_key(shop_->host().data_dir()));
     }
     static void TearDownTestSuite() {
         delete shop_;

@@ -1,6 +1,7 @@
 // Tokens at the edge: what the host accepts and refuses, and that a token the users module
 // had issued verifies with an independent JWT library (Debian's python3-jwt) given the key.
 #include "support/shop.hpp"
+#include "support/token_key.hpp"
 
 #include <gtest/gtest.h>
 #include <jwt/jwt.hpp>
@@ -12,15 +13,6 @@
 namespace berth::test {
 namespace {
 
-std::string key_of(shop& s) {
-    std::ifstream in(s.host().data_dir() / "token.key");
-    std::string hex;
-    in >> hex;
-    std::string key;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return key;
-}
-
 long long now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -29,22 +21,6 @@ std::string sign(const std::string& key, const std::string& iss, long long exp, 
     jwt::jwt_object obj{jwt::params::algorithm("HS256"), jwt::params::secret(key)};
     obj.add_claim("sub", sub).add_claim("iss", iss).add_claim("iat", now()).add_claim("exp", exp).add_claim("scope", "user");
     return obj.signature();
-}
-
-std::string b64url(const std::string& in) {
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    int val = 0, bits = -6;
-    for (unsigned char c : in) {
-        val = (val << 8) + c;
-        bits += 8;
-        while (bits >= 0) {
-            out += a[(val >> bits) & 0x3F];
-            bits -= 6;
-        }
-    }
-    if (bits > -6) out += a[((val << 8) >> (bits + 8)) & 0x3F];
-    return out;
 }
 
 class Tokens : public ::testing::Test {
@@ -79,7 +55,7 @@ TEST_F(Tokens, ATamperedTokenIsRefused) {
 }
 
 TEST_F(Tokens, ExpiredWrongIssuerWrongKeyAndAlgNoneAreRefused) {
-    auto key = key_of(*shop_);
+    auto key = token_key(shop_->host().data_dir());
     EXPECT_EQ(me(sign(key, "berth-test", now() + 60)), 200) << "the forging helper itself is sound";
     EXPECT_EQ(me(sign(key, "berth-test", now() - 60)), 401) << "expired";
     EXPECT_EQ(me(sign(key, "someone-else", now() + 60)), 401) << "wrong issuer";

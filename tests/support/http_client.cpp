@@ -6,8 +6,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <algorithm>
-#include <cctype>
 
 namespace berth::test {
 
@@ -16,17 +14,9 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-bool iequals(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-}  // namespace
-
 std::string reply::header(const std::string& name) const {
     for (auto& [k, v] : headers)
-        if (iequals(k, name)) return v;
+        if (beast::iequals(k, name)) return v;
     return {};
 }
 
@@ -152,6 +142,21 @@ std::string raw_connection::read_until(const std::string& marker, std::chrono::m
         if (ec) break;
     }
     return impl_->received;
+}
+
+bool port_is_released(std::uint16_t port) {
+    asio::io_context ioc;
+    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+    tcp::socket probe(ioc);
+    beast::error_code ec;
+    probe.connect(ep, ec);
+    if (ec != asio::error::connection_refused) return false;
+    tcp::acceptor own(ioc);
+    own.open(ep.protocol(), ec);
+    if (!ec) own.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) own.bind(ep, ec);
+    if (!ec) own.listen(asio::socket_base::max_listen_connections, ec);
+    return !ec;
 }
 
 }  // namespace berth::test

@@ -46,6 +46,10 @@ reply http_request(std::uint16_t port, const std::string& method, const std::str
 // True when GET /healthz on `port` answers 200; false when it does not or the connection fails.
 bool answers_health(std::uint16_t port);
 
+// True when nothing listens on 127.0.0.1:`port`: a connection is refused and a listener of our
+// own can bind it (SO_REUSEADDR, as servers do, so closed connections in TIME_WAIT do not count).
+bool port_is_released(std::uint16_t port);
+
 inline reply post_json(std::uint16_t port, const std::string& target, const nlohmann::json& body) {
     return http_request(port, "POST", target, body.dump(), {{"Content-Type", "application/json"}});
 }

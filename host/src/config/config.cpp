@@ -1,43 +1,142 @@
 #include <berth/host/config.hpp>
 
+#include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
+#include <type_traits>
 
 namespace berth::host {
 
 namespace fs = std::filesystem;
+using json = nlohmann::json;
 
 namespace {
 
+// The object that lists the modules, by module name. Its one spelling: an alias is one more
+// name here.
+constexpr const char* modules_key = "plugins";
 
 const contract::json_schema& compiled_schema() {
-    static const auto schema = contract::json_schema::compile(nlohmann::json::parse(config_schema()));
+    static const auto schema = contract::json_schema::compile(json::parse(config_schema()));
     return *schema;
 }
 
-fs::path resolve(const fs::path& base, const std::string& p) {
-    fs::path path(p);
-    return (path.is_absolute() ? path : base / path).lexically_normal();
+fs::path resolve(const fs::path& base, const fs::path& p) {
+    return (p.is_absolute() ? p : base / p).lexically_normal();
 }
 
-limits_config read_limits(const nlohmann::json& j, limits_config l) {
-    if (!j.is_object()) return l;
-    l.header_limit_bytes = j.value("header_limit_bytes", l.header_limit_bytes);
-    l.body_limit_bytes = j.value("body_limit_bytes", l.body_limit_bytes);
-    l.read_timeout_ms = j.value("read_timeout_ms", l.read_timeout_ms);
-    l.write_timeout_ms = j.value("write_timeout_ms", l.write_timeout_ms);
-    l.handler_timeout_ms = j.value("handler_timeout_ms", l.handler_timeout_ms);
-    l.max_connections = j.value("max_connections", l.max_connections);
-    l.max_connections_per_peer = j.value("max_connections_per_peer", l.max_connections_per_peer);
-    l.max_in_flight = j.value("max_in_flight", l.max_in_flight);
-    l.max_queue = j.value("max_queue", l.max_queue);
-    return l;
+// One key of the config file: where it sits (a JSON pointer into the top level, a module or a
+// limits object), how its value is read into S, and how S shows it back. `documented`: the
+// default is fixed (the schema states it), not worked out from other keys.
+template <class S>
+struct key {
+    json::json_pointer at;
+    std::function<void(S&, const json&, const fs::path& base)> read;
+    std::function<json(const S&)> show;
+    bool documented;
+};
+
+// A value json converts to the member's type as it is.
+template <class S, class F>
+key<S> plain(const char* at, F member, bool documented = true) {
+    using T = std::remove_cvref_t<decltype(member(std::declval<S&>()))>;
+    return {json::json_pointer(at), [member](S& s, const json& j, const fs::path&) { member(s) = j.get<T>(); },
+            [member](const S& s) { return json(member(s)); }, documented};
+}
+
+// A path, or a list of them: relative ones resolve against the config file's directory.
+template <class S, class F>
+key<S> path(const char* at, F member, bool documented = false) {
+    return {json::json_pointer(at),
+            [member](S& s, const json& j, const fs::path& base) {
+                if constexpr (std::is_same_v<std::remove_cvref_t<decltype(member(s))>, fs::path>) {
+                    member(s) = resolve(base, j.get<std::string>());
+                } else {
+                    for (auto& p : j) member(s).push_back(resolve(base, p.get<std::string>()));
+                }
+            },
+            [member](const S& s) { return json(member(s)); }, documented};
+}
+
+#define BERTH_MEMBER(m) [](auto& s) -> auto& { return s.m; }
+
+const std::vector<key<config>>& top_keys() {
+    static const std::vector<key<config>> keys = {
+        plain<config>("/admin/address", BERTH_MEMBER(admin_address)),
+        plain<config>("/admin/port", BERTH_MEMBER(admin_port)),
+        path<config>("/admin/token_file", BERTH_MEMBER(admin_token_file)),  // <data_dir>/admin.token
+        plain<config>("/admin/allowed_hosts", BERTH_MEMBER(admin_allowed_hosts)),
+        path<config>("/data_dir", BERTH_MEMBER(data_dir), true),
+        plain<config>("/threads/io", BERTH_MEMBER(io_threads)),
+        plain<config>("/threads/workers", BERTH_MEMBER(worker_threads)),
+        plain<config>("/shutdown_grace_ms", BERTH_MEMBER(shutdown_grace_ms)),
+        plain<config>("/drain_timeout_ms", BERTH_MEMBER(drain_timeout_ms)),
+        plain<config>("/ready_timeout_ms", BERTH_MEMBER(ready_timeout_ms)),
+        plain<config>("/watch/debounce_ms", BERTH_MEMBER(watch_debounce_ms)),
+        plain<config>("/watch/poll_interval_ms", BERTH_MEMBER(watch_poll_interval_ms)),
+        path<config>("/auth/secret_file", BERTH_MEMBER(auth.secret_file)),  // <data_dir>/token.key
+        plain<config>("/auth/issuer", BERTH_MEMBER(auth.issuer)),
+        plain<config>("/auth/token_ttl_s", BERTH_MEMBER(auth.token_ttl_s)),
+        path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
+        plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
+    };
+    return keys;
+}
+
+const std::vector<key<limits_config>>& limit_keys() {
+    static const std::vector<key<limits_config>> keys = {
+        plain<limits_config>("/header_limit_bytes", BERTH_MEMBER(header_limit_bytes)),
+        plain<limits_config>("/body_limit_bytes", BERTH_MEMBER(body_limit_bytes)),
+        plain<limits_config>("/read_timeout_ms", BERTH_MEMBER(read_timeout_ms)),
+        plain<limits_config>("/write_timeout_ms", BERTH_MEMBER(write_timeout_ms)),
+        plain<limits_config>("/handler_timeout_ms", BERTH_MEMBER(handler_timeout_ms)),
+        plain<limits_config>("/max_connections", BERTH_MEMBER(max_connections)),
+        plain<limits_config>("/max_connections_per_peer", BERTH_MEMBER(max_connections_per_peer)),
+        plain<limits_config>("/max_in_flight", BERTH_MEMBER(max_in_flight), false),  // threads.workers
+        plain<limits_config>("/max_queue", BERTH_MEMBER(max_queue)),
+    };
+    return keys;
+}
+
+// A module's own keys; its limits start from the top-level ones, its database from data_dir.
+const std::vector<key<plugin_config>>& module_keys() {
+    static const std::vector<key<plugin_config>> keys = {
+        path<plugin_config>("/library", BERTH_MEMBER(library)),  // required
+        plain<plugin_config>("/plugin", BERTH_MEMBER(plugin), false),  // whatever the first generation declared
+        plain<plugin_config>("/address", BERTH_MEMBER(address)),
+        plain<plugin_config>("/port", BERTH_MEMBER(port), false),  // required
+        plain<plugin_config>("/database", BERTH_MEMBER(database), false),  // sqlite3://db=<data_dir>/<name>.db
+        {json::json_pointer("/settings"),
+         [](plugin_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
+         [](const plugin_config& p) { return json::parse(p.settings_json); }, true},
+        plain<plugin_config>("/watch", BERTH_MEMBER(watch)),
+    };
+    return keys;
+}
+
+#undef BERTH_MEMBER
+
+template <class S>
+void read_keys(const std::vector<key<S>>& keys, S& into, const json& object, const fs::path& base) {
+    for (auto& k : keys)
+        if (object.contains(k.at)) k.read(into, object.at(k.at), base);
+}
+
+template <class S>
+void show_keys(const std::vector<key<S>>& keys, const S& from, json& out, const std::string& under, bool documented_only) {
+    for (auto& k : keys)
+        if (!documented_only || k.documented) out[json::json_pointer(under + k.at.to_string())] = k.show(from);
+}
+
+limits_config read_limits(const json& object, limits_config from) {
+    if (object.is_object()) read_keys(limit_keys(), from, object, {});
+    return from;
 }
 
 // ^[a-z][a-z0-9_-]{0,31}$, without a regex engine.
@@ -59,81 +158,51 @@ bool addresses_overlap(const std::string& a, const std::string& b) {
 
 config_result parse_config(std::string_view json_text, const fs::path& base_dir) {
     config_result out;
-    nlohmann::json doc;
+    json doc;
     try {
-        doc = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range
+        doc = json::parse(json_text);
+    } catch (const json::exception& e) {  // parse errors, and numbers out of range
         out.errors.push_back({"", std::string("not valid JSON: ") + e.what()});
         return out;
     }
+    const std::string modules_at = std::string("/") + modules_key + "/";
     // Module names first: Valijson reports a propertyNames failure only as "plugins failed".
     bool bad_names = false;
-    if (auto p = doc.find("plugins"); p != doc.end() && p->is_object()) {
+    if (auto p = doc.find(modules_key); p != doc.end() && p->is_object()) {
         for (auto& [name, _] : p->items()) {
             if (is_module_name(name)) continue;
             bad_names = true;
-            out.errors.push_back({"/plugins/" + contract::escape_pointer_token(name),
+            out.errors.push_back({modules_at + contract::escape_pointer_token(name),
                                   "module name '" + name + "' must match ^[a-z][a-z0-9_-]{0,31}$"});
         }
     }
+    const std::string names_failed =
+        std::string("Failed to validate against schema associated with property name '") + modules_key + "'";
     for (auto& v : compiled_schema().validate(doc)) {
-        if (bad_names && v.message.rfind("Failed to validate against schema associated with property name 'plugins'", 0) == 0)
-            continue;
+        if (bad_names && v.message.rfind(names_failed, 0) == 0) continue;
         out.errors.push_back({v.pointer, v.message});
     }
     if (!out.errors.empty()) return out;
 
     config c;
     const fs::path base = fs::absolute(base_dir);
-    if (auto a = doc.find("admin"); a != doc.end()) {
-        c.admin_address = a->value("address", c.admin_address);
-        c.admin_port = a->value("port", c.admin_port);
-        if (a->contains("token_file")) c.admin_token_file = resolve(base, (*a)["token_file"].get<std::string>());
-        for (auto& h : a->value("allowed_hosts", nlohmann::json::array())) c.admin_allowed_hosts.push_back(h.get<std::string>());
-    }
-    c.data_dir = resolve(base, doc.value("data_dir", std::string("var")));
-    if (auto t = doc.find("threads"); t != doc.end()) {
-        c.io_threads = t->value("io", c.io_threads);
-        c.worker_threads = t->value("workers", c.worker_threads);
-    }
-    c.shutdown_grace_ms = doc.value("shutdown_grace_ms", c.shutdown_grace_ms);
-    c.drain_timeout_ms = doc.value("drain_timeout_ms", c.drain_timeout_ms);
-    c.ready_timeout_ms = doc.value("ready_timeout_ms", c.ready_timeout_ms);
-    if (auto w = doc.find("watch"); w != doc.end()) {
-        c.watch_debounce_ms = w->value("debounce_ms", c.watch_debounce_ms);
-        c.watch_poll_interval_ms = w->value("poll_interval_ms", c.watch_poll_interval_ms);
-    }
-    c.auth.secret_file = c.data_dir / "token.key";
-    if (auto a = doc.find("auth"); a != doc.end()) {
-        if (a->contains("secret_file")) c.auth.secret_file = resolve(base, (*a)["secret_file"].get<std::string>());
-        c.auth.issuer = a->value("issuer", c.auth.issuer);
-        c.auth.token_ttl_s = a->value("token_ttl_s", c.auth.token_ttl_s);
-    }
-    limits_config defaults = read_limits(doc.value("limits", nlohmann::json()), limits_config{});
-    c.admin_limits = defaults;
-    if (auto d = doc.find("deploy"); d != doc.end()) {
-        c.deploy.max_library_bytes = d->value("max_library_bytes", c.deploy.max_library_bytes);
-        for (auto& dir : d->value("allowed_dirs", nlohmann::json::array()))
-            c.deploy.allowed_dirs.push_back(resolve(base, dir.get<std::string>()));
-    }
+    read_keys(top_keys(), c, doc, base);
+    c.data_dir = resolve(base, c.data_dir);
+    if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
+    c.admin_limits = read_limits(doc.value("limits", json()), limits_config{});
 
     // Which listener first claimed each port, to name both sides of a clash.
     struct claim { std::string address; std::string pointer; };
     std::multimap<std::uint16_t, claim> claims;
     if (c.admin_port != 0) claims.emplace(c.admin_port, claim{c.admin_address, "/admin/port"});
 
-    for (auto& [name, p] : doc.at("plugins").items()) {
+    for (auto& [name, p] : doc.at(modules_key).items()) {
         plugin_config pc;
         pc.name = name;
-        const std::string at = "/plugins/" + contract::escape_pointer_token(name);
-        pc.library = resolve(base, p.at("library").get<std::string>());
-        pc.address = p.value("address", pc.address);
-        pc.port = p.at("port").get<std::uint16_t>();
-        pc.database = p.value("database", "sqlite3://db=" + (c.data_dir / (name + ".db")).string());
-        pc.limits = read_limits(p.value("limits", nlohmann::json()), defaults);
-        pc.settings_json = p.value("settings", nlohmann::json::object()).dump();
-        pc.watch = p.value("watch", true);
-        pc.plugin = p.value("plugin", std::string());
+        const std::string at = modules_at + contract::escape_pointer_token(name);
+        read_keys(module_keys(), pc, p, base);
+        if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
+        pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {
@@ -157,6 +226,28 @@ config_result load_config(const fs::path& file) {
     std::ostringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), file.has_parent_path() ? file.parent_path() : fs::path("."));
+}
+
+json documented_defaults() {
+    json out = json::object();
+    show_keys(top_keys(), config{}, out, "", true);
+    show_keys(limit_keys(), limits_config{}, out, "/limits", true);
+    const std::string any_module = std::string("/") + modules_key + "/*";
+    show_keys(module_keys(), plugin_config{}, out, any_module, true);
+    show_keys(limit_keys(), limits_config{}, out, any_module + "/limits", true);
+    return out;
+}
+
+json as_document(const config& c) {
+    json out = json::object();
+    show_keys(top_keys(), c, out, "", false);
+    show_keys(limit_keys(), c.admin_limits, out, "/limits", false);
+    for (auto& m : c.plugins) {
+        const std::string at = std::string("/") + modules_key + "/" + contract::escape_pointer_token(m.name);
+        show_keys(module_keys(), m, out, at, false);
+        show_keys(limit_keys(), m.limits, out, at + "/limits", false);
+    }
+    return out;
 }
 
 }  // namespace berth::host

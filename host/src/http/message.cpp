@@ -1,15 +1,6 @@
 #include "http/message.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace berth::host::http {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 bool is_health_check(const request& r) {
     return r.method == "GET" && (r.target == "/healthz" || r.target.rfind("/healthz?", 0) == 0);

@@ -1,6 +1,8 @@
-// Host-side HTTP messages, independent of Beast: net/ converts at the edge, everything
+// Host-side HTTP messages, independent of Beast's types: net/ converts at the edge, everything
 // behind it (dispatch, admin, plugins) sees only these.
 #pragma once
+
+#include <boost/beast/core/string.hpp>
 
 #include <atomic>
 #include <memory>
@@ -48,7 +50,8 @@ struct response {
     std::string_view header(std::string_view name) const;
 };
 
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality (header names, media types): Beast's, not one of our own.
+using boost::beast::iequals;
 
 // GET /healthz (with or without a query): answered by the host on every port, never by a plugin.
 bool is_health_check(const request& r);

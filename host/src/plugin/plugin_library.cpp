@@ -61,14 +61,6 @@ std::map<std::string, std::string> parse_fingerprint(std::string_view text) {
     return out;
 }
 
-#if defined(__x86_64__)
-constexpr const char* host_arch = "x86_64";
-#elif defined(__aarch64__)
-constexpr const char* host_arch = "aarch64";
-#else
-constexpr const char* host_arch = "other";
-#endif
-
 // "0.1.0" -> "0.1" (0.x: minor is breaking), "1.4.2" -> "1".
 std::string sdk_line(const std::string& v) {
     auto dot = v.find('.');
@@ -93,7 +85,7 @@ std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
         if (!fp.count(key)) return std::string("the build fingerprint lacks '") + key + "' (\"" + d.fingerprint + "\")";
     if (sdk_line(fp["sdk"]) != sdk_line(BERTH_SDK_VERSION))
         return "fingerprint sdk " + fp["sdk"] + " (plugin) is not compatible with " BERTH_SDK_VERSION " (host)";
-    if (fp["arch"] != host_arch) return "fingerprint arch " + fp["arch"] + " (plugin) differs from " + host_arch + " (host)";
+    if (fp["arch"] != BERTH_ARCH) return "fingerprint arch " + fp["arch"] + " (plugin) differs from " BERTH_ARCH " (host)";
     if (fp["pointer_bytes"] != std::to_string(sizeof(void*)))
         return "fingerprint pointer_bytes " + fp["pointer_bytes"] + " (plugin) differs from " +
                std::to_string(sizeof(void*)) + " (host)";

@@ -1,12 +1,12 @@
 // payment: checkouts cut short by a crash (simulated by putting the databases in the state a
 // crash at that point leaves) are settled against products, and a retry of the key gets the real
 // outcome: a replay of the captured payment, or a fresh attempt. Real host, real HTTP.
+#include "support/eventually.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 namespace berth::test {
 namespace {
@@ -102,11 +102,8 @@ TEST_F(Recovery, ThePeriodicPassSettlesWithoutARetry) {
     sql_exec(products(), "UPDATE reservations SET state = 'held' WHERE id = '" + reservation + "';");
     sql_exec(payments(), back_to_pending("rs-1"));
 
-    // The pass runs every 100 ms in this suite; give it up to 10 s.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (one(payments(), "SELECT COUNT(*) FROM payments WHERE idempotency_key = 'rs-1'") != "0" &&
-           std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // The pass runs every 100 ms in this suite.
+    eventually([&] { return one(payments(), "SELECT COUNT(*) FROM payments WHERE idempotency_key = 'rs-1'") == "0"; });
     EXPECT_EQ(one(payments(), "SELECT COUNT(*) FROM payments WHERE idempotency_key = 'rs-1'"), "0");
     EXPECT_EQ(one(products(), "SELECT state FROM reservations WHERE id = '" + reservation + "'"), "released");
     EXPECT_EQ(s().stock(id), 4);

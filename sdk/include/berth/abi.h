@@ -37,6 +37,16 @@ extern "C" {
 #define BERTH_OK 0
 #define BERTH_ERROR 1 /* failed; a message was written through the error writer */
 
+/* The architecture this is compiled for, as the build fingerprint's `arch=` names it. The host
+ * refuses a plugin built for another one; tests expect the host's. */
+#if defined(__x86_64__)
+#define BERTH_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define BERTH_ARCH "aarch64"
+#else
+#define BERTH_ARCH "other"
+#endif
+
 /* A borrowed byte range; not NUL-terminated unless said otherwise. */
 typedef struct berth_bytes {
     const char* data;

@@ -65,6 +65,8 @@ private:
     std::string detail_;
 };
 
+// The SDK's small helpers here (iequals, problem JSON, the fingerprint) repeat what the host has
+// on purpose: a plugin builds against the SDK alone, without Boost or the host.
 namespace detail {
 inline std::string_view view(berth_bytes b) { return {b.data, b.size}; }
 inline berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
@@ -470,13 +472,6 @@ struct glue {
 
 #define BERTH_DETAIL_STR2(x) #x
 #define BERTH_DETAIL_STR(x) BERTH_DETAIL_STR2(x)
-#if defined(__x86_64__)
-#define BERTH_DETAIL_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define BERTH_DETAIL_ARCH "aarch64"
-#else
-#define BERTH_DETAIL_ARCH "other"
-#endif
 #if defined(__clang__)
 #define BERTH_DETAIL_COMPILER "clang-" BERTH_DETAIL_STR(__clang_major__) "." BERTH_DETAIL_STR(__clang_minor__)
 #elif defined(__GNUC__)
@@ -492,7 +487,7 @@ struct glue {
 
 // What the host checks: sdk major and arch/pointer size must fit; compiler and cxx11_abi are
 // recorded (the boundary is C, so they may differ from the host's).
-inline constexpr const char* fingerprint = "sdk=" BERTH_SDK_VERSION ";arch=" BERTH_DETAIL_ARCH
+inline constexpr const char* fingerprint = "sdk=" BERTH_SDK_VERSION ";arch=" BERTH_ARCH
                                            ";pointer_bytes=" BERTH_DETAIL_STR(__SIZEOF_POINTER__)
                                            ";compiler=" BERTH_DETAIL_COMPILER ";cxx11_abi=" BERTH_DETAIL_CXX11_ABI;
 

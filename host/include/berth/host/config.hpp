@@ -1,4 +1,6 @@
-// The host configuration: what config/berth.json says, validated and resolved.
+// The host configuration: what config/berth.json says, validated and resolved. The defaults
+// below are the only statement of each key's default; config/berth.schema.json repeats them
+// as `default`s for editors, and a test holds the two together.
 #pragma once
 
 #include <cstddef>
@@ -47,8 +49,6 @@ struct deploy_config {
     std::uint64_t max_library_bytes = 256ull * 1024 * 1024;
 };
 
-
-
 // Token signing and verification (config "auth").
 struct auth_config {
     std::filesystem::path secret_file;  // absolute; hex key, created with mode 0600 if absent; empty: data_dir/token.key
@@ -62,7 +62,7 @@ struct config {
     // The admin API's bearer token: 32 random bytes as hex, created 0600 at first start.
     std::filesystem::path admin_token_file;        // absolute; empty: <data_dir>/admin.token
     std::vector<std::string> admin_allowed_hosts;  // Host values accepted besides loopback names
-    std::filesystem::path data_dir;  // absolute
+    std::filesystem::path data_dir = "var";  // parse_config resolves it against the file's directory
     unsigned io_threads = 1;
     unsigned worker_threads = 4;  // default limits.max_in_flight: each module's own handler threads
     std::uint32_t shutdown_grace_ms = 10'000;
