@@ -38,7 +38,7 @@ def main():
         plugins = {name: {"library": os.path.join(args.build, "plugins", name + ".so"), "port": ports[name]}
                    for name in ("users", "products", "categories", "payment")}
         host = start_berthd(args.build, work, {"admin": {"port": ports["admin"]}, "data_dir": os.path.join(work, "var"),
-                                               "threads": {"io": 1, "workers": args.workers}, "plugins": plugins})
+                                               "threads": {"io": 1, "workers": args.workers}, "modules": plugins})
         base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         wait_until(lambda: call("GET", base["admin"] + "/healthz")[1]["serving"] == 4)
 

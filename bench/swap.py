@@ -74,7 +74,7 @@ def main():
                   "threads": {"io": 1, "workers": 2}, "drain_timeout_ms": 30000,
                   "watch": {"debounce_ms": 10, "poll_interval_ms": 1000},
                   "deploy": {"allowed_dirs": [os.path.dirname(library), os.path.dirname(v1)]},
-                  "plugins": {"probe": {"library": library, "port": port}}}
+                  "modules": {"probe": {"library": library, "port": port}}}
         host = start_berthd(args.build, work, config)
         status_url = f"http://127.0.0.1:{admin}/plugins/probe"
         var = os.path.join(work, "var")

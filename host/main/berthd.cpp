@@ -62,15 +62,15 @@ std::string uncreatable_dir(const fs::path& dir) {
 std::vector<berth::host::config_error> check_files(const berth::host::config& c) {
     std::vector<berth::host::config_error> out;
     if (auto why = uncreatable_dir(c.data_dir); !why.empty()) out.push_back({"/data_dir", why});
-    for (auto& m : c.plugins)  // module names need no escaping in a pointer: [a-z0-9_-]
-        if (auto why = unreadable_file(m.library); !why.empty()) out.push_back({"/plugins/" + m.name + "/library", why});
+    for (auto& m : c.modules)  // module names need no escaping in a pointer: [a-z0-9_-]
+        if (auto why = unreadable_file(m.library); !why.empty()) out.push_back({"/modules/" + m.name + "/library", why});
     return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"berthd: hosts Berth plugins, each on its own HTTP port, hot-swappable"};
+    CLI::App app{"berthd: serves Berth modules, each from a hot-swappable plugin on its own HTTP port"};
     std::string config_file = "config/berth.json";
     std::string check_file;
     std::string log_level = "info";
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
         if (int rc = report(r, check_file)) return rc;
         r.errors = check_files(*r.value);
         if (int rc = report(r, check_file)) return rc;
-        std::cout << check_file << ": valid (" << r.value->plugins.size() << " plugins)\n";
+        std::cout << check_file << ": valid (" << r.value->modules.size() << (r.value->modules.size() == 1 ? " module" : " modules") << ")\n";
         return 0;
     }
 

@@ -102,13 +102,13 @@ void runtime::start() {
     // own shadow copies, so that directory is always allowed.
     auto dirs = c.deploy.allowed_dirs;
     if (dirs.empty())
-        for (auto& pc : c.plugins) dirs.push_back(pc.library.parent_path());
+        for (auto& pc : c.modules) dirs.push_back(pc.library.parent_path());
     dirs.push_back(c.data_dir / "shadow");
     const deploy::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
                                      std::chrono::milliseconds(c.ready_timeout_ms),
                                      deploy::make_policy(dirs, c.deploy.max_library_bytes)};
 
-    for (auto& pc : c.plugins) {
+    for (auto& pc : c.modules) {
         if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
         auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
         try {

@@ -106,7 +106,7 @@ host& start_host() {
         {"shutdown_grace_ms", 500},
         {"auth", {{"secret_file", (h->dir / "token.key").string()}, {"issuer", token_issuer}}},
         {"limits", limits},
-        {"plugins",
+        {"modules",
          {{"contract_probe", {{"library", BERTH_FUZZ_PROBE_SO}, {"port", 0}, {"watch", false}}},
           {"users",
            {{"library", BERTH_FUZZ_USERS_SO},

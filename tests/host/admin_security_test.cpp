@@ -34,7 +34,7 @@ protected:
         host_ = std::make_unique<test_host>(std::vector<plugin_spec>{{"probe", library_}}, top);
     }
     reply reload(const fs::path& library) {
-        return host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
+        return host_->admin("POST", "/modules/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
     }
     reply as(const std::string& method, const std::string& target, header_list headers, const std::string& body = {}) {
         return http_request(host_->admin_port(), method, target, body, headers);
@@ -56,8 +56,8 @@ TEST_F(AdminPlane, TheTokenIsCreatedPrivateAtFirstStart) {
 TEST_F(AdminPlane, EveryCallButHealthzNeedsTheToken) {
     EXPECT_EQ(as("GET", "/healthz", {}).status, 200);
     for (auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/plugins"}, {"GET", "/plugins/probe"}, {"POST", "/plugins/probe/reload"},
-             {"POST", "/plugins/probe/rollback"}, {"POST", "/tokens"}, {"GET", "/no/such/route"}}) {
+             {"GET", "/modules"}, {"GET", "/modules/probe"}, {"POST", "/modules/probe/reload"},
+             {"POST", "/modules/probe/rollback"}, {"POST", "/tokens"}, {"GET", "/no/such/route"}}) {
         SCOPED_TRACE(method + " " + target);
         auto none = as(method, target, {{"Content-Type", "application/json"}});
         EXPECT_EQ(none.status, 401);
@@ -66,26 +66,26 @@ TEST_F(AdminPlane, EveryCallButHealthzNeedsTheToken) {
                                          {"Content-Type", "application/json"}});
         EXPECT_EQ(wrong.status, 401);
     }
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}}).status, 200);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}}).status, 200);
 }
 
 TEST_F(AdminPlane, AForeignHostIsMisdirected) {
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "localhost:8080"}}).status, 200);
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "[::1]:8080"}}).status, 200);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "localhost:8080"}}).status, 200);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "[::1]:8080"}}).status, 200);
     auto twice = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
                                                    "Authorization: " + bearer() + "\r\n\r\n");
     EXPECT_EQ(twice.rfind("HTTP/1.1 400", 0), 0u) << twice.substr(0, 200);
     // A Host that is no host name at all is no loophole.
-    EXPECT_EQ(as("POST", "/plugins/probe/reload",
+    EXPECT_EQ(as("POST", "/modules/probe/reload",
                  {{"Authorization", bearer()}, {"Host", "[evil"}, {"Content-Type", "application/json"}})
                   .status,
               400);
     auto hostless = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.0\r\nAuthorization: " + bearer() + "\r\n\r\n");
     EXPECT_EQ(hostless.rfind("HTTP/1.0 400", 0), 0u) << hostless.substr(0, 200);
     start({{"admin", {{"allowed_hosts", {"ops.internal"}}}}});
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "ops.internal:8080"}}).status, 200);
-    EXPECT_EQ(as("GET", "/plugins", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "ops.internal:8080"}}).status, 200);
+    EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);
 }
 
 TEST_F(AdminPlane, MutationsTakeOnlyJson) {
@@ -93,13 +93,13 @@ TEST_F(AdminPlane, MutationsTakeOnlyJson) {
         SCOPED_TRACE(type);
         header_list h{{"Authorization", bearer()}};
         if (!type.empty()) h.emplace_back("Content-Type", type);
-        EXPECT_EQ(as("POST", "/plugins/probe/reload", h).status, 415);
+        EXPECT_EQ(as("POST", "/modules/probe/reload", h).status, 415);
     }
-    EXPECT_EQ(host_->admin("POST", "/plugins/probe/reload").status, 200);
+    EXPECT_EQ(host_->admin("POST", "/modules/probe/reload").status, 200);
 }
 
 TEST_F(AdminPlane, MutatingCallsAreAuditedWithoutSecrets) {
-    ASSERT_EQ(host_->admin("POST", "/plugins/probe/reload").status, 200);
+    ASSERT_EQ(host_->admin("POST", "/modules/probe/reload").status, 200);
     ASSERT_EQ(reload("/etc/passwd").status, 403);
     auto minted = host_->admin("POST", "/tokens", R"({"subject": "ops", "scope": "catalog:write"})");
     ASSERT_EQ(minted.status, 201) << minted.body;
@@ -109,7 +109,7 @@ TEST_F(AdminPlane, MutatingCallsAreAuditedWithoutSecrets) {
     std::istringstream in(read_file(file));
     for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
     ASSERT_EQ(lines.size(), 3u);
-    EXPECT_EQ(lines[0]["call"], "POST /plugins/probe/reload");
+    EXPECT_EQ(lines[0]["call"], "POST /modules/probe/reload");
     EXPECT_EQ(lines[0]["status"], 200);
     EXPECT_EQ(lines[0]["peer"], "127.0.0.1");
     EXPECT_EQ(lines[1]["status"], 403);
@@ -155,7 +155,7 @@ TEST_F(AdminPlane, AReloadNamesOnlyPrivateRegularFilesInsideTheAllowedDirectorie
 
 TEST_F(AdminPlane, ALibraryOverTheSizeCapIsRefused) {
     start({{"deploy", {{"max_library_bytes", 4096}}}});
-    auto s = host_->admin("GET", "/plugins/probe").json();
+    auto s = host_->admin("GET", "/modules/probe").json();
     EXPECT_EQ(s["state"], "failed");
     EXPECT_EQ(s["last_error"]["step"], "read");
     EXPECT_NE(s["last_error"]["message"].get<std::string>().find("deploy.max_library_bytes"), std::string::npos);

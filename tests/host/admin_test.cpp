@@ -9,7 +9,7 @@ namespace {
 
 TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
     test_host host({{"greeter", shipped_plugin("greeter")}, {"probe", test_plugin("contract_probe")}});
-    auto r = host.admin("GET", "/plugins");
+    auto r = host.admin("GET", "/modules");
     ASSERT_EQ(r.status, 200);
     auto list = r.json();
     ASSERT_EQ(list.size(), 2u);
@@ -30,10 +30,10 @@ TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
 
 TEST(Admin, ShowsOnePluginOr404) {
     test_host host({{"greeter", shipped_plugin("greeter")}});
-    auto r = host.admin("GET", "/plugins/greeter");
+    auto r = host.admin("GET", "/modules/greeter");
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.json()["name"], "greeter");
-    auto missing = host.admin("GET", "/plugins/nope");
+    auto missing = host.admin("GET", "/modules/nope");
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(missing.header("Content-Type"), "application/problem+json");
 }
@@ -44,7 +44,7 @@ TEST(Admin, HealthzAndMethodChecks) {
     ASSERT_EQ(h.status, 200);
     EXPECT_EQ(h.json()["status"], "ok");
     EXPECT_EQ(h.json()["serving"], 1);
-    auto wrong = host.admin("DELETE", "/plugins");
+    auto wrong = host.admin("DELETE", "/modules");
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(wrong.header("Allow"), "GET");
 }

@@ -20,7 +20,7 @@ protected:
              {{"limits", {{"max_in_flight", 1}, {"max_queue", 1}, {"handler_timeout_ms", 400}}}}},
             {"quiet", test_plugin("contract_probe")}});
     }
-    nlohmann::json status(const std::string& m) { return host_->admin("GET", "/plugins/" + m).json(); }
+    nlohmann::json status(const std::string& m) { return host_->admin("GET", "/modules/" + m).json(); }
     // Holds the busy module's only handler thread for `ms`.
     std::thread occupy(int ms) {
         std::thread t([this, ms] {

@@ -20,7 +20,7 @@ const char* good = R"({
   "admin": {"address": "127.0.0.1", "port": 9000},
   "data_dir": "var",
   "limits": {"body_limit_bytes": 2048},
-  "plugins": {
+  "modules": {
     "greeter": {"library": "plugins/greeter.so", "port": 9001, "settings": {"salutation": "Hi"}},
     "other": {"library": "/abs/other.so", "port": 0, "limits": {"header_limit_bytes": 4096}}
   }
@@ -32,14 +32,14 @@ TEST(Config, ResolvesPathsAndMergesLimits) {
     auto& c = *r.value;
     EXPECT_EQ(c.admin_port, 9000);
     EXPECT_EQ(c.data_dir, "/etc/berth/var");
-    ASSERT_EQ(c.plugins.size(), 2u);
-    EXPECT_EQ(c.plugins[0].library, "/etc/berth/plugins/greeter.so");
-    EXPECT_EQ(c.plugins[0].limits.body_limit_bytes, 2048u);
-    EXPECT_EQ(c.plugins[0].limits.header_limit_bytes, 8192u);
-    EXPECT_EQ(c.plugins[1].limits.header_limit_bytes, 4096u);
-    EXPECT_EQ(c.plugins[1].limits.body_limit_bytes, 2048u);
-    EXPECT_EQ(c.plugins[0].database, "sqlite3://db=/etc/berth/var/greeter.db");
-    EXPECT_EQ(nlohmann::json::parse(c.plugins[0].settings_json)["salutation"], "Hi");
+    ASSERT_EQ(c.modules.size(), 2u);
+    EXPECT_EQ(c.modules[0].library, "/etc/berth/plugins/greeter.so");
+    EXPECT_EQ(c.modules[0].limits.body_limit_bytes, 2048u);
+    EXPECT_EQ(c.modules[0].limits.header_limit_bytes, 8192u);
+    EXPECT_EQ(c.modules[1].limits.header_limit_bytes, 4096u);
+    EXPECT_EQ(c.modules[1].limits.body_limit_bytes, 2048u);
+    EXPECT_EQ(c.modules[0].database, "sqlite3://db=/etc/berth/var/greeter.db");
+    EXPECT_EQ(nlohmann::json::parse(c.modules[0].settings_json)["salutation"], "Hi");
 }
 
 TEST(Config, ReadsTheHardeningSettings) {
@@ -47,7 +47,7 @@ TEST(Config, ReadsTheHardeningSettings) {
     doc.merge_patch({{"admin", {{"token_file", "secrets/admin.token"}, {"allowed_hosts", {"ops.internal"}}}},
                      {"deploy", {{"allowed_dirs", {"releases", "/srv/berth"}}, {"max_library_bytes", 1048576}}},
                      {"limits", {{"max_connections_per_peer", 16}, {"max_in_flight", 2}, {"max_queue", 8}}},
-                     {"plugins", {{"greeter", {{"plugin", "greeter"}, {"limits", {{"max_queue", 0}}}}}}}});
+                     {"modules", {{"greeter", {{"plugin", "greeter"}, {"limits", {{"max_queue", 0}}}}}}}});
     auto r = parse_config(doc.dump(), "/etc/berth");
     ASSERT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0].pointer + " " + r.errors[0].message);
     auto& c = *r.value;
@@ -55,11 +55,11 @@ TEST(Config, ReadsTheHardeningSettings) {
     EXPECT_EQ(c.admin_allowed_hosts, std::vector<std::string>{"ops.internal"});
     EXPECT_EQ(c.deploy.allowed_dirs, (std::vector<std::filesystem::path>{"/etc/berth/releases", "/srv/berth"}));
     EXPECT_EQ(c.deploy.max_library_bytes, 1048576u);
-    EXPECT_EQ(c.plugins[0].plugin, "greeter");
-    EXPECT_EQ(c.plugins[0].limits.max_connections_per_peer, 16u);
-    EXPECT_EQ(c.plugins[0].limits.max_in_flight, 2u);
-    EXPECT_EQ(c.plugins[0].limits.max_queue, 0u);
-    EXPECT_EQ(c.plugins[1].limits.max_queue, 8u);
+    EXPECT_EQ(c.modules[0].plugin, "greeter");
+    EXPECT_EQ(c.modules[0].limits.max_connections_per_peer, 16u);
+    EXPECT_EQ(c.modules[0].limits.max_in_flight, 2u);
+    EXPECT_EQ(c.modules[0].limits.max_queue, 0u);
+    EXPECT_EQ(c.modules[1].limits.max_queue, 8u);
 }
 
 TEST(Config, LeavesTheHardeningDefaultsToTheRuntime) {
@@ -69,16 +69,34 @@ TEST(Config, LeavesTheHardeningDefaultsToTheRuntime) {
     // directories, threads.workers), so a config built in code gets the same defaults.
     EXPECT_TRUE(r.value->admin_token_file.empty());
     EXPECT_TRUE(r.value->deploy.allowed_dirs.empty());
-    EXPECT_EQ(r.value->plugins[0].limits.max_in_flight, 0u);
-    EXPECT_EQ(r.value->plugins[0].limits.max_queue, 64u);
-    EXPECT_EQ(r.value->plugins[0].limits.max_connections_per_peer, 256u);
+    EXPECT_EQ(r.value->modules[0].limits.max_in_flight, 0u);
+    EXPECT_EQ(r.value->modules[0].limits.max_queue, 64u);
+    EXPECT_EQ(r.value->modules[0].limits.max_connections_per_peer, 256u);
     EXPECT_EQ(r.value->deploy.max_library_bytes, 256ull << 20);
 }
 
 TEST(Config, ANumberOutOfRangeIsAnErrorNotAThrow) {
-    auto r = parse_config(R"({"plugins": {}, "shutdown_grace_ms": 1e400})", "/etc/berth");
+    auto r = parse_config(R"({"modules": {}, "shutdown_grace_ms": 1e400})", "/etc/berth");
     EXPECT_FALSE(r.value);
     ASSERT_FALSE(r.errors.empty());
+}
+
+TEST(Config, TheKeysOldNamePluginsIsStillReadAndItsErrorsPointIntoTheFileAsWritten) {
+    auto ok = parse_config(R"({"plugins": {"greeter": {"library": "g.so", "port": 9001}}})", "/etc/berth");
+    ASSERT_TRUE(ok.value);
+    ASSERT_EQ(ok.value->modules.size(), 1u);
+    EXPECT_EQ(ok.value->modules[0].name, "greeter");
+
+    auto bad = parse_config(R"({"plugins": {"greeter": {"library": "g.so", "port": "eighty"}}})", "/etc/berth");
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_EQ(bad.errors[0].pointer, "/plugins/greeter/port");
+}
+
+TEST(Config, ModulesUnderBothNamesAreRefused) {
+    auto r = parse_config(R"({"plugins": {}, "modules": {}})", "/etc/berth");
+    EXPECT_FALSE(r.value);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].pointer, "/plugins");
 }
 
 struct bad_config {
@@ -91,15 +109,15 @@ struct bad_config {
 TEST(Config, EachErrorNamesThePointerAndTheReason) {
     const std::vector<bad_config> cases = {
         {"unknown top-level key", {{"admn", 1}}, "/admn", "unknown property 'admn'"},
-        {"unknown plugin key", {{"plugins", {{"greeter", {{"librray", "x"}}}}}}, "/plugins/greeter/librray", "unknown"},
+        {"unknown plugin key", {{"modules", {{"greeter", {{"librray", "x"}}}}}}, "/modules/greeter/librray", "unknown"},
         {"wrong type", {{"admin", {{"port", "9000"}}}}, "/admin/port", "type"},
-        {"port out of range", {{"plugins", {{"other", {{"port", 70000}}}}}}, "/plugins/other/port", "at most 65535"},
-        {"missing library", {{"plugins", {{"greeter", {{"library", nullptr}}}}}}, "/plugins/greeter", "library"},
-        {"bad module name", {{"plugins", {{"Bad Name", {{"library", "x.so"}, {"port", 1}}}}}}, "/plugins/Bad Name",
+        {"port out of range", {{"modules", {{"other", {{"port", 70000}}}}}}, "/modules/other/port", "at most 65535"},
+        {"missing library", {{"modules", {{"greeter", {{"library", nullptr}}}}}}, "/modules/greeter", "library"},
+        {"bad module name", {{"modules", {{"Bad Name", {{"library", "x.so"}, {"port", 1}}}}}}, "/modules/Bad Name",
          "must match"},
-        {"port clash with admin", {{"plugins", {{"other", {{"port", 9000}}}}}}, "/plugins/other/port", "/admin/port"},
-        {"port clash between plugins", {{"plugins", {{"other", {{"port", 9001}}}}}}, "/plugins/other/port",
-         "/plugins/greeter/port"},
+        {"port clash with admin", {{"modules", {{"other", {{"port", 9000}}}}}}, "/modules/other/port", "/admin/port"},
+        {"port clash between plugins", {{"modules", {{"other", {{"port", 9001}}}}}}, "/modules/other/port",
+         "/modules/greeter/port"},
         {"limits minimum", {{"limits", {{"max_connections", 0}}}}, "/limits/max_connections", "at least 1"},
     };
     for (auto& c : cases) {
@@ -124,10 +142,10 @@ TEST(Config, NotJsonIsOneErrorAtTheRoot) {
 
 TEST(Config, DifferentAddressesMayShareAPort) {
     auto doc = nlohmann::json::parse(good);
-    doc["plugins"]["other"]["port"] = 9001;
-    doc["plugins"]["other"]["address"] = "127.0.0.2";
+    doc["modules"]["other"]["port"] = 9001;
+    doc["modules"]["other"]["address"] = "127.0.0.2";
     EXPECT_TRUE(parse_config(doc.dump(), ".").value);
-    doc["plugins"]["other"]["address"] = "0.0.0.0";
+    doc["modules"]["other"]["address"] = "0.0.0.0";
     EXPECT_FALSE(parse_config(doc.dump(), ".").value);
 }
 
@@ -142,7 +160,7 @@ nlohmann::json schema_file() {
 }
 
 // Every `default` in the schema, placed where it applies in a config document; a module's
-// keys (the schema's additionalProperties) under "/plugins/*", as documented_defaults() has them.
+// keys (the schema's additionalProperties) under "/modules/*", as documented_defaults() has them.
 void collect_defaults(const nlohmann::json& schema, const nlohmann::json& node, const nlohmann::json::json_pointer& at,
                       nlohmann::json& out) {
     if (node.contains("default")) out[at] = node["default"];
@@ -172,11 +190,11 @@ TEST(Config, SpellingOutEveryDocumentedDefaultChangesNothing) {
     const auto schema = schema_file();
     nlohmann::json spelled = nlohmann::json::object();
     collect_defaults(schema, schema, nlohmann::json::json_pointer(), spelled);
-    ASSERT_TRUE(spelled["plugins"].contains("*")) << spelled.dump();
-    auto module = spelled["plugins"]["*"];
+    ASSERT_TRUE(spelled["modules"].contains("*")) << spelled.dump();
+    auto module = spelled["modules"]["*"];
     module.update({{"library", "m.so"}, {"port", 9100}});
-    spelled["plugins"] = {{"m", module}};
-    const nlohmann::json bare = {{"plugins", {{"m", {{"library", "m.so"}, {"port", 9100}}}}}};
+    spelled["modules"] = {{"m", module}};
+    const nlohmann::json bare = {{"modules", {{"m", {{"library", "m.so"}, {"port", 9100}}}}}};
 
     auto full = parse_config(spelled.dump(), "/etc/berth");
     ASSERT_TRUE(full.value) << full.errors[0].pointer + ": " + full.errors[0].message;
@@ -198,17 +216,17 @@ int run(const std::string& args, std::string* output) {
 TEST(Berthd, CheckConfigExits2WithPointerAndReason) {
     berth::test::temp_dir dir;
     auto file = dir.path() / "bad.json";
-    std::ofstream(file) << R"({"plugins": {"greeter": {"library": "g.so", "port": "eighty"}}, "colour": 1})";
+    std::ofstream(file) << R"({"modules": {"greeter": {"library": "g.so", "port": "eighty"}}, "colour": 1})";
     std::string out;
     EXPECT_EQ(run("--check-config " + file.string(), &out), 2);
-    EXPECT_NE(out.find("/plugins/greeter/port"), std::string::npos) << out;
+    EXPECT_NE(out.find("/modules/greeter/port"), std::string::npos) << out;
     EXPECT_NE(out.find("/colour: unknown property 'colour'"), std::string::npos) << out;
 }
 
 TEST(Berthd, StartingWithABadConfigExits2) {
     berth::test::temp_dir dir;
     auto file = dir.path() / "bad.json";
-    std::ofstream(file) << R"({"plugins": {}, "admin": {"port": -1}})";
+    std::ofstream(file) << R"({"modules": {}, "admin": {"port": -1}})";
     std::string out;
     EXPECT_EQ(run("--config " + file.string(), &out), 2);
     EXPECT_NE(out.find("/admin/port"), std::string::npos) << out;
@@ -225,7 +243,7 @@ TEST(Berthd, CheckConfigAcceptsTheShippedConfigOnceItsPluginsAreDeployed) {
         std::filesystem::copy_file(berth::test::shipped_plugin(name), dir.path() / "var" / "plugins" / (name + std::string(".so")));
     std::string out;
     EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
-    EXPECT_EQ(out, file.string() + ": valid (4 plugins)\n");
+    EXPECT_EQ(out, file.string() + ": valid (4 modules)\n");
 }
 
 // A config that passes the schema, naming `library` and `data_dir`.
@@ -233,7 +251,7 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const std::
                                    const std::filesystem::path& data_dir) {
     auto file = dir / "berth.json";
     std::ofstream(file) << nlohmann::json{{"data_dir", data_dir.string()},
-                                          {"plugins", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
+                                          {"modules", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
     return file;
 }
 
@@ -242,7 +260,7 @@ TEST(Berthd, CheckConfigReportsALibraryThatIsNotThere) {
     auto file = write_config(dir.path(), dir.path() / "nowhere.so", dir.path() / "var");
     std::string out;
     EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
-    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + (dir.path() / "nowhere.so").string() +
+    EXPECT_NE(out.find("/modules/greeter/library: cannot read " + (dir.path() / "nowhere.so").string() +
                        ": No such file or directory"),
               std::string::npos)
         << out;
@@ -254,7 +272,7 @@ TEST(Berthd, CheckConfigReportsALibraryThatCannotBeReadAsAFile) {
     auto file = write_config(dir.path(), dir.path(), dir.path() / "var");  // a directory
     std::string out;
     EXPECT_EQ(run("--check-config " + file.string(), &out), 2) << out;
-    EXPECT_NE(out.find("/plugins/greeter/library: cannot read " + dir.path().string() + ": not a regular file"),
+    EXPECT_NE(out.find("/modules/greeter/library: cannot read " + dir.path().string() + ": not a regular file"),
               std::string::npos)
         << out;
 }
@@ -278,7 +296,7 @@ TEST(Berthd, CheckConfigAcceptsADataDirItCouldCreateAndDoesNotCreateIt) {
     auto file = write_config(dir.path(), berth::test::shipped_plugin("greeter"), data_dir);
     std::string out;
     EXPECT_EQ(run("--check-config " + file.string(), &out), 0) << out;
-    EXPECT_EQ(out, file.string() + ": valid (1 plugins)\n");
+    EXPECT_EQ(out, file.string() + ": valid (1 module)\n");
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "not"));
 }
 

@@ -36,7 +36,7 @@ TEST(Files, EverythingUnderTheDataDirectoryIsPrivate) {
                   .status,
               201);
     // A migration makes a backup; the admin call writes the audit log.
-    auto r = host.admin("POST", "/plugins/ledger/reload",
+    auto r = host.admin("POST", "/modules/ledger/reload",
                         nlohmann::json({{"library", test_plugin("ledger_v2").string()}}).dump());
     ASSERT_EQ(r.status, 200) << r.body;
     std::size_t files = 0;
@@ -71,7 +71,7 @@ TEST(Files, AShadowCopyThatDoesNotHoldItsContentIsRewritten) {
     std::ofstream(shadow, std::ios::binary) << "truncated by a crash";
     nlohmann::json cfg = {{"admin", {{"port", 0}}},
                           {"data_dir", dir.path().string()},
-                          {"plugins", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
+                          {"modules", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
     auto parsed = berth::host::parse_config(cfg.dump(), dir.path());
     ASSERT_TRUE(parsed.value);
     berth::host::runtime rt(*parsed.value);
@@ -93,7 +93,7 @@ std::pair<int, std::string> berthd_with_key_mode(mode_t mode) {
     nlohmann::json cfg = {{"admin", {{"port", 0}}},
                           {"data_dir", (dir.path() / "var").string()},
                           {"auth", {{"secret_file", key.string()}}},
-                          {"plugins", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", 0}}}}}};
+                          {"modules", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", 0}}}}}};
     std::ofstream(dir.path() / "berth.json") << cfg.dump();
     const std::string cmd = std::string(BERTHD) + " --config '" + (dir.path() / "berth.json").string() + "' 2>&1";
     FILE* pipe = ::popen(("timeout 20 " + cmd).c_str(), "r");

@@ -49,7 +49,7 @@ TEST(Flood, FiveThousandIdleConnectionsOnOnePortDisturbNoOtherPort) {
     ASSERT_EQ(fds.size(), 5000u);
     // While they are held, the other module and the admin API answer as usual.
     EXPECT_EQ(http_request(host.port("calm"), "GET", "/v1/greetings/Ann").status, 200);
-    EXPECT_EQ(host.admin("GET", "/plugins/calm").status, 200);
+    EXPECT_EQ(host.admin("GET", "/modules/calm").status, 200);
     // The flooded port serves new clients (each one closes the connection idle longest), and
     // once the idle ones time out the server has closed them itself.
     EXPECT_TRUE(eventually([&] { return answers_health(host.port("flooded")); }, std::chrono::seconds(20)));
@@ -80,7 +80,7 @@ TEST(Flood, IdleConnectionsFromManyAddressesCannotLockTheOperatorOut) {
     // Once they have been idle a moment, the operator still gets in: the longest idle makes room.
     EXPECT_TRUE(eventually([&] {
         try {
-            return host.admin("GET", "/plugins").status == 200;
+            return host.admin("GET", "/modules").status == 200;
         } catch (const std::exception&) {
             return false;
         }
@@ -107,7 +107,7 @@ TEST(Flood, UnderALowDescriptorLimitTheOtherPortsAndTheAdminApiStillAccept) {
         {"admin", {{"port", admin}}},
         {"data_dir", (dir.path() / "var").string()},
         {"limits", {{"max_connections_per_peer", 1000}}},
-        {"plugins",
+        {"modules",
          {{"flooded", {{"library", test_plugin("contract_probe").string()}, {"port", flooded}}},
           {"calm", {{"library", shipped_plugin("greeter").string()}, {"port", calm}}}}}};
     const auto config = dir.path() / "berth.json";

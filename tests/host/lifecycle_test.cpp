@@ -18,7 +18,7 @@ TEST(Lifecycle, ConnectionsBeyondTheCapAreClosedWhileNoneIsIdle) {
     auto busy = [port] { return http_request(port, "GET", "/v1/slow?ms=2000").status; };
     auto a = std::async(std::launch::async, busy);
     auto b = std::async(std::launch::async, busy);
-    ASSERT_TRUE(eventually([&] { return host.admin("GET", "/plugins/probe").json()["in_flight"] == 2; }));
+    ASSERT_TRUE(eventually([&] { return host.admin("GET", "/modules/probe").json()["in_flight"] == 2; }));
     EXPECT_FALSE(answers_health(port));
     EXPECT_EQ(a.get(), 200);
     EXPECT_EQ(b.get(), 200);
@@ -30,7 +30,7 @@ TEST(Lifecycle, StopLetsInFlightRequestsFinish) {
     auto port = host.port("probe");
     auto slow = std::async(std::launch::async, [port] { return http_request(port, "GET", "/v1/slow?ms=1200"); });
     ASSERT_TRUE(eventually([&] {
-        return host.admin("GET", "/plugins/probe").json()["in_flight"] == 1;
+        return host.admin("GET", "/modules/probe").json()["in_flight"] == 1;
     }));
     auto results = host.runtime().stop();
     auto r = slow.get();
@@ -64,7 +64,7 @@ TEST(Lifecycle, AnOccupiedAdminPortFailsStartAndLeavesNothingRunning) {
     auto parsed = berth::host::parse_config(
         nlohmann::json{{"admin", {{"port", first.admin_port()}}},
                        {"data_dir", dir.path().string()},
-                       {"plugins", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", 0}}}}}}
+                       {"modules", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", 0}}}}}}
             .dump(),
         dir.path());
     ASSERT_TRUE(parsed.value);

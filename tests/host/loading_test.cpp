@@ -47,7 +47,7 @@ protected:
         delete files_;
     }
     static nlohmann::json admin_status(const std::string& name) {
-        auto r = host_->admin("GET", "/plugins/" + name);
+        auto r = host_->admin("GET", "/modules/" + name);
         EXPECT_EQ(r.status, 200);
         return r.json();
     }

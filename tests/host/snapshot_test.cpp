@@ -1,4 +1,4 @@
-// What operators see of a module (GET /plugins/{name}, runtime::modules(), the start banner)
+// What operators see of a module (GET /modules/{name}, runtime::modules(), the start banner)
 // tells the truth: which file serves, what a rollback returns to, and which way it goes.
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
@@ -82,7 +82,7 @@ TEST_F(Snapshot, ASecondRollbackIsARollForwardAndSaysSo) {
     EXPECT_EQ(s["counters"]["rollbacks"], 2);
 }
 
-TEST_F(Snapshot, TheNamesBefore02StillAnswerAndPointToTheirSuccessors) {
+TEST_F(Snapshot, TheOldPluginsRoutesStillAnswerAndPointToTheirSuccessors) {
     auto old = host_->admin("GET", "/plugins/probe");
     ASSERT_EQ(old.status, 200) << old.body;
     EXPECT_EQ(old.json()["name"], "probe");
@@ -144,7 +144,7 @@ TEST(Banner, AModuleThatCouldNotBindShowsItsConfiguredPort) {
     nlohmann::json cfg = {
         {"admin", {{"port", 0}}},
         {"data_dir", (dir.path() / "var").string()},
-        {"plugins", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", port}}}}}};
+        {"modules", {{"greeter", {{"library", shipped_plugin("greeter").string()}, {"port", port}}}}}};
     std::ofstream(dir.path() / "berth.json") << cfg.dump();
     auto banner = berthd_banner(dir.path() / "berth.json");
     EXPECT_NE(banner.find(":" + std::to_string(port) + "  failed"), std::string::npos) << banner;

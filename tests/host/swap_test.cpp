@@ -94,10 +94,10 @@ protected:
         host_ = std::make_unique<test_host>(std::vector<plugin_spec>{{"probe", library_, options}}, t);
     }
     std::uint16_t port() { return host_->port("probe"); }
-    nlohmann::json status() { return host_->admin("GET", "/plugins/probe").json(); }
+    nlohmann::json status() { return host_->admin("GET", "/modules/probe").json(); }
     std::string version() { return http_request(port(), "GET", "/v1/version").json()["version"]; }
     reply reload(const fs::path& library) {
-        return host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
+        return host_->admin("POST", "/modules/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
     }
     bool on_generation(int n) {
         auto s = status();
@@ -126,7 +126,7 @@ TEST_F(Swap, ByAdminApiUnderLoadWithoutAFailedRequest) {
     auto r = reload(test_plugin("swap_probe_v2"));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["result"], "swapped");
-    EXPECT_EQ(r.json()["plugin"]["version"], "2.0.0");
+    EXPECT_EQ(r.json()["module"]["version"], "2.0.0");
     auto before = clients.requests();
     ASSERT_TRUE(eventually([&] { return clients.requests() > before + 200; }));
     clients.finish();
@@ -234,7 +234,7 @@ TEST_F(Swap, ABadFileDeployedByRenameIsReportedAndTheOldGenerationServes) {
 }
 
 TEST_F(Swap, ReloadingTheSameContentIsANoOpThatSaysSo) {
-    auto r = host_->admin("POST", "/plugins/probe/reload");
+    auto r = host_->admin("POST", "/modules/probe/reload");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["result"], "unchanged");
     EXPECT_NE(r.json()["detail"].get<std::string>().find("sha256"), std::string::npos);
@@ -243,12 +243,12 @@ TEST_F(Swap, ReloadingTheSameContentIsANoOpThatSaysSo) {
 }
 
 TEST_F(Swap, RollbackReturnsToThePreviousGoodGeneration) {
-    auto none = host_->admin("POST", "/plugins/probe/rollback");
+    auto none = host_->admin("POST", "/modules/probe/rollback");
     EXPECT_EQ(none.status, 409);
     ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
     ASSERT_EQ(version(), "2.0.0");
     EXPECT_EQ(status()["previous"]["version"], "1.0.0");
-    auto back = host_->admin("POST", "/plugins/probe/rollback");
+    auto back = host_->admin("POST", "/modules/probe/rollback");
     ASSERT_EQ(back.status, 200) << back.body;
     EXPECT_EQ(back.json()["result"], "swapped");
     EXPECT_EQ(version(), "1.0.0");
@@ -294,7 +294,7 @@ TEST_F(Swap, WatchingCanBeTurnedOffPerPlugin) {
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     EXPECT_EQ(version(), "1.0.0");
     EXPECT_EQ(status()["generation"], 1);
-    ASSERT_EQ(host_->admin("POST", "/plugins/probe/reload").status, 200);
+    ASSERT_EQ(host_->admin("POST", "/modules/probe/reload").status, 200);
     EXPECT_EQ(version(), "2.0.0");
 }
 
@@ -312,13 +312,13 @@ TEST_F(Swap, ALibraryThatStaysMappedIsReportedRetained) {
 }
 
 TEST_F(Swap, ReloadBodyIsCheckedAtTheEdge) {
-    auto r = host_->admin("POST", "/plugins/probe/reload", nlohmann::json({{"library", "relative.so"}, {"x", 1}}).dump());
+    auto r = host_->admin("POST", "/modules/probe/reload", nlohmann::json({{"library", "relative.so"}, {"x", 1}}).dump());
     EXPECT_EQ(r.status, 400);
     std::set<std::string> pointers;
     auto body = r.json();
     for (auto& e : body["errors"]) pointers.insert(e["pointer"].get<std::string>());
     EXPECT_EQ(pointers, (std::set<std::string>{"/library", "/x"}));
-    EXPECT_EQ(host_->admin("POST", "/plugins/nope/reload").status, 404);
+    EXPECT_EQ(host_->admin("POST", "/modules/nope/reload").status, 404);
     EXPECT_EQ(status()["generation"], 1);
 }
 

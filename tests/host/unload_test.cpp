@@ -46,7 +46,7 @@ std::pair<hp::unload_report, std::filesystem::path> cycle(const load_case& c, co
     EXPECT_TRUE(loaded_per_loader(shadow));
     EXPECT_TRUE(is_mapped(shadow));
 
-    berth::host::plugin_config cfg;
+    berth::host::module_config cfg;
     cfg.name = c.name;
     cfg.library = c.file;
     cfg.database = "sqlite3://db=" + (dir / (c.name + ".db")).string();

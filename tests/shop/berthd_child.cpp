@@ -46,7 +46,7 @@ berthd_child::berthd_child(const std::filesystem::path& dir, const nlohmann::jso
                              {"threads", {{"io", 1}, {"workers", 4}}},
                              {"shutdown_grace_ms", 2000},
                              {"auth", {{"issuer", "berth-test"}, {"token_ttl_s", 600}}},
-                             {"plugins", plugins}};
+                             {"modules", plugins}};
     std::ofstream(dir_ / "berth.json") << config.dump(2);
 }
 

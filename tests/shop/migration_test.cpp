@@ -17,7 +17,7 @@ protected:
     std::uint16_t port() { return host_->port("ledger"); }
     nlohmann::json entries() { return http_request(port(), "GET", "/v1/entries").json(); }
     reply reload(const std::string& plugin) {
-        return host_->admin("POST", "/plugins/ledger/reload", nlohmann::json({{"library", test_plugin(plugin).string()}}).dump());
+        return host_->admin("POST", "/modules/ledger/reload", nlohmann::json({{"library", test_plugin(plugin).string()}}).dump());
     }
     std::filesystem::path db() { return host_->data_dir() / "ledger.db"; }
     std::unique_ptr<test_host> host_;

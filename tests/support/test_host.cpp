@@ -28,12 +28,12 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
                {"data_dir", dir_.path().string()},
                {"threads", {{"io", 2}, {"workers", 4}}},
                {"shutdown_grace_ms", 2000},
-               {"plugins", nlohmann::json::object()}};
+               {"modules", nlohmann::json::object()}};
     if (top.is_object()) config_.merge_patch(top);
     for (auto& p : plugins) {
         nlohmann::json entry = {{"library", p.library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
         if (p.options.is_object()) entry.merge_patch(p.options);
-        config_["plugins"][p.name] = entry;
+        config_["modules"][p.name] = entry;
     }
     auto parsed = berth::host::parse_config(config_.dump(), dir_.path());
     if (!parsed.value) {

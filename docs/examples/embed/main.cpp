@@ -49,12 +49,12 @@ int main(int argc, char** argv) {
     berth::host::config cfg;
     cfg.admin_port = 0;  // ephemeral
     cfg.data_dir = std::filesystem::temp_directory_path() / ("berth-embed-" + std::to_string(::getpid()));
-    berth::host::plugin_config greeter;
+    berth::host::module_config greeter;
     greeter.name = "greeter";
     greeter.library = std::filesystem::absolute(argv[1]);
     greeter.port = 0;
     greeter.settings_json = R"({"salutation": "Hello"})";
-    cfg.plugins.push_back(greeter);
+    cfg.modules.push_back(greeter);
 
     berth::host::runtime rt(cfg);
     rt.start();

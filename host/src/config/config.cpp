@@ -4,6 +4,7 @@
 #include "contract/json_schema.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <functional>
@@ -20,7 +21,10 @@ namespace {
 
 // The object that lists the modules, by module name. Its one spelling: an alias is one more
 // name here.
-constexpr const char* modules_key = "plugins";
+constexpr const char* modules_key = "modules";
+// The key's name before the glossary settled on "module" for the served unit: still read, so
+// that a config written then keeps working; a warning says to rename it.
+constexpr const char* legacy_modules_key = "plugins";
 
 const contract::json_schema& compiled_schema() {
     static const auto schema = contract::json_schema::compile(json::parse(config_schema()));
@@ -105,17 +109,17 @@ const std::vector<key<limits_config>>& limit_keys() {
 }
 
 // A module's own keys; its limits start from the top-level ones, its database from data_dir.
-const std::vector<key<plugin_config>>& module_keys() {
-    static const std::vector<key<plugin_config>> keys = {
-        path<plugin_config>("/library", BERTH_MEMBER(library)),  // required
-        plain<plugin_config>("/plugin", BERTH_MEMBER(plugin), false),  // whatever the first generation declared
-        plain<plugin_config>("/address", BERTH_MEMBER(address)),
-        plain<plugin_config>("/port", BERTH_MEMBER(port), false),  // required
-        plain<plugin_config>("/database", BERTH_MEMBER(database), false),  // sqlite3://db=<data_dir>/<name>.db
+const std::vector<key<module_config>>& module_keys() {
+    static const std::vector<key<module_config>> keys = {
+        path<module_config>("/library", BERTH_MEMBER(library)),  // required
+        plain<module_config>("/plugin", BERTH_MEMBER(plugin), false),  // whatever the first generation declared
+        plain<module_config>("/address", BERTH_MEMBER(address)),
+        plain<module_config>("/port", BERTH_MEMBER(port), false),  // required
+        plain<module_config>("/database", BERTH_MEMBER(database), false),  // sqlite3://db=<data_dir>/<name>.db
         {json::json_pointer("/settings"),
-         [](plugin_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
-         [](const plugin_config& p) { return json::parse(p.settings_json); }, true},
-        plain<plugin_config>("/watch", BERTH_MEMBER(watch)),
+         [](module_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
+         [](const module_config& p) { return json::parse(p.settings_json); }, true},
+        plain<module_config>("/watch", BERTH_MEMBER(watch)),
     };
     return keys;
 }
@@ -166,7 +170,24 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         return out;
     }
     const std::string modules_at = std::string("/") + modules_key + "/";
-    // Module names first: Valijson reports a propertyNames failure only as "plugins failed".
+    const bool legacy = doc.is_object() && doc.contains(legacy_modules_key);
+    if (legacy) {
+        if (doc.contains(modules_key)) {
+            out.errors.push_back({std::string("/") + legacy_modules_key,
+                                  "\"plugins\" is the old name of \"modules\": give the modules under one of them"});
+            return out;
+        }
+        spdlog::warn("config: \"plugins\" is the old name of \"modules\"; rename the key");
+        doc[modules_key] = std::move(doc[legacy_modules_key]);
+        doc.erase(legacy_modules_key);
+    }
+    // Errors point into the file as written.
+    auto in_file = [&](std::string pointer) {
+        const std::string moved = std::string("/") + modules_key;
+        if (legacy && pointer.rfind(moved, 0) == 0) pointer.replace(0, moved.size(), std::string("/") + legacy_modules_key);
+        return pointer;
+    };
+    // Module names first: Valijson reports a propertyNames failure only as "modules failed".
     bool bad_names = false;
     if (auto p = doc.find(modules_key); p != doc.end() && p->is_object()) {
         for (auto& [name, _] : p->items()) {
@@ -182,7 +203,11 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         if (bad_names && v.message.rfind(names_failed, 0) == 0) continue;
         out.errors.push_back({v.pointer, v.message});
     }
-    if (!out.errors.empty()) return out;
+    auto finish = [&]() -> config_result& {
+        for (auto& e : out.errors) e.pointer = in_file(std::move(e.pointer));
+        return out;
+    };
+    if (!out.errors.empty()) return finish();
 
     config c;
     const fs::path base = fs::absolute(base_dir);
@@ -197,7 +222,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     if (c.admin_port != 0) claims.emplace(c.admin_port, claim{c.admin_address, "/admin/port"});
 
     for (auto& [name, p] : doc.at(modules_key).items()) {
-        plugin_config pc;
+        module_config pc;
         pc.name = name;
         const std::string at = modules_at + contract::escape_pointer_token(name);
         read_keys(module_keys(), pc, p, base);
@@ -214,10 +239,10 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
             }
             claims.emplace(pc.port, claim{pc.address, at + "/port"});
         }
-        c.plugins.push_back(std::move(pc));
+        c.modules.push_back(std::move(pc));
     }
     if (out.errors.empty()) out.value = std::move(c);
-    return out;
+    return finish();
 }
 
 config_result load_config(const fs::path& file) {
@@ -233,7 +258,7 @@ json documented_defaults() {
     show_keys(top_keys(), config{}, out, "", true);
     show_keys(limit_keys(), limits_config{}, out, "/limits", true);
     const std::string any_module = std::string("/") + modules_key + "/*";
-    show_keys(module_keys(), plugin_config{}, out, any_module, true);
+    show_keys(module_keys(), module_config{}, out, any_module, true);
     show_keys(limit_keys(), limits_config{}, out, any_module + "/limits", true);
     return out;
 }
@@ -242,7 +267,7 @@ json as_document(const config& c) {
     json out = json::object();
     show_keys(top_keys(), c, out, "", false);
     show_keys(limit_keys(), c.admin_limits, out, "/limits", false);
-    for (auto& m : c.plugins) {
+    for (auto& m : c.modules) {
         const std::string at = std::string("/") + modules_key + "/" + contract::escape_pointer_token(m.name);
         show_keys(module_keys(), m, out, at, false);
         show_keys(limit_keys(), m.limits, out, at + "/limits", false);

@@ -28,7 +28,7 @@ struct swap_settings {
 
 // The module a generation is made for, as the steps need it.
 struct swap_target {
-    const plugin_config& config;
+    const module_config& config;
     const std::filesystem::path& data_dir;
     const plugin::generation* active;  // null when nothing serves
     std::uint64_t number;              // the new generation's number

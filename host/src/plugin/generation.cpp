@@ -13,7 +13,7 @@ using abi::bytes;
 using abi::text_sink;
 
 std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::shared_ptr<plugin_library> library,
-                                                                        const plugin_config& config,
+                                                                        const module_config& config,
                                                                         const std::filesystem::path& data_dir,
                                                                         std::uint64_t number,
                                                                         std::chrono::milliseconds ready_timeout,

@@ -50,7 +50,7 @@ public:
     // ready() runs on its own thread and must answer within ready_timeout; a generation whose
     // ready() overruns is abandoned to that thread, which shuts it down when ready() returns.
     static std::variant<std::shared_ptr<generation>, load_failure> start(
-        std::shared_ptr<plugin_library> library, const plugin_config& config, const std::filesystem::path& data_dir,
+        std::shared_ptr<plugin_library> library, const module_config& config, const std::filesystem::path& data_dir,
         std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10),
         const abi::host_services* services = nullptr);
     ~generation();

@@ -37,7 +37,7 @@ struct module::retire_queue {
 };
 
 
-module::module(plugin_config config, fs::path data_dir, std::chrono::milliseconds drain_timeout,
+module::module(module_config config, fs::path data_dir, std::chrono::milliseconds drain_timeout,
                const abi::host_services* services)
     : config_(std::move(config)),
       data_dir_(std::move(data_dir)),

@@ -48,7 +48,7 @@ struct rollback_target {
 
 class module : public net::http_service, public std::enable_shared_from_this<module> {
 public:
-    module(plugin_config config, std::filesystem::path data_dir, std::chrono::milliseconds drain_timeout,
+    module(module_config config, std::filesystem::path data_dir, std::chrono::milliseconds drain_timeout,
            const abi::host_services* services = nullptr);
     ~module() override;
 
@@ -86,7 +86,7 @@ public:
     void set_endpoint(std::string address, std::uint16_t port);
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
-    const plugin_config& config() const { return config_; }
+    const module_config& config() const { return config_; }
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const abi::host_services* services() const { return services_; }
     std::shared_ptr<generation> active() const;
@@ -116,7 +116,7 @@ private:
     bool is_own_shadow(const std::filesystem::path& p) const;
     generation_snapshot describe(const generation& g) const;
 
-    plugin_config config_;
+    module_config config_;
     std::filesystem::path data_dir_;
     std::chrono::milliseconds drain_timeout_;
     const abi::host_services* services_;

@@ -13,7 +13,7 @@
 
 namespace berth::host {
 
-// Per-listener protocol limits (config "limits", top level as defaults, per plugin as overrides).
+// Per-listener protocol limits (config "limits", top level as defaults, per module as overrides).
 struct limits_config {
     std::size_t header_limit_bytes = 8 * 1024;
     std::size_t body_limit_bytes = 1024 * 1024;
@@ -22,14 +22,14 @@ struct limits_config {
     std::uint32_t handler_timeout_ms = 30'000;  // past this the client gets 503 and the connection closes
     std::size_t max_connections = 1024;         // further connections are closed at accept
     std::size_t max_connections_per_peer = 256; // per client address, on this listener
-    // Plugin listeners only: handlers running at once (the module's own worker threads;
+    // Module listeners only: handlers running at once (the module's own worker threads;
     // default: threads.workers) and requests waiting for one. Past both, 503 + Retry-After.
     unsigned max_in_flight = 0;  // 0: threads.workers
     std::size_t max_queue = 64;
 };
 
-struct plugin_config {
-    std::string name;                // the key under "plugins"
+struct module_config {
+    std::string name;                // the key under "modules"
     std::filesystem::path library;   // absolute
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;          // 0: ephemeral
@@ -73,7 +73,7 @@ struct config {
     limits_config admin_limits;
     auth_config auth;
     deploy_config deploy;
-    std::vector<plugin_config> plugins;
+    std::vector<module_config> modules;
 };
 
 // One thing wrong with a config: where (a JSON pointer into the file) and why.
