@@ -1,6 +1,6 @@
 // Reading a plugin file under the deploy policy: every load (boot, file change, admin reload,
 // rollback) goes through here, so no path, FIFO, device, oversize or foreign-owned file can
-// block, exhaust or subvert the management thread.
+// block, exhaust or subvert the deploy thread.
 #pragma once
 
 #include "plugin/plugin_library.hpp"

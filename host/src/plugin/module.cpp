@@ -21,7 +21,7 @@ const char* to_string(swap_outcome o) {
 }
 
 // Generations whose published handle is gone: no request holds them and none can take them.
-// Filled from whatever thread drops the last handle, emptied by the management thread.
+// Filled from whatever thread drops the last handle, emptied by the deploy thread.
 struct module::retire_queue {
     std::mutex mutex;
     std::vector<std::shared_ptr<generation>> items;

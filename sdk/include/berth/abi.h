@@ -150,7 +150,7 @@ typedef struct berth_create_args {
  *
  * Call order, all from host threads the plugin does not own:
  *   create -> describe -> start -> ready -> (handle, concurrently from several threads)* -> stop -> destroy
- * create/describe/start/stop/destroy are called from the host's management thread; ready() from a
+ * create/describe/start/stop/destroy are called from the host's deploy thread; ready() from a
  * thread of its own, which the host stops waiting for after its ready deadline: the swap then
  * fails, and stop/destroy run on that thread once ready() returns.
  */

@@ -18,7 +18,7 @@
 // compiler and library versions; only abi.h types reach the host. Every call from the
 // host is wrapped in try/catch: no exception crosses the boundary.
 //
-// Threads: routes(), start() and stop() are called from the host's management thread, ready()
+// Threads: routes(), start() and stop() are called from the host's deploy thread, ready()
 // from a thread of its own (with a deadline); handlers run concurrently on the host's worker
 // threads and must be thread-safe.
 #pragma once
