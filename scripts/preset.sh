@@ -1,4 +1,4 @@
-# Sourced by scripts/build and scripts/sanitize: the ccache settings every Berth build uses, and
+# Sourced by scripts/build, scripts/sanitize and scripts/fuzz: the ccache settings every Berth build uses, and
 # berth_configure PRESET. That runs `cmake --preset PRESET` every time: on a configured tree it
 # costs about 0.15 s, and a changed preset, option or CMakeLists.txt is then never missed.
 # Its output is shown on the first configure and on failure only.
