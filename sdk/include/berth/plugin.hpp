@@ -65,8 +65,9 @@ private:
     std::string detail_;
 };
 
-// The SDK's small helpers here (iequals, problem JSON, the fingerprint) repeat what the host has
-// on purpose: a plugin builds against the SDK alone, without Boost or the host.
+// The SDK's small helpers (iequals, problem JSON, the fingerprint, the buffers host services
+// write into) repeat what the host has on purpose: a plugin builds against the SDK alone,
+// without Boost or the host.
 namespace detail {
 inline std::string_view view(berth_bytes b) { return {b.data, b.size}; }
 inline berth_bytes bytes(std::string_view s) { return {s.data(), s.size()}; }
