@@ -32,7 +32,9 @@ struct exchange {
     http::route_table::match match;         // route stage
     const route_contract* route = nullptr;  // route stage
     std::string subject, scope;             // bearer stage: the verified token's, if the route needs one
-    nlohmann::json violations = nlohmann::json::array();  // query and body stages: what breaks the contract
+    // Query and body stages: what breaks the contract. Null until the first (an empty array
+    // would cost an allocation on every request); push_back makes it an array.
+    nlohmann::json violations;
 };
 
 }  // namespace berth::host::pipeline
