@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 namespace berth::test {
 namespace {
@@ -67,6 +68,55 @@ TEST_F(ReviewAttack, HealthzWithAnEmptyOrAnyQueryIsStillTheHostRoute) {
     auto r = http_request(port(), "POST", "/healthz?x=1", "{}", {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 405);
     EXPECT_EQ(r.header("Allow"), "GET, HEAD");
+}
+
+// Rollback and roll-forward under the order an operator (or two) may really use.
+class ReviewAttackRollback : public ::testing::Test {
+protected:
+    void SetUp() override {
+        library_ = files_.path() / "probe.so";
+        fs::copy_file(test_plugin("swap_probe_v1"), library_);
+        host_ = std::make_unique<test_host>(
+            std::vector<plugin_spec>{{"probe", library_}},
+            nlohmann::json{{"deploy", {{"allowed_dirs", {files_.path().string(), test_plugin("x").parent_path().string()}}}}});
+    }
+    std::string version() { return http_request(host_->port("probe"), "GET", "/v1/version").json()["version"]; }
+    reply reload(const fs::path& library) {
+        return host_->admin("POST", "/modules/probe/reload", nlohmann::json({{"library", library.string()}}).dump());
+    }
+    reply rollback() { return host_->admin("POST", "/modules/probe/rollback", "{}"); }
+
+    temp_dir files_;
+    fs::path library_;
+    std::unique_ptr<test_host> host_;
+};
+
+// A normal reload after a rollback starts a new history: the next rollback is a rollback
+// (to the generation the reload replaced), not a roll-forward.
+TEST_F(ReviewAttackRollback, ARollbackAfterAReloadThatFollowedARollbackIsNotARollForward) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);  // 2: v2
+    ASSERT_EQ(rollback().status, 200);                             // 3: v1, restores 1
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);  // 4: v2, a plain reload
+    auto r = rollback();                                           // 5: v1, restores 3
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["restores"], 3);
+    EXPECT_EQ(r.json()["roll_forward"], false);
+    EXPECT_EQ(version(), "1.0.0");
+}
+
+// Two operators press rollback at once: the calls run one after the other, and the answers
+// say what each did (one rollback, one roll-forward) rather than two "rollbacks".
+TEST_F(ReviewAttackRollback, TwoRollbacksAtOnceAreARollbackAndARollForward) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
+    reply a, b;
+    std::thread ta([&] { a = rollback(); });
+    std::thread tb([&] { b = rollback(); });
+    ta.join();
+    tb.join();
+    ASSERT_EQ(a.status, 200) << a.body;
+    ASSERT_EQ(b.status, 200) << b.body;
+    EXPECT_NE(a.json()["roll_forward"], b.json()["roll_forward"]) << a.body << "\n" << b.body;
+    EXPECT_EQ(version(), "2.0.0");
 }
 
 // berthd as a process, its output and exit code.
