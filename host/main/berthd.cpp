@@ -5,66 +5,16 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
-#include <vector>
 
 namespace {
-
-namespace fs = std::filesystem;
 
 int report(const berth::host::config_result& r, const std::string& file) {
     for (auto& e : r.errors)
         std::cerr << "berthd: " << file << ": " << (e.pointer.empty() ? "(document)" : e.pointer) << ": " << e.message
                   << "\n";
     return r.errors.empty() ? 0 : 2;
-}
-
-// "" if `p` is a regular file this process can read, else why not.
-std::string unreadable_file(const fs::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && ::access(p.c_str(), R_OK) != 0)) {
-        const int e = errno;
-        return "cannot read " + p.string() + ": " + std::strerror(e);
-    }
-    if (!S_ISREG(st.st_mode)) return "cannot read " + p.string() + ": not a regular file";
-    return {};
-}
-
-// "" if `dir` is a directory this process may write in, or could be created: its nearest
-// existing ancestor is one. Nothing is created.
-std::string uncreatable_dir(const fs::path& dir) {
-    fs::path at = dir;
-    struct stat st {};
-    while (::stat(at.c_str(), &st) != 0) {
-        const int e = errno;
-        if ((e != ENOENT && e != ENOTDIR) || at == at.parent_path())
-            return "cannot create " + dir.string() + ": " + at.string() + ": " + std::strerror(e);
-        at = at.parent_path();
-    }
-    const std::string what = at == dir ? dir.string() : "cannot create " + dir.string() + ": " + at.string();
-    if (!S_ISDIR(st.st_mode)) return what + " is not a directory";
-    if (::access(at.c_str(), W_OK | X_OK) != 0) {
-        const int e = errno;
-        return what + " is not writable: " + std::strerror(e);
-    }
-    return {};
-}
-
-// What --check-config can see without starting: libraries that are not there or cannot be
-// read, and a data_dir that cannot be created. Each names the key it comes from.
-std::vector<berth::host::config_error> check_files(const berth::host::config& c) {
-    std::vector<berth::host::config_error> out;
-    if (auto why = uncreatable_dir(c.data_dir); !why.empty()) out.push_back({"/data_dir", why});
-    for (auto& m : c.modules)  // module names need no escaping in a pointer: [a-z0-9_-]
-        if (auto why = unreadable_file(m.library); !why.empty()) out.push_back({"/modules/" + m.name + "/library", why});
-    return out;
 }
 
 }  // namespace
@@ -93,7 +43,7 @@ int main(int argc, char** argv) {
     if (!check_file.empty()) {
         auto r = berth::host::load_config(check_file);
         if (int rc = report(r, check_file)) return rc;
-        r.errors = check_files(*r.value);
+        r.errors = berth::host::check_files(*r.value, r.modules_key);
         if (int rc = report(r, check_file)) return rc;
         std::cout << check_file << ": valid (" << r.value->modules.size() << (r.value->modules.size() == 1 ? " module" : " modules") << ")\n";
         return 0;

@@ -98,15 +98,8 @@ void runtime::start() {
         return http::problem(502, "no module named '" + callee + "' is configured");
     };
     impl_->server = std::make_unique<net::server>(c.io_threads, connection_budget());
-    // By default libraries load from where the configured ones are; rollbacks load the host's
-    // own shadow copies, so that directory is always allowed.
-    auto dirs = c.deploy.allowed_dirs;
-    if (dirs.empty())
-        for (auto& pc : c.modules) dirs.push_back(pc.library.parent_path());
-    dirs.push_back(c.data_dir / "shadow");
     const deploy::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
-                                     std::chrono::milliseconds(c.ready_timeout_ms),
-                                     deploy::make_policy(dirs, c.deploy.max_library_bytes)};
+                                     std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c)};
 
     for (auto& pc : c.modules) {
         if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
@@ -149,9 +142,11 @@ std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    // The edge first (no new requests, in-flight ones finish), the handler threads, the admin
-    // API's thread, the deploy thread (the watcher, then queued swaps), and last the plugins.
-    // Any of them may be missing when start() failed part-way.
+    // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
+    // start one); then the edge (no new requests, in-flight ones finish), the handler threads,
+    // the admin API's thread, the deploy thread (queued swaps), and last the plugins. Any of
+    // them may be missing when start() failed part-way.
+    if (impl_->deployer) impl_->deployer->stop_watching();
     if (impl_->server) impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
     for (auto& m : impl_->modules) m->stop_workers();
     if (impl_->admin) impl_->admin->stop();

@@ -49,6 +49,15 @@ TEST_F(Pipeline, ATargetThatIsNotAValidUriGets400) {
     EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
 }
 
+TEST_F(Pipeline, AHeaderAPluginSetsWithALineBreakCannotSplitTheResponse) {
+    EXPECT_EQ(http_request(port(), "GET", "/v1/moved/plain").header("X-Moved-To"), "plain");
+    raw_connection c(port());
+    c.send("GET /v1/moved/x%0D%0AX-Injected:%20yes HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto answer = c.read_until("\r\n\r\n");
+    EXPECT_NE(answer.find("HTTP/1.1 500"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("X-Injected"), std::string::npos) << answer;
+}
+
 TEST(RouteContract, APluginMayNotDeclareAPathTheHostAnswers) {
     auto compiled = berth::host::pipeline::compile_routes(
         nlohmann::json{{"routes", {{{"method", "GET"}, {"path", "/healthz"}}}}});

@@ -86,7 +86,7 @@ TEST_F(Snapshot, TheOldPluginsRoutesStillAnswerAndPointToTheirSuccessors) {
     auto old = host_->admin("GET", "/plugins/probe");
     ASSERT_EQ(old.status, 200) << old.body;
     EXPECT_EQ(old.json()["name"], "probe");
-    EXPECT_EQ(old.header("Deprecation"), "true");
+    EXPECT_EQ(old.header("Deprecation"), "@1795824000");  // RFC 9745: since 2026-11-28
     EXPECT_EQ(old.header("Link"), "</modules/probe>; rel=\"successor-version\"");
     auto swapped = host_->admin("POST", "/plugins/probe/reload",
                                 nlohmann::json({{"library", test_plugin("swap_probe_v2").string()}}).dump());

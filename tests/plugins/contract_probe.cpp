@@ -24,6 +24,12 @@ public:
             return berth::response::json(200, {{"shelf", req.param("shelf")}, {"id", req.param("id")}});
         });
         r.del("/v1/items/{id}", [](const berth::request&) { return berth::response::no_content(); });
+        // Careless on purpose: copies a decoded path parameter into a response header.
+        r.get("/v1/moved/{to}", [](const berth::request& req) {
+            auto res = berth::response::json(200, {{"moved", true}});
+            res.headers.emplace_back("X-Moved-To", std::string(req.param("to")));
+            return res;
+        });
         r.post("/v1/items", [](const berth::request& req) {
              return berth::response::json(201, {{"created", req.json()}});
          }).schema({{"type", "object"},

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 namespace berth::host::abi {
 
 void write_text(const berth_writer* w, std::string_view text) {
@@ -16,10 +18,27 @@ void text_sink::append(void* ctx, berth_bytes b) {
 
 void response_sink::set_status(void* ctx, int status) { static_cast<response_sink*>(ctx)->response.status = status; }
 
+namespace {
+
+bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s)
+        if (!(std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos))
+            return false;
+    return true;
+}
+
+}  // namespace
+
 void response_sink::add_header(void* ctx, berth_bytes name, berth_bytes value) {
     if (!name.data || !value.data) return;
-    static_cast<response_sink*>(ctx)->response.headers.emplace_back(std::string(name.data, name.size),
-                                                                  std::string(value.data, value.size));
+    auto* sink = static_cast<response_sink*>(ctx);
+    std::string_view n(name.data, name.size), v(value.data, value.size);
+    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+        if (sink->bad_header.empty()) sink->bad_header = std::string(n.substr(0, 64));
+        return;
+    }
+    sink->response.headers.emplace_back(n, v);
 }
 
 void response_sink::append_body(void* ctx, berth_bytes chunk) {

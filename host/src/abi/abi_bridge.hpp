@@ -26,8 +26,11 @@ struct text_sink {
 };
 
 // Collects a response the plugin writes through a berth_response_writer. Not movable either.
+// A header that could not be sent as written (a name that is not an RFC 9110 token, a value
+// with CR, LF or NUL: a split response) is dropped and named in `bad_header`.
 struct response_sink {
     http::response response;
+    std::string bad_header;
     berth_response_writer writer{sizeof(berth_response_writer), this, &response_sink::set_status,
                                  &response_sink::add_header, &response_sink::append_body};
     response_sink() = default;

@@ -47,6 +47,9 @@ std::string digest(std::string_view text) {
     return out;
 }
 
+// RFC 9745: when the /plugins names were deprecated (2026-11-28), as a structured-field date.
+constexpr std::string_view deprecated_since = "@1795824000";
+
 bool is_mutating(const http::request& r) { return r.method != "GET" && r.method != "HEAD"; }
 
 // "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]"; empty for "[evil" (no "]").
@@ -237,12 +240,19 @@ void admin_api::serve(const http::request& request, const completion& done) {
     const bool legacy = m.id >= route_count;
     const auto id = static_cast<route_id>(m.id % route_count);
     if (!legacy) return serve_route(id, m.params, request, done);
-    // A deprecated /plugins route: the same call, and a pointer to its successor.
-    auto successor = "</modules" + target->path.substr(std::string_view("/plugins").size()) +
-                     ">; rel=\"successor-version\"";
+    // A deprecated /plugins route: the same call, and a pointer to its successor, built from
+    // the route and a configured module's name (never from what the client sent, which could
+    // carry anything once decoded).
+    std::string successor = "/modules";
+    if (!m.params.empty()) {
+        auto mod = find(m.params.front().second);
+        successor = mod ? successor + "/" + mod->config().name : "";
+        if (mod && id == reload) successor += "/reload";
+        if (mod && id == rollback) successor += "/rollback";
+    }
     serve_route(id, m.params, request, [done, successor](http::response r) {
-        r.set_header("Deprecation", "true");
-        r.set_header("Link", successor);
+        r.set_header("Deprecation", std::string(deprecated_since));
+        if (!successor.empty()) r.set_header("Link", "<" + successor + ">; rel=\"successor-version\"");
         done(std::move(r));
     }, "plugin");
 }

@@ -178,6 +178,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
             return out;
         }
         spdlog::warn("config: \"plugins\" is the old name of \"modules\"; rename the key");
+        out.modules_key = legacy_modules_key;
         doc[modules_key] = std::move(doc[legacy_modules_key]);
         doc.erase(legacy_modules_key);
     }

@@ -10,7 +10,7 @@
 namespace berth::host {
 
 // Every key with a fixed default, at its place in a config document, with that default. A
-// module's keys sit under "/plugins/*". Keys whose default is worked out from others (a
+// module's keys sit under "/modules/*". Keys whose default is worked out from others (a
 // module's database, the token files, limits.max_in_flight) are left out.
 nlohmann::json documented_defaults();
 

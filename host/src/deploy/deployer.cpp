@@ -36,8 +36,12 @@ void deployer::start() {
     watcher_->start();
 }
 
-void deployer::stop() {
+void deployer::stop_watching() {
     if (watcher_) watcher_->stop();
+}
+
+void deployer::stop() {
+    stop_watching();
     thread_->stop();
 }
 

@@ -32,6 +32,8 @@ public:
     void boot();
     // Starts the deploy thread and the library watcher.
     void start();
+    // No more swaps from file changes. Idempotent.
+    void stop_watching();
     // Stops the watcher, runs what is queued, joins the thread. Idempotent.
     void stop();
 

@@ -36,6 +36,14 @@ bool is_within(const fs::path& file, const fs::path& dir) {
 
 }  // namespace
 
+library_policy policy_for(const config& c) {
+    auto dirs = c.deploy.allowed_dirs;
+    if (dirs.empty())
+        for (auto& m : c.modules) dirs.push_back(m.library.parent_path());
+    dirs.push_back(c.data_dir / "shadow");
+    return make_policy(dirs, c.deploy.max_library_bytes);
+}
+
 library_policy make_policy(const std::vector<fs::path>& dirs, std::uint64_t max_bytes) {
     library_policy p;
     p.max_bytes = max_bytes;

@@ -5,6 +5,8 @@
 
 #include "plugin/plugin_library.hpp"
 
+#include <berth/host/config.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <variant>
@@ -19,6 +21,10 @@ struct library_policy {
 
 // Resolves each directory once (realpath); a directory that does not exist yet stays as given.
 library_policy make_policy(const std::vector<std::filesystem::path>& dirs, std::uint64_t max_bytes);
+
+// The policy a host with this config loads under: deploy.allowed_dirs (default: the configured
+// libraries' directories) and always its own shadow directory, for rollbacks.
+library_policy policy_for(const config& c);
 
 // Steps: "policy" (outside the allowed directories, owned by another user, writable by group or
 // others: the caller is not allowed this file), "read" (cannot open, not a regular file, too

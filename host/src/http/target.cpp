@@ -10,10 +10,12 @@ namespace berth::host::http {
 std::optional<parsed_target> parse_target(std::string_view target, std::string* why) {
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) {
+        // In our words: a public port never shows a library's text.
         if (why)
             *why = target.empty() || target.front() != '/'
                        ? "the request target must be an absolute path"
-                       : "the request target is not a valid URI path and query (" + parsed.error().message() + ")";
+                       : "the request target is not a valid URI path and query: a bad percent-escape, or a "
+                         "character that must be percent-encoded";
         return std::nullopt;
     }
     const boost::urls::url_view& url = *parsed;

@@ -50,6 +50,11 @@ http::response call_handler(const exchange& ex, const abi::plugin_instance& plug
         return http::problem(500, "the module failed while handling the request; see the host log for request " +
                                       ex.context.request_id);
     }
+    if (!out.bad_header.empty()) {
+        spdlog::error("[{}] {} {} (request {}): the handler set a header that cannot be sent (name '{}')", ex.module,
+                      req.method, ex.target.path, ex.context.request_id, out.bad_header);
+        return http::problem(500, "the module answered with a header that cannot be sent");
+    }
     if (out.response.status < 200 || out.response.status > 599) {
         spdlog::error("[{}] answered with status {}, which a handler may not send", ex.module, out.response.status);
         return http::problem(500, "the module answered with an invalid status");

@@ -29,14 +29,17 @@ generation_snapshot module::describe(const generation& g) const {
 }
 
 module_snapshot module::snapshot() const {
-    auto gen = active();
     module_snapshot s;
     s.name = config_.name;
     s.configured_library = config_.library;
     s.queued_or_running = admitted_.load();
-    if (gen) s.active = describe(*gen);
+    // The active generation under mutex_ (publish's lock order), so it and what mutex_ guards
+    // come from the same moment.
     std::lock_guard lock(mutex_);
-    if (s.active) s.active->restores = active_restores_;
+    if (auto gen = active()) {
+        s.active = describe(*gen);
+        s.active->restores = active_restores_;
+    }
     s.address = bound_ ? address_ : config_.address;
     s.port = bound_ ? port_ : config_.port;
     s.bound = bound_;

@@ -85,6 +85,7 @@ struct config_error {
 struct config_result {
     std::optional<config> value;       // set when errors is empty
     std::vector<config_error> errors;
+    std::string modules_key = "modules";  // as the file spells it: "plugins" is its old name
 };
 
 // Validates a whole config document against config/berth.schema.json and the rules a schema
@@ -93,6 +94,12 @@ config_result parse_config(std::string_view json_text, const std::filesystem::pa
 
 // Reads and parses a file; relative paths inside resolve against the file's directory.
 config_result load_config(const std::filesystem::path& file);
+
+// What can be checked of a valid config without starting anything (berthd --check-config):
+// each module's library read as the loader reads it (deploy.allowed_dirs, owner, mode, size,
+// the ELF magic) and whether data_dir can be created. Nothing is created or loaded. Pointers use
+// `modules_key` as the file spells it (config_result::modules_key).
+std::vector<config_error> check_files(const config& c, std::string_view modules_key = "modules");
 
 // The JSON Schema the config is checked against (embedded at build time).
 std::string_view config_schema();
