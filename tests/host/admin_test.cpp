@@ -7,7 +7,7 @@
 namespace berth::test {
 namespace {
 
-TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
+TEST(Admin, ListsEveryModuleWithItsBoundPortAndState) {
     test_host host({{"greeter", shipped_plugin("greeter")}, {"probe", test_plugin("contract_probe")}});
     auto r = host.admin("GET", "/modules");
     ASSERT_EQ(r.status, 200);
@@ -28,7 +28,7 @@ TEST(Admin, ListsEveryPluginWithItsBoundPortAndState) {
     EXPECT_EQ(list[1]["version"], "2.3.4");
 }
 
-TEST(Admin, ShowsOnePluginOr404) {
+TEST(Admin, ShowsOneModuleOr404) {
     test_host host({{"greeter", shipped_plugin("greeter")}});
     auto r = host.admin("GET", "/modules/greeter");
     ASSERT_EQ(r.status, 200);

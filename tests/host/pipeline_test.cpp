@@ -17,9 +17,19 @@ protected:
 };
 
 TEST_F(Pipeline, HeadOnHealthzAnswersLikeGetWithoutABody) {
-    auto r = http_request(port(), "HEAD", "/healthz");
-    EXPECT_EQ(r.status, 200);
-    EXPECT_TRUE(r.body.empty());
+    // Raw bytes: a client parser told "this was HEAD" skips any body, so it could not see one.
+    // A HEAD answer with a body would put those bytes where the next answer must start.
+    const auto get = http_request(port(), "GET", "/healthz");
+    ASSERT_EQ(get.status, 200);
+    auto out = raw_exchange(port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+    const auto head_end = out.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << out;
+    const auto head = out.substr(0, head_end);
+    EXPECT_NE(head.find("Content-Length: " + std::to_string(get.body.size())), std::string::npos) << head;
+    EXPECT_NE(head.find("Content-Type: application/json"), std::string::npos) << head;
+    EXPECT_EQ(out.substr(head_end + 4, 12), "HTTP/1.1 200") << "a body after the HEAD answer: " << out;
 }
 
 TEST_F(Pipeline, OtherMethodsOnHealthzGet405WithAllow) {
@@ -56,6 +66,18 @@ TEST_F(Pipeline, AHeaderAPluginSetsWithALineBreakCannotSplitTheResponse) {
     auto answer = c.read_until("\r\n\r\n");
     EXPECT_NE(answer.find("HTTP/1.1 500"), std::string::npos) << answer;
     EXPECT_EQ(answer.find("X-Injected"), std::string::npos) << answer;
+}
+
+TEST_F(Pipeline, ARequestAStageRefusesNeverReachesThePlugin) {
+    // POST /v1/tally declares no schema, so only the body stage's depth limit stands between
+    // this body and the handler, which counts every request it runs.
+    const std::string too_deep = std::string(100, '[') + std::string(100, ']');
+    auto refused = http_request(port(), "POST", "/v1/tally", too_deep, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(http_request(port(), "GET", "/v1/tally").json()["tally"], 0);
+    // The count does move for a request the stages pass.
+    ASSERT_EQ(http_request(port(), "POST", "/v1/tally", "[]", {{"Content-Type", "application/json"}}).status, 200);
+    EXPECT_EQ(http_request(port(), "GET", "/v1/tally").json()["tally"], 1);
 }
 
 TEST(RouteContract, APluginMayNotDeclareAPathTheHostAnswers) {
