@@ -1,8 +1,12 @@
 // The threads that run plugin code (and, later, database work): never the I/O threads.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
-#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace berth::host::exec {
 
@@ -18,8 +22,16 @@ public:
     void join();
 
 private:
-    struct impl;
-    std::unique_ptr<impl> impl_;
+    void run();
+
+    std::mutex mutex_;  // guards what follows
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> tasks_;
+    unsigned sleeping_ = 0;  // workers waiting on wake_
+    unsigned signalled_ = 0; // wake-ups sent and not yet taken: a sleeper is signalled once
+    bool joining_ = false;
+    std::vector<std::thread> threads_;
+    std::once_flag joined_;
 };
 
 }  // namespace berth::host::exec

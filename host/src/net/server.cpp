@@ -4,9 +4,44 @@
 #include "net/server_state.hpp"
 #include "net/session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace berth::host::net {
+
+void answer_queue::push(std::shared_ptr<session> s, std::uint64_t seq, http::response r) {
+    bool post;
+    {
+        std::lock_guard lock(mutex_);
+        items_.push_back({std::move(s), seq, std::move(r)});
+        post = !posted_;
+        posted_ = true;
+    }
+    if (post) boost::asio::post(ioc_, [this] { drain(); });
+}
+
+void answer_queue::drain() {
+    std::vector<item> batch;
+    {
+        std::lock_guard lock(mutex_);
+        batch.swap(items_);
+        items_.swap(spare_);
+        posted_ = false;
+    }
+    for (auto& i : batch) session::answer(std::move(i.s), i.seq, std::move(i.r));
+    batch.clear();
+    std::lock_guard lock(mutex_);
+    if (batch.capacity() > spare_.capacity()) spare_.swap(batch);
+}
+
+void answer_queue::clear() {
+    std::vector<item> dropped, spare;
+    {
+        std::lock_guard lock(mutex_);
+        dropped.swap(items_);
+        spare.swap(spare_);
+    }
+}
 
 void server::impl::arm_watchdog() {
     watchdog->expires_after(watchdog_period);
@@ -33,6 +68,7 @@ server::~server() {
     // Destroying the io_context destroys pending handlers, releasing the sessions they hold.
     impl_->watchdog.reset();
     impl_->ioc.reset();
+    impl_->answers.clear();  // answers that arrived too late hold their sessions
 }
 
 std::shared_ptr<listener_handle> server::listen(const std::string& name, const std::string& address,

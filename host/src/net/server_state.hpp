@@ -1,6 +1,7 @@
 // What the listeners and sessions of one server share. Internal to net/.
 #pragma once
 
+#include "net/answer_queue.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,6 +24,7 @@ class session;
 struct server::impl {
     // Heap-held so ~server can destroy it (and the handlers that keep sessions alive) first.
     std::unique_ptr<boost::asio::io_context> ioc = std::make_unique<boost::asio::io_context>();
+    answer_queue answers{*ioc};  // from worker threads back to the sessions
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::vector<std::thread> threads;
     unsigned thread_count;

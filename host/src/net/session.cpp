@@ -162,13 +162,9 @@ void session::dispatch() {
                                 .count(),
                             std::memory_order_relaxed);
     waiting_ = true;
-    auto done = [self = shared_from_this(), seq](http::response r) {
-        asio::post(self->stream_.get_executor(), [self, seq, r = std::move(r)]() mutable {
-            if (seq != self->seq_ || !self->waiting_) return;  // already answered by the deadline
-            self->waiting_ = false;
-            self->handler_deadline_.store(0, std::memory_order_relaxed);
-            self->write(std::move(r));
-        });
+    auto done = [self = shared_from_this(), seq](http::response r) mutable {
+        auto& answers = self->owner_->srv()->answers;
+        answers.push(std::move(self), seq, std::move(r));
     };
     try {
         owner_->service().handle(std::move(out), std::move(done));
@@ -180,6 +176,16 @@ void session::dispatch() {
         handler_deadline_.store(0, std::memory_order_relaxed);
         write(http::problem(500, "the host failed while handling the request"));
     }
+}
+
+void session::answer(std::shared_ptr<session> self, std::uint64_t seq, http::response r) {
+    auto ex = self->stream_.get_executor();
+    asio::dispatch(ex, [self = std::move(self), seq, r = std::move(r)]() mutable {
+        if (seq != self->seq_ || !self->waiting_) return;  // already answered by the deadline
+        self->waiting_ = false;
+        self->handler_deadline_.store(0, std::memory_order_relaxed);
+        self->write(std::move(r));
+    });
 }
 
 bool session::overdue(std::chrono::steady_clock::time_point now) const {

@@ -41,6 +41,8 @@ public:
     bool overdue(std::chrono::steady_clock::time_point now) const;
     // Answers 503 and closes, if the request is still unanswered when this runs.
     void expire_handler();
+    // From the answer queue (an I/O thread): the service's answer to request number `seq`.
+    static void answer(std::shared_ptr<session> self, std::uint64_t seq, http::response r);
 
 private:
     const limits_config& limits() const { return owner_->limits(); }
