@@ -243,8 +243,16 @@ void session::build(http::response r) {
     res_ = {};
     res_.version(version_);
     res_.result(static_cast<unsigned>(r.status));
-    for (auto& [k, v] : r.headers) res_.insert(k, v);
-    if (res_.find("X-Request-Id") == res_.end()) res_.set("X-Request-Id", request_id_);
+    for (auto& [k, v] : r.headers) {
+        // Last line of defence against a split response: the host and the ABI bridge build
+        // headers that never hold a line break; one that does is dropped, not written.
+        if (v.find_first_of("\r\n") != std::string::npos || k.find_first_of("\r\n: ") != std::string::npos) {
+            spdlog::error("request {}: a header that cannot be sent was dropped", request_id_);
+            continue;
+        }
+        res_.insert(k, v);
+    }
+    res_.set("X-Request-Id", request_id_);  // every answer carries the request's id, the host's
     res_.set(bhttp::field::server, "berth");
     res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping);

@@ -116,16 +116,21 @@ std::size_t generation::join_abandoned(std::chrono::milliseconds limit) {
     return left;
 }
 
-std::list<std::shared_ptr<request_ticket>>::iterator generation::enter(std::shared_ptr<request_ticket> t) {
+// A vector, not a list: no allocation per request once it has grown to the busiest moment.
+void generation::enter(std::shared_ptr<request_ticket> t) {
     ++in_flight;
     std::lock_guard lock(tickets_mutex_);
-    return tickets_.insert(tickets_.end(), std::move(t));
+    t->slot = tickets_.size();
+    tickets_.push_back(std::move(t));
 }
 
-void generation::leave(std::list<std::shared_ptr<request_ticket>>::iterator it) {
+void generation::leave(request_ticket& t) {
     {
         std::lock_guard lock(tickets_mutex_);
-        tickets_.erase(it);
+        auto& last = tickets_.back();
+        last->slot = t.slot;
+        std::swap(tickets_[t.slot], last);
+        tickets_.pop_back();
     }
     --in_flight;
 }

@@ -17,7 +17,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <list>
 #include <optional>
 #include <mutex>
 #include <thread>
@@ -34,6 +33,7 @@ struct request_ticket {
     std::function<void(http::response)> done;
     std::string request_id;
     std::atomic<bool> answered{false};
+    std::size_t slot = 0;  // its index in the generation's tickets while it is served
 
     // False when someone answered first.
     bool answer(http::response r) {
@@ -76,8 +76,8 @@ public:
 
     // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
-    std::list<std::shared_ptr<request_ticket>>::iterator enter(std::shared_ptr<request_ticket> t);
-    void leave(std::list<std::shared_ptr<request_ticket>>::iterator it);
+    void enter(std::shared_ptr<request_ticket> t);
+    void leave(request_ticket& t);
     std::vector<std::shared_ptr<request_ticket>> tickets() const;
 
 private:
@@ -102,7 +102,7 @@ private:
     static std::mutex& abandoned_mutex();
     static std::vector<abandoned_ready>& abandoned();
     mutable std::mutex tickets_mutex_;
-    std::list<std::shared_ptr<request_ticket>> tickets_;
+    std::vector<std::shared_ptr<request_ticket>> tickets_;  // unordered; each knows its slot
 };
 
 }  // namespace berth::host::plugin

@@ -63,42 +63,45 @@ void module::handle(http::request request, completion done) {
         }
         return done(at_capacity());
     }
-    // The admission is given back when the task ends, or here if it never gets queued.
-    struct admission_slot {
-        std::atomic<std::size_t>* n;
-        admission_slot(std::atomic<std::size_t>& c) : n(&c) {}
-        admission_slot(admission_slot&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
-        ~admission_slot() {
-            if (n) --*n;
-        }
+    // One allocation carries the request to a handler thread: the request, its answer slot, and
+    // the admission, given back when the last reference goes (the task ran, was dropped at
+    // stop, or a drain cut-off answered it).
+    struct queued {
+        std::shared_ptr<module> self;
+        http::request request;
+        request_ticket ticket;
+        ~queued() { --self->admitted_; }
     };
-    auto slot = std::make_shared<admission_slot>(admitted_);
-    auto t = std::make_shared<request_ticket>();
-    t->done = std::move(done);
-    t->request_id = request.id.empty() ? http::request_id_for({}) : request.id;
-    workers_->post([self = shared_from_this(), request = std::move(request), t, slot]() mutable {
+    auto q = std::make_shared<queued>();
+    q->self = shared_from_this();
+    q->ticket.done = std::move(done);
+    q->ticket.request_id = request.id.empty() ? http::request_id_for({}) : std::move(request.id);
+    q->request = std::move(request);
+    // The edge sets X-Request-Id on every answer it sends; the id is this request's.
+    workers_->post([q = std::move(q)] {
         // Answered 503 at its deadline while it waited: it must never run afterwards.
-        if (request.admission && !request.admission->begin()) return;
+        if (q->request.admission && !q->request.admission->begin()) return;
+        std::shared_ptr<request_ticket> ticket(q, &q->ticket);
         http::response r;
         try {
-            r = self->serve(request, t);
+            r = q->self->serve(q->request, ticket);
         } catch (const std::exception& e) {
-            spdlog::error("[{}] request {} failed in the host: {}", self->config_.name, t->request_id, e.what());
+            spdlog::error("[{}] request {} failed in the host: {}", q->self->config_.name, ticket->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
         }
-        r.set_header("X-Request-Id", t->request_id);
-        t->answer(std::move(r));
+        ticket->answer(std::move(r));
     });
 }
 
 http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t) {
     auto gen = active();  // this request finishes on this generation
     if (!gen) return unavailable();
+    gen->enter(t);
     struct stay {
         generation& g;
-        std::list<std::shared_ptr<request_ticket>>::iterator it;
-        ~stay() { g.leave(it); }
-    } guard{*gen, gen->enter(t)};
+        request_ticket& t;
+        ~stay() { g.leave(t); }
+    } guard{*gen, *t};
     return pipeline::serve(gen->endpoint(), request, abi::request_context{t->request_id, {}});
 }
 
