@@ -76,7 +76,7 @@ def main():
                   "deploy": {"allowed_dirs": [os.path.dirname(library), os.path.dirname(v1)]},
                   "modules": {"probe": {"library": library, "port": port}}}
         host = start_berthd(args.build, work, config)
-        status_url = f"http://127.0.0.1:{admin}/plugins/probe"
+        status_url = f"http://127.0.0.1:{admin}/modules/probe"
         var = os.path.join(work, "var")
         status = lambda: call("GET", status_url, token=admin_token(var))[1]
         wait_until(lambda: status()["state"] == "serving")

@@ -73,7 +73,7 @@ TEST_F(AdminPlane, AForeignHostIsMisdirected) {
     EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "evil.example"}}).status, 421);
     EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "localhost:8080"}}).status, 200);
     EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "[::1]:8080"}}).status, 200);
-    auto twice = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
+    auto twice = raw_exchange(host_->admin_port(), "GET /modules HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
                                                    "Authorization: " + bearer() + "\r\n\r\n");
     EXPECT_EQ(twice.rfind("HTTP/1.1 400", 0), 0u) << twice.substr(0, 200);
     // A Host that is no host name at all is no loophole.
@@ -81,7 +81,7 @@ TEST_F(AdminPlane, AForeignHostIsMisdirected) {
                  {{"Authorization", bearer()}, {"Host", "[evil"}, {"Content-Type", "application/json"}})
                   .status,
               400);
-    auto hostless = raw_exchange(host_->admin_port(), "GET /plugins HTTP/1.0\r\nAuthorization: " + bearer() + "\r\n\r\n");
+    auto hostless = raw_exchange(host_->admin_port(), "GET /modules HTTP/1.0\r\nAuthorization: " + bearer() + "\r\n\r\n");
     EXPECT_EQ(hostless.rfind("HTTP/1.0 400", 0), 0u) << hostless.substr(0, 200);
     start({{"admin", {{"allowed_hosts", {"ops.internal"}}}}});
     EXPECT_EQ(as("GET", "/modules", {{"Authorization", bearer()}, {"Host", "ops.internal:8080"}}).status, 200);

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +108,12 @@ TEST_F(Snapshot, RuntimeModulesIsTheSameSnapshotTyped) {
     EXPECT_EQ(m.active->version, "1.0.0");
     EXPECT_EQ(m.active->source, library_);
     EXPECT_FALSE(m.previous);
+    // The admin API renders this same snapshot.
+    auto json = status();
+    EXPECT_EQ(json["active"]["sha256"], m.active->sha256);
+    EXPECT_EQ(json["active"]["number"], m.active->number);
+    EXPECT_EQ(json["port"], m.port);
+    EXPECT_EQ(json["state"], to_string(m.state));
 }
 
 // Runs berthd until its start banner is complete; returns what it printed.
@@ -124,8 +131,11 @@ std::string berthd_banner(const fs::path& config) {
     ::close(out[1]);
     std::string text;
     char buf[4096];
-    // The banner ends with the module lines, after "ready"; a dead child ends the read too.
+    // The banner ends with the module lines, after "ready"; a dead child or 20 s without a
+    // byte ends the read too (the test then fails on what arrived, rather than hanging).
     while (text.find("ready") == std::string::npos || text.find("greeter ") == std::string::npos) {
+        pollfd p{out[0], POLLIN, 0};
+        if (::poll(&p, 1, 20'000) <= 0) break;
         auto n = ::read(out[0], buf, sizeof buf);
         if (n <= 0) break;
         text.append(buf, static_cast<std::size_t>(n));

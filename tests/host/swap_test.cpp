@@ -287,7 +287,7 @@ TEST_F(Swap, APluginThatFailedAtBootSwapsInWhenAGoodFileArrives) {
     EXPECT_EQ(http_request(port(), "GET", "/healthz").status, 200);
 }
 
-TEST_F(Swap, WatchingCanBeTurnedOffPerPlugin) {
+TEST_F(Swap, WatchingCanBeTurnedOffPerModule) {
     start(test_plugin("swap_probe_v1"), {{"watch", false}});
     deploy(test_plugin("swap_probe_v2"), library_);
     // Nothing to wait for but time: give the watcher several debounce and poll periods.

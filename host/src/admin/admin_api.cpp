@@ -97,12 +97,6 @@ http::response swap_response(const plugin::swap_result& r, const plugin::module&
     return http::json_response(200, answer);
 }
 
-std::string allow_list(const std::vector<std::string>& methods) {
-    std::string allow;
-    for (auto& a : methods) allow += (allow.empty() ? "" : ", ") + a;
-    return allow;
-}
-
 // Parses and checks a JSON body; a 400 problem when it does not fit. `more` adds checks a
 // schema cannot say.
 std::variant<nlohmann::json, http::response> checked_body(
@@ -234,7 +228,7 @@ void admin_api::serve(const http::request& request, const completion& done) {
         return done(http::problem(404, "no admin route matches " + request.method + " " + target->path));
     if (m.result == http::route_table::outcome::method_not_allowed) {
         auto r = http::problem(405, request.method + " is not allowed on " + target->path);
-        r.set_header("Allow", allow_list(m.allowed));
+        r.set_header("Allow", http::join(m.allowed));
         return done(std::move(r));
     }
     const bool legacy = m.id >= route_count;

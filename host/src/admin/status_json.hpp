@@ -1,4 +1,4 @@
-// The admin API's JSON for a module (GET /plugins/{name}, and inside swap answers), rendered
+// The admin API's JSON for a module (GET /modules/{name}, and inside swap answers), rendered
 // from the module's typed snapshot. Operator-facing: it holds paths and loader text.
 #pragma once
 

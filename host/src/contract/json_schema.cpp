@@ -45,14 +45,7 @@ std::shared_ptr<const json_schema> json_schema::compile(const nlohmann::json& sc
 }
 
 std::string escape_pointer_token(const std::string& token) {
-    std::string out;
-    out.reserve(token.size());
-    for (char c : token) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
-    }
-    return out;
+    return (nlohmann::json::json_pointer() / token).to_string().substr(1);  // nlohmann escapes ~ and /
 }
 
 namespace {

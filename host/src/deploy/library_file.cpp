@@ -57,8 +57,8 @@ std::variant<file_image, load_failure> read_library(const fs::path& file, const 
     if (!resolved) return load_failure{"read", "cannot read " + name + ": " + std::strerror(errno)};
     if (std::none_of(policy.allowed_dirs.begin(), policy.allowed_dirs.end(),
                      [&](const fs::path& dir) { return is_within(*resolved, dir); }))
-        return load_failure{"policy", name + " (" + resolved->string() +
-                                          ") is outside the directories libraries may load from (deploy.allowed_dirs)"};
+        return load_failure{"policy", name + (resolved->string() == name ? "" : " (" + resolved->string() + ")") +
+                                          " is outside the directories libraries may load from (deploy.allowed_dirs)"};
 
     int fd = ::open(resolved->c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return load_failure{"read", "cannot open " + name + ": " + std::strerror(errno)};

@@ -36,9 +36,7 @@ struct swap_target {
 };
 
 // The file holds exactly the active generation's build: nothing to do.
-struct unchanged {
-    std::string sha256;
-};
+struct unchanged {};
 
 using prepared = std::variant<std::shared_ptr<plugin::generation>, plugin::load_failure, unchanged>;
 

@@ -53,7 +53,7 @@ void serial_executor::run() {
                 if (tick_) tick_();
             }
         } catch (const std::exception& e) {
-            spdlog::error("management task failed: {}", e.what());
+            spdlog::error("deploy task failed: {}", e.what());
         }
     }
 }

@@ -1,4 +1,5 @@
-// The management thread: loads, swaps, drains and unloads run here, one at a time, never on
+// A thread that runs posted tasks one at a time, and a tick: the deploy thread (deploy/deployer)
+// runs on one. Loads, swaps, drains and unloads run here, one at a time, never on
 // an I/O or worker thread, and never from a stack that holds plugin frames.
 #pragma once
 
@@ -20,7 +21,7 @@ public:
     serial_executor& operator=(const serial_executor&) = delete;
 
     void start();
-    // Runs the task on the management thread; false (and the task is dropped) once stopped.
+    // Runs the task on this executor's thread; false (and the task is dropped) once stopped.
     bool post(std::function<void()> task);
     // Runs what is queued, then joins. Idempotent.
     void stop();

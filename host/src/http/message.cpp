@@ -2,6 +2,15 @@
 
 namespace berth::host::http {
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+    std::string out;
+    for (auto& item : items) {
+        if (!out.empty()) out += separator;
+        out += item;
+    }
+    return out;
+}
+
 bool is_health_check(const request& r) {
     return r.method == "GET" && (r.target == "/healthz" || r.target.rfind("/healthz?", 0) == 0);
 }

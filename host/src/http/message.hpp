@@ -59,6 +59,9 @@ bool is_health_check(const request& r);
 // application/json or application/<something>+json, parameters (charset) allowed.
 bool is_json_media_type(std::string_view content_type);
 
+// "a, b, c" (an Allow header, a list in a problem's detail).
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
 // Canonical reason phrase for a status ("Not Found").
 std::string_view reason(int status);
 

@@ -6,9 +6,23 @@
 #include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace berth::host::pipeline {
 
 namespace {
+
+// "a b  c" -> {"a", "b", "c"}: the scopes a token holds.
+std::vector<std::string> split_scopes(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        auto sp = s.find(' ');
+        if (sp != 0) out.emplace_back(s.substr(0, sp));
+        if (sp == std::string_view::npos) break;
+        s.remove_prefix(sp + 1);
+    }
+    return out;
+}
 
 http::response unauthorized(std::string detail, std::string challenge) {
     auto r = http::problem(401, std::move(detail));
@@ -36,10 +50,11 @@ verdict check_bearer(exchange& ex, const auth::token_service* tokens) {
     }
     auto& ok = std::get<auth::token_service::verified>(verdict);
     auto held = split_scopes(ok.scope);
-    std::string missing;
+    std::vector<std::string> lacking;
     for (auto& need : c.scopes)
-        if (!contains(held, need)) missing += (missing.empty() ? "" : " ") + need;
-    if (!missing.empty()) {
+        if (std::ranges::find(held, need) == held.end()) lacking.push_back(need);
+    if (!lacking.empty()) {
+        const auto missing = http::join(lacking, " ");
         auto r = http::problem(403, "the token lacks the scope(s): " + missing);
         r.set_header("WWW-Authenticate",
                      "Bearer realm=\"berth\", error=\"insufficient_scope\", scope=\"" + missing + "\"");

@@ -17,8 +17,7 @@ verdict find_route(exchange& ex, const route_set& routes) {
             return http::problem(404, "no route matches " + req.method + " " + ex.target.path);
         case http::route_table::outcome::method_not_allowed: break;
     }
-    std::string allow;
-    for (auto& m : ex.match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+    const auto allow = http::join(ex.match.allowed);
     auto r = http::problem(405, req.method + " is not allowed on " + ex.target.path + "; allowed: " + allow);
     r.set_header("Allow", allow);
     return r;

@@ -42,8 +42,7 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     text_sink manifest;
     if (g->d_->describe(g->instance_, &manifest.writer, &error.writer) != BERTH_OK)
         return load_failure{"describe", file + ": " + error.text};
-    g->manifest_ = nlohmann::json::parse(manifest.text, nullptr, false);
-    auto routes = pipeline::compile_routes(g->manifest_);
+    auto routes = pipeline::compile_routes(nlohmann::json::parse(manifest.text, nullptr, false));
     if (auto* wrong = std::get_if<std::string>(&routes)) return load_failure{"describe", file + ": " + *wrong};
     g->routes_ = std::get<pipeline::route_set>(std::move(routes));
 

@@ -12,12 +12,9 @@
 #include "pipeline/route_contract.hpp"
 #include "plugin/plugin_library.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -72,7 +69,6 @@ public:
     std::uint64_t number() const { return number_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
     const std::shared_ptr<plugin_library>& library() const { return library_; }
-    const nlohmann::json& manifest() const { return manifest_; }
 
     // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
@@ -90,7 +86,6 @@ private:
     std::uint64_t number_ = 0;
     const abi::host_services* services_ = nullptr;
     std::chrono::system_clock::time_point loaded_at_;
-    nlohmann::json manifest_;
     pipeline::route_set routes_;
     // The host services table handed to the plugin, and what it needs; live as long as the instance.
     abi::host_context host_context_;

@@ -105,7 +105,7 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
                                : "; a rollback to the build of generation " + std::to_string(*restores);
         ++counters_.rollbacks;
     }
-    spdlog::info("[{}] {} {} via {}", config_.name, detail, raw->plugin_name(), trigger);
+    spdlog::info("[{}] {} (plugin {}, via {})", config_.name, detail, raw->plugin_name(), trigger);
     generations_ = raw->number();
     std::shared_ptr<generation> old;
     {
@@ -131,7 +131,7 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
 std::optional<rollback_target> module::rollback_to() const {
     std::lock_guard lock(mutex_);
     if (!previous_) return std::nullopt;
-    return rollback_target{previous_->shadow, previous_->info.number, active_restores_.has_value()};
+    return rollback_target{previous_->shadow, previous_->info.number};
 }
 
 unload_report module::unload_generation(std::shared_ptr<generation> gen) {

@@ -43,7 +43,6 @@ struct swap_result {
 struct rollback_target {
     std::filesystem::path shadow;  // the host's copy of its library
     std::uint64_t number = 0;
-    bool roll_forward = false;  // the active generation is itself a rollback: this undoes it
 };
 
 class module : public net::http_service, public std::enable_shared_from_this<module> {

@@ -2,7 +2,7 @@
 //
 //     auto cfg = berth::host::load_config("config/berth.json");   // check cfg.errors first
 //     berth::host::runtime rt(*cfg.value);
-//     rt.start();          // binds the admin and plugin ports, loads every plugin
+//     rt.start();          // binds the admin and module ports, loads every module's plugin
 //     ...                  // serve; rt.admin_port(), rt.modules() tell where
 //     rt.stop();           // graceful: drains in-flight requests, unloads plugins
 //
@@ -53,7 +53,7 @@ public:
     std::uint16_t admin_port() const;
     // The port a module's listener is bound to; nullopt for an unknown or unbound module.
     std::optional<std::uint16_t> module_port(const std::string& name) const;
-    // Every configured module, as GET /plugins on the admin API shows it.
+    // Every configured module, as GET /modules on the admin API shows it.
     std::vector<module_snapshot> modules() const;
     const config& configuration() const;
 
