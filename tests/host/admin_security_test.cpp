@@ -55,6 +55,8 @@ TEST_F(AdminPlane, TheTokenIsCreatedPrivateAtFirstStart) {
 
 TEST_F(AdminPlane, EveryCallButHealthzNeedsTheToken) {
     EXPECT_EQ(as("GET", "/healthz", {}).status, 200);
+    EXPECT_EQ(as("HEAD", "/healthz", {}).status, 200);  // as on a module's port
+    EXPECT_EQ(as("POST", "/healthz", {{"Content-Type", "application/json"}}).status, 401);
     for (auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
              {"GET", "/modules"}, {"GET", "/modules/probe"}, {"POST", "/modules/probe/reload"},
              {"POST", "/modules/probe/rollback"}, {"POST", "/tokens"}, {"GET", "/no/such/route"}}) {

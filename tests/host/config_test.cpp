@@ -314,5 +314,33 @@ TEST(JsonSchema, RejectsAnUnusableSchema) {
     EXPECT_THROW(contract::json_schema::compile({{"type", 5}}), std::invalid_argument);
 }
 
+
+// A library berthd would refuse at start (writable by group and others) is not "valid".
+TEST(Berthd, CheckConfigRefusesALibraryTheLoaderWouldRefuse) {
+    berth::test::temp_dir dir;
+    const auto library = dir.path() / "greeter.so";
+    std::filesystem::copy_file(berth::test::shipped_plugin("greeter"), library);
+    ASSERT_EQ(::chmod(library.c_str(), 0666), 0);
+    const auto file = dir.path() / "berth.json";
+    std::ofstream(file) << nlohmann::json{{"data_dir", (dir.path() / "var").string()},
+                                          {"modules", {{"greeter", {{"library", library.string()}, {"port", 0}}}}}};
+    std::string out;
+    EXPECT_EQ(run("--check-config '" + file.string() + "'", &out), 2) << out;
+    EXPECT_EQ(out.find(": valid"), std::string::npos) << out;
+}
+
+// A config still written with "plugins": the file check points into the file as written, as
+// the schema errors of the same file do.
+TEST(Berthd, CheckConfigPointsAtTheOldKeyAsTheFileWroteIt) {
+    berth::test::temp_dir dir;
+    const auto file = dir.path() / "berth.json";
+    std::ofstream(file) << nlohmann::json{
+        {"data_dir", (dir.path() / "var").string()},
+        {"plugins", {{"greeter", {{"library", (dir.path() / "nowhere.so").string()}, {"port", 0}}}}}};
+    std::string out;
+    EXPECT_EQ(run("--check-config '" + file.string() + "'", &out), 2) << out;
+    EXPECT_NE(out.find("/plugins/greeter/library: cannot read"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace berth::host

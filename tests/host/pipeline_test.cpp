@@ -80,6 +80,27 @@ TEST_F(Pipeline, ARequestAStageRefusesNeverReachesThePlugin) {
     EXPECT_EQ(http_request(port(), "GET", "/v1/tally").json()["tally"], 1);
 }
 
+// A public port says what is wrong with a target in its own words, not Boost.URL's
+// ("mismatch", "leftover"): library text stays out of public answers.
+TEST_F(Pipeline, A400ForABadTargetCarriesNoParserLibraryText) {
+    for (std::string target : {"/v1/items/%zz", "/v1/search?q={}"}) {
+        SCOPED_TRACE(target);
+        auto r = http_request(port(), "GET", target);
+        EXPECT_EQ(r.status, 400);
+        const std::string detail = r.json().value("detail", "");
+        EXPECT_EQ(detail.find("mismatch"), std::string::npos) << detail;
+        EXPECT_EQ(detail.find("leftover"), std::string::npos) << detail;
+    }
+}
+
+// An empty query or one with a query string is still the host's /healthz, with HEAD and 405.
+TEST_F(Pipeline, HealthzWithAnEmptyOrAnyQueryIsStillTheHostRoute) {
+    EXPECT_EQ(http_request(port(), "HEAD", "/healthz?").status, 200);
+    auto r = http_request(port(), "POST", "/healthz?x=1", "{}", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.header("Allow"), "GET, HEAD");
+}
+
 TEST(RouteContract, APluginMayNotDeclareAPathTheHostAnswers) {
     auto compiled = berth::host::pipeline::compile_routes(
         nlohmann::json{{"routes", {{{"method", "GET"}, {"path", "/healthz"}}}}});

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 namespace berth::test {
 namespace {
@@ -94,6 +95,60 @@ TEST_F(Snapshot, TheOldPluginsRoutesStillAnswerAndPointToTheirSuccessors) {
     ASSERT_EQ(swapped.status, 200) << swapped.body;
     EXPECT_EQ(swapped.json()["plugin"]["version"], "2.0.0");  // the old shape
     EXPECT_TRUE(host_->admin("GET", "/modules/probe").header("Deprecation").empty());
+}
+
+// The deprecated /plugins routes build their Link header from the decoded request path: an
+// encoded CR LF in the module name must not become a header line of the answer.
+TEST_F(Snapshot, AnEncodedCrlfOnADeprecatedRouteDoesNotSplitTheAnswersHeaders) {
+    raw_connection c(host_->admin_port());
+    c.send("GET /plugins/x%0D%0AX-Injected:%20yes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+           host_->admin_token() + "\r\nConnection: close\r\n\r\n");
+    auto head = c.read_until("\r\n\r\n");
+    ASSERT_NE(head.find("HTTP/1.1 "), std::string::npos) << head;
+    EXPECT_EQ(head.find("\r\nX-Injected: yes"), std::string::npos) << head;
+}
+
+// Same defect, no CR LF needed: a '>' or ',' decoded into the URI reference breaks the Link
+// header's syntax (RFC 8288), so a client reads another successor than /modules/<name>.
+TEST_F(Snapshot, TheDeprecatedRoutesLinkHeaderKeepsItsUriReferenceIntact) {
+    auto r = host_->admin("GET", "/plugins/x%3E%3B%20rel=%22evil%22%2C%3Chttp:%2F%2Fevil.example%2F");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.header("Link").find("evil.example/>"), std::string::npos) << r.header("Link");
+}
+
+// The old names still sit behind the admin gate.
+TEST_F(Snapshot, DeprecatedRoutesStillNeedTheAdminToken) {
+    auto r = http_request(host_->admin_port(), "GET", "/plugins", {}, {{"Host", "localhost"}});
+    EXPECT_EQ(r.status, 401);
+    EXPECT_TRUE(r.header("Link").empty()) << r.header("Link");
+}
+
+// A normal reload after a rollback starts a new history: the next rollback is a rollback
+// (to the generation the reload replaced), not a roll-forward.
+TEST_F(Snapshot, ARollbackAfterAReloadThatFollowedARollbackIsNotARollForward) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);  // 2: v2
+    ASSERT_EQ(rollback().status, 200);                             // 3: v1, restores 1
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);  // 4: v2, a plain reload
+    auto r = rollback();                                           // 5: v1, restores 3
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["restores"], 3);
+    EXPECT_EQ(r.json()["roll_forward"], false);
+    EXPECT_EQ(version(), "1.0.0");
+}
+
+// Two operators press rollback at once: the calls run one after the other, and the answers
+// say what each did (one rollback, one roll-forward) rather than two "rollbacks".
+TEST_F(Snapshot, TwoRollbacksAtOnceAreARollbackAndARollForward) {
+    ASSERT_EQ(reload(test_plugin("swap_probe_v2")).status, 200);
+    reply a, b;
+    std::thread ta([&] { a = rollback(); });
+    std::thread tb([&] { b = rollback(); });
+    ta.join();
+    tb.join();
+    ASSERT_EQ(a.status, 200) << a.body;
+    ASSERT_EQ(b.status, 200) << b.body;
+    EXPECT_NE(a.json()["roll_forward"], b.json()["roll_forward"]) << a.body << "\n" << b.body;
+    EXPECT_EQ(version(), "2.0.0");
 }
 
 TEST_F(Snapshot, RuntimeModulesIsTheSameSnapshotTyped) {

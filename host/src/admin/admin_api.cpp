@@ -8,6 +8,7 @@
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/target.hpp"
+#include "pipeline/host_routes.hpp"
 #include "plugin/module.hpp"
 
 #include <nlohmann/json.hpp>
@@ -157,7 +158,10 @@ std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
 }
 
 std::optional<http::response> admin_api::gate(const http::request& request) const {
-    if (http::is_health_check(request)) return std::nullopt;
+    // /healthz is open, as on every port; GET and HEAD only (the router answers 405 otherwise).
+    if (pipeline::host_route_of(request.target) == pipeline::host_route::health &&
+        (request.method == "GET" || request.method == "HEAD"))
+        return std::nullopt;
     if (std::count_if(request.headers.begin(), request.headers.end(),
                       [](const auto& h) { return http::iequals(h.first, "Host"); }) > 1)
         return http::problem(400, "the request has more than one Host header");
@@ -223,7 +227,9 @@ void admin_api::serve(const http::request& request, const completion& done) {
     std::string why;
     auto target = http::parse_target(request.target, &why);
     if (!target) return done(http::problem(400, why));
-    auto m = routes_.find(request.method, target->segments);
+    // HEAD is GET without the body (the edge drops it).
+    auto m = routes_.find(request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method),
+                          target->segments);
     if (m.result == http::route_table::outcome::not_found)
         return done(http::problem(404, "no admin route matches " + request.method + " " + target->path));
     if (m.result == http::route_table::outcome::method_not_allowed) {

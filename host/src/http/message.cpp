@@ -11,10 +11,6 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     return out;
 }
 
-bool is_health_check(const request& r) {
-    return r.method == "GET" && (r.target == "/healthz" || r.target.rfind("/healthz?", 0) == 0);
-}
-
 bool is_json_media_type(std::string_view ct) {
     auto media = ct.substr(0, ct.find(';'));
     while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);

@@ -53,9 +53,6 @@ struct response {
 // ASCII case-insensitive equality (header names, media types): Beast's, not one of our own.
 using boost::beast::iequals;
 
-// GET /healthz (with or without a query): answered by the host on every port, never by a plugin.
-bool is_health_check(const request& r);
-
 // application/json or application/<something>+json, parameters (charset) allowed.
 bool is_json_media_type(std::string_view content_type);
 
