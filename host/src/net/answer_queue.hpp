@@ -23,7 +23,8 @@ public:
 
     // Any thread: the answer to `session`'s request number `seq`, delivered on its strand.
     void push(std::shared_ptr<session> s, std::uint64_t seq, http::response r);
-    // After the io_context is gone: drops what was never delivered (the sessions it holds).
+    // At shutdown, before the io_context goes: drops what was never delivered (the sessions it
+    // holds, whose sockets need the io_context to close).
     void clear();
 
 private:

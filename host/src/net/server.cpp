@@ -65,10 +65,13 @@ server::server(unsigned io_threads, std::size_t max_connections)
 
 server::~server() {
     stop(std::chrono::milliseconds(0));
-    // Destroying the io_context destroys pending handlers, releasing the sessions they hold.
+    // Answers that arrived too late hold their sessions, whose sockets must go while the
+    // io_context (and its services) still exist; then destroying the io_context destroys the
+    // pending handlers, releasing the sessions they hold. The workers that push answers have
+    // been joined by now (runtime::stop).
+    impl_->answers.clear();
     impl_->watchdog.reset();
     impl_->ioc.reset();
-    impl_->answers.clear();  // answers that arrived too late hold their sessions
 }
 
 std::shared_ptr<listener_handle> server::listen(const std::string& name, const std::string& address,
