@@ -2,8 +2,6 @@
 
 #include "exec/serial_executor.hpp"
 
-#include <spdlog/spdlog.h>
-
 namespace berth::host::deploy {
 
 deployer::deployer(std::vector<std::shared_ptr<plugin::module>> modules, swap_settings settings,
