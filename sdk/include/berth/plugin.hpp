@@ -216,6 +216,29 @@ public:
     }
     // Only these modules may call the route (in-process); HTTP clients get 403.
     route& callers(std::vector<std::string> modules) { callers_ = std::move(modules); return *this; }
+    // Groups the operation in the published OpenAPI document.
+    route& tags(std::vector<std::string> names) { tags_ = std::move(names); return *this; }
+
+    // A response the handler may give: `status` with a JSON body matching `schema` (checked by
+    // the host when contracts.check_responses is on; published in the OpenAPI document). Declare
+    // every status the handler answers with, errors included. See docs/contracts.md.
+    route& responds(int status, nlohmann::json schema, std::string description) {
+        responses_[std::to_string(status)] = {{"description", std::move(description)}, {"schema", std::move(schema)}};
+        return *this;
+    }
+    // A response without a body (204, say).
+    route& responds(int status, std::string description) {
+        responses_[std::to_string(status)] = {{"description", std::move(description)}};
+        return *this;
+    }
+    // An RFC 9457 problem (application/problem+json) with the host's Problem schema: what
+    // response::problem and a thrown http_error produce.
+    route& responds_problem(int status, std::string description) {
+        responses_[std::to_string(status)] = {{"description", std::move(description)},
+                                              {"media_type", "application/problem+json"},
+                                              {"schema", {{"$ref", "#/components/schemas/Problem"}}}};
+        return *this;
+    }
 
     nlohmann::json describe() const {
         nlohmann::json d = {{"method", method_}, {"path", path_}};
@@ -225,6 +248,8 @@ public:
         if (!query_.is_null()) d["query"] = query_;
         if (auth_) d["auth"] = {{"scopes", scopes_}};
         if (!callers_.empty()) d["callers"] = callers_;
+        if (!tags_.empty()) d["tags"] = tags_;
+        if (!responses_.empty()) d["responses"] = responses_;
         return d;
     }
     const handler& target() const { return handler_; }
@@ -233,8 +258,22 @@ private:
     std::string method_, path_, summary_, operation_id_;
     nlohmann::json schema_, query_;
     bool auth_ = false;
-    std::vector<std::string> scopes_, callers_;
+    std::vector<std::string> scopes_, callers_, tags_;
+    nlohmann::json responses_ = nlohmann::json::object();  // status text -> {description, schema?, media_type?}
     handler handler_;
+};
+
+// A reference to a schema the router declared with component(): {"$ref": "#/components/schemas/<name>"}.
+inline nlohmann::json ref(std::string_view component_name) {
+    return {{"$ref", "#/components/schemas/" + std::string(component_name)}};
+}
+
+// A major version the module still serves but means to stop serving (RFC 9745, RFC 8594).
+// Dates are "YYYY-MM-DD" (UTC midnight).
+struct deprecation {
+    std::string since;   // deprecated from this date: the Deprecation header
+    std::string sunset;  // stops being served after this date: the Sunset header
+    std::string link;    // optional: where to read about the successor (Link rel="deprecation")
 };
 
 class router {
@@ -249,10 +288,44 @@ public:
     route& patch(std::string path, handler h) { return add("PATCH", std::move(path), std::move(h)); }
     route& del(std::string path, handler h) { return add("DELETE", std::move(path), std::move(h)); }
 
+    // A named schema routes refer to with berth::ref(name); published once under
+    // components/schemas. "Problem" is the host's and cannot be declared.
+    router& component(std::string name, nlohmann::json schema) {
+        components_[std::move(name)] = std::move(schema);
+        return *this;
+    }
+    // Marks every route under /v{major}/ deprecated: answers carry Deprecation and Sunset.
+    router& deprecate_major(int major, deprecation d) {
+        nlohmann::json m = {{"deprecated", true}, {"since", std::move(d.since)}, {"sunset", std::move(d.sunset)}};
+        if (!d.link.empty()) m["link"] = std::move(d.link);
+        majors_[std::to_string(major)] = std::move(m);
+        return *this;
+    }
+    // Title and description of the module's OpenAPI document (default: the plugin's name).
+    router& info(std::string title, std::string description = {}) {
+        info_ = {{"title", std::move(title)}};
+        if (!description.empty()) info_["description"] = std::move(description);
+        return *this;
+    }
+
     const std::vector<std::unique_ptr<route>>& routes() const { return routes_; }
+
+    // The manifest the host reads (data, not ABI): routes, and what they share.
+    nlohmann::json describe() const {
+        nlohmann::json routes = nlohmann::json::array();
+        for (auto& r : routes_) routes.push_back(r->describe());
+        nlohmann::json m = {{"routes", std::move(routes)}};
+        if (!components_.empty()) m["components"] = components_;
+        if (!majors_.empty()) m["majors"] = majors_;
+        if (!info_.is_null()) m["info"] = info_;
+        return m;
+    }
 
 private:
     std::vector<std::unique_ptr<route>> routes_;
+    nlohmann::json components_ = nlohmann::json::object();
+    nlohmann::json majors_ = nlohmann::json::object();
+    nlohmann::json info_;
 };
 
 enum class log_level { debug = BERTH_LOG_DEBUG, info = BERTH_LOG_INFO, warn = BERTH_LOG_WARN, error = BERTH_LOG_ERROR };
@@ -422,9 +495,7 @@ struct glue {
         return guarded(error, [&] {
             auto* self = static_cast<inst*>(p);
             self->plugin.routes(self->table);
-            nlohmann::json routes = nlohmann::json::array();
-            for (auto& r : self->table.routes()) routes.push_back(r->describe());
-            write(out, to_text(nlohmann::json{{"routes", std::move(routes)}}));
+            write(out, to_text(self->table.describe()));
             return BERTH_OK;
         });
     }
