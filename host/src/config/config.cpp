@@ -89,6 +89,7 @@ const std::vector<key<config>>& top_keys() {
         plain<config>("/auth/token_ttl_s", BERTH_MEMBER(auth.token_ttl_s)),
         path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
+        plain<config>("/contracts/check_responses", BERTH_MEMBER(contracts.check_responses)),
     };
     return keys;
 }
@@ -229,6 +230,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         read_keys(module_keys(), pc, p, base);
         if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
         pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
+        pc.check_responses = c.contracts.check_responses;
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {

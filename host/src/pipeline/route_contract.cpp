@@ -149,6 +149,13 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
             c.major = *major;
             out.majors.try_emplace(*major);
             out.table.add(c.method, c.path, index);
+            if (r.contains("takes")) {
+                if (!r["takes"].is_string() || r["takes"].get_ref<const std::string&>().find('/') == std::string::npos ||
+                    r["takes"].get_ref<const std::string&>().size() > 127)
+                    throw std::invalid_argument("takes must be a media type such as \"text/csv\"");
+                if (r.contains("schema")) throw std::invalid_argument("a route takes a schema-checked body or a raw one, not both");
+                c.takes = r["takes"].get<std::string>();
+            }
             if (r.contains("schema")) c.body = contract::json_schema::compile(contract::inline_components(r["schema"], components));
             if (r.contains("auth")) {
                 c.auth = true;
@@ -174,6 +181,7 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
     } catch (const std::exception& e) {
         return std::string("the manifest's ") + e.what();
     }
+    for (auto& r : out.routes) r.deprecated = out.majors[r.major].deprecated;
     out.manifest = manifest;
     return out;
 }

@@ -22,6 +22,7 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     g->library_ = std::move(library);
     g->d_ = &g->library_->descriptor();
     g->module_ = config.name;
+    g->check_responses_ = config.check_responses;
     g->plugin_ = g->d_->name;
     g->version_ = g->d_->version;
     g->number_ = number;
@@ -148,7 +149,8 @@ void generation::shutdown() {
 }
 
 pipeline::endpoint generation::endpoint() const {
-    return {routes_, module_, services_ ? services_->tokens : nullptr, abi::plugin_instance{d_, instance_}};
+    return {routes_, module_, services_ ? services_->tokens : nullptr, abi::plugin_instance{d_, instance_},
+            check_responses_};
 }
 
 }  // namespace berth::host::plugin

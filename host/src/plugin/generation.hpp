@@ -84,6 +84,7 @@ private:
     bool started_ = false;
     std::string module_, plugin_, version_;
     std::uint64_t number_ = 0;
+    bool check_responses_ = false;
     const abi::host_services* services_ = nullptr;
     std::chrono::system_clock::time_point loaded_at_;
     pipeline::route_set routes_;
