@@ -4,6 +4,7 @@
 #include "auth/token_service.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
+#include "contract/openapi.hpp"
 #include "deploy/deployer.hpp"
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
@@ -11,6 +12,7 @@
 #include "pipeline/host_routes.hpp"
 #include "plugin/module.hpp"
 
+#include <berth/host/runtime.hpp>
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
@@ -140,6 +142,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/reload", reload);
     routes_.add("POST", "/modules/{name}/rollback", rollback);
     routes_.add("POST", "/tokens", issue_token);
+    routes_.add("GET", "/openapi.json", openapi);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -171,6 +174,10 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
         std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
                      [&](const std::string& h) { return http::iequals(h, host); }))
         return http::problem(421, "this admin API does not answer for that host; see admin.allowed_hosts");
+    // The merged OpenAPI document describes only the public API: open, once the Host is known good.
+    if (pipeline::host_route_of(request.target) == pipeline::host_route::openapi &&
+        (request.method == "GET" || request.method == "HEAD"))
+        return std::nullopt;
     auto auth = request.header("Authorization");
     const bool bearer = auth.size() > 7 && http::iequals(auth.substr(0, 7), "Bearer ");
     if (!bearer || sodium_memcmp(digest(auth.substr(7)).data(), token_digest_.data(), token_digest_.size()) != 0) {
@@ -272,6 +279,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
             return done(http::json_response(200, list));
         }
         case issue_token: return issue(request, done);
+        case openapi: return done(merged_openapi(request));
         default: break;
     }
 
@@ -298,6 +306,22 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         done(swap_response(deployer.reload(*mod, library, "admin API"), *mod, module_key));
     };
     if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
+}
+
+http::response admin_api::merged_openapi(const http::request& request) const {
+    // The Host name passed gate(): loopback or admin.allowed_hosts, never anything else.
+    const auto host = host_name(request.header("Host"));
+    std::vector<std::shared_ptr<plugin::generation>> held;  // keeps each document alive while merging
+    std::vector<contract::merged_part> parts;
+    for (auto& mod : modules_) {
+        auto gen = mod->active();
+        if (!gen) continue;
+        held.push_back(gen);
+        parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host),
+                         &gen->openapi().json});
+    }
+    const auto merged = contract::merged_document(parts, runtime::version());
+    return pipeline::openapi_response(contract::document_text(merged));
 }
 
 void admin_api::issue(const http::request& request, const completion& done) {

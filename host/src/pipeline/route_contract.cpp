@@ -68,7 +68,7 @@ void compile_majors(const nlohmann::json& manifest, route_set& out) {
     for (auto& [key, m] : majors->items()) {
         const std::string where = "majors/" + key;
         std::string probe = "/v";
-        probe.append(key).push_back('/');
+        probe.append(key).append("/x");  // major_of() wants a segment after the major
         auto number = major_of(probe);
         if (!number) throw std::invalid_argument(where + ": the key must be a major number from 1 to 9999");
         auto served = out.majors.find(*number);

@@ -46,6 +46,11 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     auto routes = pipeline::compile_routes(nlohmann::json::parse(manifest.text, nullptr, false));
     if (auto* wrong = std::get_if<std::string>(&routes)) return load_failure{"describe", file + ": " + *wrong};
     g->routes_ = std::get<pipeline::route_set>(std::move(routes));
+    try {
+        g->openapi_ = contract::publish(g->routes_, {g->module_, g->plugin_, g->version_});
+    } catch (const std::exception& e) {
+        return load_failure{"describe", file + ": the OpenAPI document could not be made: " + e.what()};
+    }
 
     if (g->d_->start(g->instance_, &error.writer) != BERTH_OK)
         return load_failure{"start", file + ": " + (error.text.empty() ? "start failed" : error.text)};

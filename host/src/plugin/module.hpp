@@ -109,6 +109,7 @@ private:
     };
 
     http::response health() const;
+    http::response openapi() const;  // the active generation's document
     http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
