@@ -69,6 +69,7 @@ public:
     std::uint64_t number() const { return number_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
     const std::shared_ptr<plugin_library>& library() const { return library_; }
+    const pipeline::route_set& routes() const { return routes_; }  // with the manifest as declared
 
     // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
