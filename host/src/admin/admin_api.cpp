@@ -2,6 +2,7 @@
 
 #include "admin/status_json.hpp"
 #include "auth/token_service.hpp"
+#include "contract/compat.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
 #include "contract/openapi.hpp"
@@ -82,8 +83,25 @@ bool is_scope_list(std::string_view s) {
     return !s.empty();
 }
 
+// The breaking changes of a swap as problem `errors` (at most contract::max_listed_changes).
+nlohmann::json change_list(const std::vector<contract_change>& changes) {
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t i = 0; i < changes.size() && i < contract::max_listed_changes; ++i) {
+        auto c = contract::to_json(changes[i]);
+        c["in"] = "contract";
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 // `module_key`: "module", or "plugin" on the deprecated /plugins routes (their old shape).
 http::response swap_response(const plugin::swap_result& r, const plugin::module& m, const char* module_key) {
+    if (r.outcome == plugin::swap_outcome::refused)
+        return http::problem(422, r.detail + "; POST .../reload?force=true swaps anyway",
+                             {{module_key, m.config().name},
+                              {"step", "contract"},
+                              {"count", r.breaking.size()},
+                              {"errors", change_list(r.breaking)}});
     if (r.outcome == plugin::swap_outcome::failed) {
         const bool forbidden = r.failure && r.failure->step == "policy";
         return http::problem(forbidden ? 403 : 422, r.detail,
@@ -97,6 +115,7 @@ http::response swap_response(const plugin::swap_result& r, const plugin::module&
         answer["restores"] = *r.restores;
         answer["roll_forward"] = r.roll_forward;
     }
+    if (!r.breaking.empty()) answer["breaking_changes"] = change_list(r.breaking);
     return http::json_response(200, answer);
 }
 
@@ -117,6 +136,23 @@ std::variant<nlohmann::json, http::response> checked_body(
     if (!errors.empty())
         return http::problem(400, std::string("the body must be ") + expected, {{"errors", std::move(errors)}});
     return std::get<nlohmann::json>(std::move(parsed));
+}
+
+// A reload's ?force: absent or false enforces the breaking-change gate, true skips it;
+// anything else (another value, the parameter twice) is a 400 problem.
+std::variant<deploy::contract_gate, http::response> reload_gate(const std::string& target) {
+    auto parsed = http::parse_target(target);  // parsed once already: it is valid
+    if (!parsed) return deploy::contract_gate::enforce;
+    std::optional<std::string> force;
+    for (auto& [k, v] : parsed->query) {
+        if (k != "force") continue;
+        if (force || (v != "true" && v != "false"))
+            return http::problem(400, "force must be given once, as true or false",
+                                 {{"errors", nlohmann::json::array({nlohmann::json{
+                                                 {"in", "query"}, {"pointer", "/force"}, {"message", "must be true or false, once"}}})}});
+        force = v;
+    }
+    return force == "true" ? deploy::contract_gate::skip : deploy::contract_gate::enforce;
 }
 
 void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
@@ -288,6 +324,12 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
     if (!mod) return done(http::problem(404, "no module named '" + name + "' is configured"));
     if (id == show_module) return done(http::json_response(200, to_json(mod->snapshot())));
 
+    auto gate = deploy::contract_gate::enforce;
+    if (id == reload) {
+        auto checked = reload_gate(request.target);
+        if (auto* refusal = std::get_if<http::response>(&checked)) return done(std::move(*refusal));
+        gate = std::get<deploy::contract_gate>(checked);
+    }
     std::optional<std::filesystem::path> library;
     if (id == reload && !request.body.empty()) {
         auto body = checked_body(request.body, reload_body_schema(), R"(empty or {"library": "/absolute/path.so"})",
@@ -297,13 +339,14 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         if (b.contains("library")) library = std::filesystem::path(b["library"].get<std::string>()).lexically_normal();
     }
 
-    auto task = [&deployer = deployer_, mod, library, rolling_back = id == rollback, done, module_key]() {
+    auto task = [&deployer = deployer_, mod, library, gate, rolling_back = id == rollback, done, module_key]() {
         if (rolling_back) {
             auto r = deployer.rollback(*mod);
             if (!r) return done(http::problem(409, "there is no previous generation of '" + mod->config().name + "' to roll back to"));
             return done(swap_response(*r, *mod, module_key));
         }
-        done(swap_response(deployer.reload(*mod, library, "admin API"), *mod, module_key));
+        const bool forced = gate == deploy::contract_gate::skip;
+        done(swap_response(deployer.reload(*mod, library, forced ? "admin API, force" : "admin API", gate), *mod, module_key));
     };
     if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
 }

@@ -72,6 +72,7 @@ public:
     const std::shared_ptr<plugin_library>& library() const { return library_; }
     // Its OpenAPI document, built once when it was described (never on a request's path).
     const contract::published_document& openapi() const { return *openapi_; }
+    const pipeline::route_set& routes() const { return routes_; }  // with the manifest as declared
 
     // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
