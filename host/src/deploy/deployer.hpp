@@ -48,6 +48,9 @@ public:
     // Deploy thread only. Swaps to the build of the generation the active one replaced;
     // nullopt when there is none. A second rollback is a roll-forward, and says so.
     std::optional<plugin::swap_result> rollback(plugin::module& m) const;
+    // Deploy thread only. Stops serving `major` on the older generation serving it, which
+    // drains and is unloaded when it serves no other (plugin::module::retire).
+    plugin::retire_result retire(plugin::module& m, int major) const;
 
 private:
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
