@@ -71,13 +71,15 @@ private:
 
 class Majors : public ::testing::Test {
 protected:
-    void SetUp() override {
+    // By default long enough that a held request is never cut off by the drain deadline.
+    void SetUp() override { start(20000); }
+    void start(int drain_timeout_ms) {
+        host_.reset();
         library_ = files_.path() / "api.so";
-        fs::copy_file(test_plugin("versioned_1_0"), library_);
-        // Long enough that a held request is never cut off by the drain deadline here.
+        fs::copy_file(test_plugin("versioned_1_0"), library_, fs::copy_options::overwrite_existing);
         host_ = std::make_unique<test_host>(
             std::vector<plugin_spec>{{"api", library_}, {"client", test_plugin("versioned_2_0")}},
-            nlohmann::json{{"drain_timeout_ms", 20000},
+            nlohmann::json{{"drain_timeout_ms", drain_timeout_ms},
                            {"deploy", {{"allowed_dirs", {files_.path().string(), test_plugin("x").parent_path().string()}}}}});
     }
     std::uint16_t port() { return host_->port("api"); }
@@ -207,6 +209,24 @@ TEST_F(Majors, RetireDrainsTheOldGenerationAndARequestInFlightThereFinishes) {
     EXPECT_EQ(version(2), "2.0.0");
 }
 
+TEST_F(Majors, ARequestOnARetiredMajorPastTheDrainDeadlineIsAnswered503AndClosed) {
+    start(200);
+    ASSERT_EQ(reload("versioned_2_0").status, 200);
+    http_connection c(port());
+    auto held = std::async(std::launch::async, [&] { return c.request("GET", "/v1/hold"); });
+    ASSERT_TRUE(eventually([&] { return status()["older"][0]["in_flight"] == 1; }));
+    ASSERT_EQ(retire("?major=1").status, 200);
+    auto r = held.get();
+    EXPECT_EQ(r.status, 503);
+    EXPECT_FALSE(r.keep_alive);
+    EXPECT_TRUE(c.closed_by_peer());
+    EXPECT_EQ(status()["counters"]["cut_off"], 1);
+    // The library leaves once the handler really returns.
+    std::ofstream(host_->data_dir() / "versioned.release") << "go\n";
+    ASSERT_TRUE(eventually([&] { return status()["counters"]["unloaded"] == 1; }));
+    EXPECT_EQ(version(2), "2.0.0");
+}
+
 TEST_F(Majors, AMajorNoGenerationServesGets404ListingTheMajorsServed) {
     ASSERT_EQ(reload("versioned_2_0").status, 200);
     for (std::string target : {"/v3/version", "/version", "/v1", "/v01/version", "/v1?x=/y"}) {
@@ -220,6 +240,15 @@ TEST_F(Majors, AMajorNoGenerationServesGets404ListingTheMajorsServed) {
     // A first segment written with escapes is the major it decodes to, as the routes see it.
     EXPECT_EQ(get("/v%31/version").json()["version"], "1.0.0");
     EXPECT_EQ(get("/%762/version").json()["version"], "2.0.0");
+}
+
+TEST_F(Majors, AnUnservedMajorIsRefusedBeforeTheBodyIsSent) {
+    raw_connection c(port());
+    c.send("POST /v2/version HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+           "Expect: 100-continue\r\n\r\n");
+    auto head = c.read_until("\r\n\r\n");
+    EXPECT_NE(head.find("HTTP/1.1 404"), std::string::npos) << head;
+    EXPECT_EQ(head.find("100 Continue"), std::string::npos) << head;
 }
 
 TEST_F(Majors, AnInProcessCallGoesToTheGenerationServingItsMajor) {
