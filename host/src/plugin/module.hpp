@@ -111,7 +111,8 @@ public:
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const abi::host_services* services() const { return services_; }
     std::shared_ptr<generation> active() const;
-    // The generation serving `major`, or null. Hold it only briefly: it keeps the generation.
+    // The generation serving `major`, or null: what a new build's contract for that major is
+    // compared with (the breaking-change gate). Hold it only briefly: it keeps the generation.
     std::shared_ptr<generation> serving(int major) const;
     module_snapshot snapshot() const;  // operator-facing: paths and loader text
     std::uint16_t port() const;
