@@ -114,6 +114,40 @@ TEST_F(Majors, ASwapThatDropsAMajorLeavesItOnTheGenerationServingIt) {
     EXPECT_TRUE(s["draining"].empty()) << s.dump();
 }
 
+TEST_F(Majors, TheGateComparesEachMajorWithTheGenerationServingItNotTheActiveOne) {
+    ASSERT_EQ(reload("versioned_1_1").status, 200);  // v1 gains GET /v1/notes
+    ASSERT_EQ(reload("versioned_2_0").status, 200);  // active now serves only v2; 1.1 keeps v1
+    // 1.0 lacks /v1/notes: breaking for the v1 clients of generation 2 (1.1), whatever the
+    // active generation (3.0 of v2) declares.
+    auto r = reload("versioned_1_0");
+    ASSERT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["kind"], "operation_removed");
+    EXPECT_EQ(r.json()["errors"][0]["path"], "/v1/notes");
+    EXPECT_EQ(get("/v1/notes").status, 200);
+    EXPECT_EQ(version(2), "2.0.0");
+}
+
+TEST_F(Majors, ThePublishedDocumentsDescribeEveryMajorServedUntilItIsRetired) {
+    ASSERT_EQ(reload("versioned_2_0").status, 200);
+    auto paths = [&](const reply& r) {
+        std::vector<std::string> out;
+        const auto doc = r.json();
+        for (auto& [path, _] : doc["paths"].items()) out.push_back(path);
+        return out;
+    };
+    auto doc = get("/openapi.json");
+    ASSERT_EQ(doc.status, 200);
+    auto served = paths(doc);
+    EXPECT_NE(std::find(served.begin(), served.end(), "/v1/version"), served.end()) << doc.body;
+    EXPECT_NE(std::find(served.begin(), served.end(), "/v2/version"), served.end()) << doc.body;
+    EXPECT_NE(host_->admin("GET", "/openapi.json").body.find("/v1/version"), std::string::npos);
+
+    ASSERT_EQ(retire("?major=1").status, 200);
+    served = paths(get("/openapi.json"));
+    EXPECT_EQ(std::find(served.begin(), served.end(), "/v1/version"), served.end());
+    EXPECT_NE(std::find(served.begin(), served.end(), "/v2/version"), served.end());
+}
+
 TEST_F(Majors, TheTypedSnapshotShowsTheServingMap) {
     ASSERT_EQ(reload("versioned_2_0").status, 200);
     auto modules = host_->runtime().modules();

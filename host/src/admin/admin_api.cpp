@@ -359,14 +359,13 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
 http::response admin_api::merged_openapi(const http::request& request) const {
     // The Host name passed gate(): loopback or admin.allowed_hosts, never anything else.
     const auto host = host_name(request.header("Host"));
-    std::vector<std::shared_ptr<plugin::generation>> held;  // keeps each document alive while merging
+    std::vector<std::shared_ptr<const contract::published_document>> held;  // alive while merging
     std::vector<contract::merged_part> parts;
     for (auto& mod : modules_) {
-        auto gen = mod->active();
-        if (!gen) continue;
-        held.push_back(gen);
-        parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host),
-                         &gen->openapi().json});
+        auto doc = mod->document();
+        if (!doc) continue;
+        held.push_back(doc);
+        parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host), &doc->json});
     }
     const auto merged = contract::merged_document(parts, runtime::version());
     return pipeline::openapi_response(contract::document_text(merged));

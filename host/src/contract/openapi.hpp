@@ -36,6 +36,18 @@ nlohmann::json module_document(const pipeline::route_set& routes, const document
 // module_document(), built and dumped once.
 std::shared_ptr<const published_document> publish(const pipeline::route_set& routes, const document_source& source);
 
+// An older generation that still serves some majors (majors side by side).
+struct serving_part {
+    const nlohmann::json* document;  // its module_document()
+    std::vector<int> majors;         // the majors it serves, ascending
+};
+
+// The document of a module whose majors several generations serve: the active generation's
+// document plus, from each older one, the paths of the majors it serves. A component an older
+// build declares differently from the active one is published as "<Name>.v<major>".
+std::shared_ptr<const published_document> side_by_side(const nlohmann::json& active,
+                                                       const std::vector<serving_part>& older);
+
 // One module's part of the merged document.
 struct merged_part {
     std::string module;

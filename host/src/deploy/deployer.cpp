@@ -48,6 +48,30 @@ void deployer::stop() {
 
 bool deployer::post(std::function<void()> task) { return thread_->post(std::move(task)); }
 
+namespace {
+
+// The manifest with only the routes of one major (and everything they may refer to).
+nlohmann::json only_major(const nlohmann::json& manifest, int major) {
+    nlohmann::json out = manifest;
+    out["routes"] = nlohmann::json::array();
+    for (auto& r : manifest["routes"])
+        if (pipeline::major_of(r["path"].get_ref<const std::string&>()) == major) out["routes"].push_back(r);
+    return out;
+}
+
+}  // namespace
+
+std::vector<contract_change> deployer::contract_changes(const plugin::module& m, const plugin::generation& next) {
+    std::vector<contract_change> all;
+    for (auto& [major, _] : next.routes().majors) {
+        auto serving = m.serving(major);
+        if (!serving) continue;
+        auto found = contract::breaking_changes(only_major(serving->routes().manifest, major), next.routes().manifest);
+        all.insert(all.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+    }
+    return all;
+}
+
 plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                                    std::optional<std::uint64_t> restores, contract_gate gate) const {
     auto next = [&] {
@@ -61,10 +85,9 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
     if (std::holds_alternative<unchanged>(next)) return m.record_unchanged(source);
     auto gen = std::get<std::shared_ptr<plugin::generation>>(std::move(next));
 
-    // The breaking-change gate: the new build's contract against the active one's, before
-    // anything is published.
-    std::vector<contract_change> breaking;
-    if (auto active = m.active()) breaking = contract::breaking_changes(active->routes().manifest, gen->routes().manifest);
+    // The breaking-change gate, before anything is published: each major the new build serves
+    // against the generation that serves it now (with majors side by side, not always the active one).
+    auto breaking = contract_changes(m, *gen);
     if (!breaking.empty() && gate == contract_gate::enforce) {
         gen->shutdown();  // as a failed swap: nothing of the new build keeps running, and it unloads here
         gen.reset();

@@ -56,6 +56,9 @@ public:
     plugin::retire_result retire(plugin::module& m, int major) const;
 
 private:
+    // What in `next`'s contract breaks the clients of each major it serves, against the
+    // generation serving that major now.
+    static std::vector<contract_change> contract_changes(const plugin::module& m, const plugin::generation& next);
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                              std::optional<std::uint64_t> restores, contract_gate gate) const;
 

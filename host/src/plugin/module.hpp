@@ -119,6 +119,10 @@ public:
     // The generation serving `major`, or null: what a new build's contract for that major is
     // compared with (the breaking-change gate). Hold it only briefly: it keeps the generation.
     std::shared_ptr<generation> serving(int major) const;
+    // The module's OpenAPI document: the active generation's, or, with majors side by side,
+    // every serving generation's for its majors (built once per serving map). Null when
+    // nothing serves.
+    std::shared_ptr<const contract::published_document> document() const;
     module_snapshot snapshot() const;  // operator-facing: paths and loader text
     std::uint16_t port() const;
     module_state state() const;
@@ -148,7 +152,7 @@ private:
     };
 
     http::response health() const;
-    http::response openapi() const;  // the active generation's document
+    http::response openapi() const;  // document(), served
     // The generation serving the request target's major (the request finishes on it), or null.
     std::shared_ptr<generation> serving_for(std::string_view target) const;
     // A request no generation takes: 400 for a target that is no URI, 503 when nothing is
@@ -176,6 +180,11 @@ private:
     mutable std::mutex active_mutex_;
     std::shared_ptr<const serving_map> serving_;
     std::shared_ptr<retire_queue> retired_;
+
+    // document() with several serving generations: the last one built, and for which map.
+    mutable std::mutex document_mutex_;
+    mutable std::shared_ptr<const contract::published_document> document_;
+    mutable std::weak_ptr<const serving_map> document_for_;
 
     mutable std::mutex mutex_;  // guards what follows
     module_state state_ = module_state::loading;

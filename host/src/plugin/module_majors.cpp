@@ -2,6 +2,8 @@
 // is published, and retiring a major an older generation still serves.
 #include "plugin/module.hpp"
 
+#include "contract/openapi.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -42,6 +44,25 @@ std::shared_ptr<generation> module::serving(int major) const {
         for (auto& [m, g] : serving_->by_major)
             if (m == major) return g;
     return nullptr;
+}
+
+std::shared_ptr<const contract::published_document> module::document() const {
+    std::shared_ptr<const serving_map> map;
+    {
+        std::lock_guard lock(active_mutex_);
+        map = serving_;
+    }
+    if (!map || !map->active) return nullptr;
+    auto gens = map->generations();  // the active one first
+    // One generation: its own document, kept alive with the map that holds it.
+    if (gens.size() == 1) return {map, &gens.front()->openapi()};
+    std::lock_guard lock(document_mutex_);
+    if (document_ && document_for_.lock() == map) return document_;
+    std::vector<contract::serving_part> older;
+    for (std::size_t i = 1; i < gens.size(); ++i) older.push_back({&gens[i]->openapi().json, map->majors_of(gens[i].get())});
+    document_ = contract::side_by_side(gens.front()->openapi().json, older);
+    document_for_ = map;
+    return document_;
 }
 
 std::shared_ptr<const module::serving_map> module::install(std::shared_ptr<const serving_map> to,

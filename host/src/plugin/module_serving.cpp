@@ -77,9 +77,9 @@ http::response module::health() const {
 }
 
 http::response module::openapi() const {
-    auto gen = active();
-    if (!gen) return unavailable();
-    return pipeline::openapi_response(gen->openapi().text);
+    auto doc = document();
+    if (!doc) return unavailable();
+    return pipeline::openapi_response(doc->text);
 }
 
 std::optional<http::response> module::check_head(const http::request& head) {
