@@ -84,11 +84,12 @@ json declared_responses(const json& route) {
 
 // What the host itself may answer on this route, each unless the route declared that status.
 void add_host_responses(const json& route, json& responses) {
-    const bool body = route.contains("schema"), query = route.contains("query"), auth = route.contains("auth");
+    const bool body = route.contains("schema"), raw = route.contains("takes"), auth = route.contains("auth");
     auto add = [&](const char* status, const char* description) {
         if (!responses.contains(status)) responses[status] = problem_response(description);
     };
-    if (body || query) add("400", "The request does not match its schema");
+    // Every route may get it: one without a body refuses a body.
+    add("400", "The request does not match its contract (its schemas, or a body where the operation takes none)");
     if (auth) {
         add("401", "No valid bearer token");
         add("403", "The token lacks a required scope");
@@ -96,6 +97,7 @@ void add_host_responses(const json& route, json& responses) {
     add("404", "Not found, or a major version this module does not serve");
     add("406", "None of the media types in Accept can be produced");
     if (body) add("415", "The body is neither application/json nor application/msgpack");
+    if (raw) add("415", "The body is not of the media type the operation takes");
     add("500", "The module failed while handling the request");
     add("503", "The module is at capacity or not available; see Retry-After");
 }
@@ -158,6 +160,8 @@ json operation(const json& route, const std::string& module, const pipeline::rou
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
     if (auto schema = route.find("schema"); schema != route.end())
         op["requestBody"] = {{"required", true}, {"content", content_for("application/json", &*schema)}};
+    else if (auto takes = route.find("takes"); takes != route.end() && takes->is_string())
+        op["requestBody"] = {{"required", false}, {"content", {{takes->get<std::string>(), json::object()}}}};
     json responses = declared_responses(route);
     add_host_responses(route, responses);
     op["responses"] = std::move(responses);
