@@ -6,6 +6,7 @@
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/request_id.hpp"
+#include "pipeline/cors.hpp"
 #include "pipeline/host_routes.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -39,6 +40,7 @@ http::response module::health() const {
 }
 
 std::optional<http::response> module::check_head(const http::request& head) {
+    if (pipeline::is_preflight(head)) return std::nullopt;  // handle() answers it
     if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
         return pipeline::refuse_method(route, head.method);
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
@@ -48,6 +50,9 @@ std::optional<http::response> module::check_head(const http::request& head) {
 }
 
 void module::handle(http::request request, completion done) {
+    // CORS preflights on the I/O thread, like the host routes: no plugin code runs.
+    if (pipeline::is_preflight(request)) return done(pipeline::preflight(config_.cors.allowed_origins, request));
+    done = pipeline::with_cors(config_.cors.allowed_origins, request, std::move(done));
     // Host routes on the I/O thread: never behind plugin work.
     if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
         auto refusal = pipeline::refuse_method(route, request.method);

@@ -28,6 +28,11 @@ struct limits_config {
     std::size_t max_queue = 64;
 };
 
+// Which browser origins may call a module (config "cors"); the host answers their preflights.
+struct cors_config {
+    std::vector<std::string> allowed_origins;  // exact "scheme://host[:port]"; empty: none
+};
+
 struct module_config {
     std::string name;                // the key under "modules"
     std::filesystem::path library;   // absolute
@@ -39,6 +44,7 @@ struct module_config {
     bool watch = true;               // reload when the library file is replaced
     std::string plugin;              // the plugin name the library must declare; empty: whatever
                                      // the first generation declared (a module keeps its identity)
+    cors_config cors;
 };
 
 // Which library files a module may load (config "deploy"); checked on every load.
