@@ -90,6 +90,7 @@ const std::vector<key<config>>& top_keys() {
         plain<config>("/auth/token_ttl_s", BERTH_MEMBER(auth.token_ttl_s)),
         path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
+        path<config>("/docs/assets_dir", BERTH_MEMBER(docs_assets_dir)),  // <executable>/../share/berth/swagger-ui
     };
     return keys;
 }

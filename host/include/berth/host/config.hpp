@@ -77,6 +77,9 @@ struct config {
     std::uint32_t watch_debounce_ms = 200;     // quiet time after a file change before reloading
     std::uint32_t watch_poll_interval_ms = 2'000;  // fallback rescan period
     limits_config admin_limits;
+    // Swagger UI's files for /docs (config "docs.assets_dir"); empty: the runtime looks in
+    // <directory of the executable>/../share/berth/swagger-ui.
+    std::filesystem::path docs_assets_dir;
     auth_config auth;
     deploy_config deploy;
     std::vector<module_config> modules;
