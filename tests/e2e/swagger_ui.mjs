@@ -1,0 +1,116 @@
+// The Swagger UI end to end, in Debian's Chromium driven headless by playwright-core (never a
+// downloaded browser): a module's /docs runs "Try it out" on GET /v1/products and sees 200 and
+// its body; the admin /docs shows the operations of all four shop modules. Screenshots go to
+// the directory given. Exit 0 when all held; otherwise 1 and a line saying what did not.
+//
+//   node swagger_ui.mjs <products /docs URL> <admin /docs URL> <screenshot dir>
+//   env: BERTH_NPM_DIR (default <tree>/.deps/npm), BERTH_CHROMIUM (default /usr/bin/chromium)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const [productsUrl, adminUrl, shotDir] = process.argv.slice(2);
+if (!productsUrl || !adminUrl || !shotDir) {
+  console.error('usage: swagger_ui.mjs <products docs url> <admin docs url> <screenshot dir>');
+  process.exit(2);
+}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const npmDir = process.env.BERTH_NPM_DIR || path.join(here, '..', '..', '.deps', 'npm');
+const { chromium } = await import(pathToFileURL(path.join(npmDir, 'node_modules', 'playwright-core', 'index.mjs')).href);
+
+// The whole run is bounded: a hung browser fails the test instead of holding it.
+const deadline = setTimeout(() => {
+  console.error('swagger_ui: no result within 90 s');
+  process.exit(1);
+}, 90_000);
+const step = 20_000;  // any one wait
+const modules = ['users', 'products', 'categories', 'payment'];
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-chromium-'));
+fs.mkdirSync(shotDir, { recursive: true });
+let context;
+let current;  // the page being looked at, for a screenshot of what went wrong
+const problems = [];  // what the pages did that they must not: CSP refusals, script errors, other origins
+
+function watch(page, origin) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error on ${origin}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`script error on ${origin}: ${e.message}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.origin !== origin) problems.push(`request to another origin: ${r.url()}`);
+  });
+}
+
+async function operationsOf(page) {
+  await page.locator('.opblock').first().waitFor({ timeout: step });
+  return page.$$eval('.opblock', (blocks) => blocks.map((b) => {
+    const method = b.querySelector('.opblock-summary-method')?.textContent.trim();
+    const p = b.querySelector('[data-path]')?.getAttribute('data-path');
+    const tag = b.closest('.opblock-tag-section')?.querySelector('[data-tag]')?.getAttribute('data-tag');
+    return { method, path: p, tag };
+  }));
+}
+
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.BERTH_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  const result = {};
+
+  // --- the products module's own page ---
+  const page = await context.newPage();
+  current = page;
+  watch(page, new URL(productsUrl).origin);
+  await page.goto(productsUrl, { timeout: step });
+  const ops = await operationsOf(page);
+  result.products_operations = ops.length;
+  if (!ops.some((o) => o.method === 'GET' && o.path === '/v1/products'))
+    throw new Error(`GET /v1/products is not among the operations shown: ${JSON.stringify(ops)}`);
+  const list = page.locator('.opblock.opblock-get:has([data-path="/v1/products"])').first();
+  await list.locator('.opblock-summary-control').click({ timeout: step });
+  await list.locator('.try-out__btn').click({ timeout: step });
+  await list.locator('.btn.execute').click({ timeout: step });
+  const live = list.locator('.live-responses-table .response').first();
+  await live.waitFor({ timeout: step });
+  result.status = (await live.locator('.response-col_status').textContent()).trim();
+  result.body = (await live.locator('.response-col_description pre').first().textContent()).trim();
+  if (result.status !== '200') throw new Error(`Try it out answered ${result.status}: ${result.body}`);
+  JSON.parse(result.body);  // the body shown is the JSON the module sent
+  await page.screenshot({ path: path.join(shotDir, 'products-docs.png'), fullPage: true });
+
+  // --- the admin listener's page: the merged document ---
+  const admin = await context.newPage();
+  current = admin;
+  watch(admin, new URL(adminUrl).origin);
+  await admin.goto(adminUrl, { timeout: step });
+  const merged = await operationsOf(admin);
+  result.admin_operations = merged.length;
+  for (const m of modules) {
+    const found = merged.filter((o) => o.tag === m).length;
+    result[`admin_${m}`] = found;
+    if (found === 0) throw new Error(`the admin page shows no operation tagged ${m}: ${JSON.stringify(merged)}`);
+  }
+  result.module_links = await admin.$$eval('nav.berth-modules a', (as) => as.map((a) => a.textContent));
+  for (const m of modules)
+    if (!result.module_links.includes(m)) throw new Error(`the admin page has no link to ${m}'s page`);
+  await admin.screenshot({ path: path.join(shotDir, 'admin-docs.png'), fullPage: true });
+
+  if (problems.length) throw new Error(problems.join('\n'));
+  console.log(JSON.stringify(result));
+} catch (e) {
+  console.error(`swagger_ui: ${e.message}`);
+  if (current) await current.screenshot({ path: path.join(shotDir, 'failure.png'), fullPage: true }).catch(() => {});
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  clearTimeout(deadline);
+  if (context) await context.close().catch(() => {});
+  fs.rmSync(profile, { recursive: true, force: true });
+}
