@@ -1,35 +1,23 @@
 // The Swagger UI end to end, in Debian's Chromium driven headless by playwright-core (never a
 // downloaded browser): a module's /docs runs "Try it out" on GET /v1/products and sees 200 and
 // its body; the admin /docs shows the operations of all four shop modules. Screenshots go to
-// the directory given. Exit 0 when all held; otherwise 1 and a line saying what did not.
+// the directory given. Exit 0 when all held; otherwise 1 and a line saying what did not (and
+// failure.png of the page it happened on).
 //
 //   node swagger_ui.mjs <products /docs URL> <admin /docs URL> <screenshot dir>
-//   env: BERTH_NPM_DIR (default <tree>/.deps/npm), BERTH_CHROMIUM (default /usr/bin/chromium)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launch, step } from './browser.mjs';
 
 const [productsUrl, adminUrl, shotDir] = process.argv.slice(2);
 if (!productsUrl || !adminUrl || !shotDir) {
   console.error('usage: swagger_ui.mjs <products docs url> <admin docs url> <screenshot dir>');
   process.exit(2);
 }
-const here = path.dirname(fileURLToPath(import.meta.url));
-const npmDir = process.env.BERTH_NPM_DIR || path.join(here, '..', '..', '.deps', 'npm');
-const { chromium } = await import(pathToFileURL(path.join(npmDir, 'node_modules', 'playwright-core', 'index.mjs')).href);
-
-// The whole run is bounded: a hung browser fails the test instead of holding it.
-const deadline = setTimeout(() => {
-  console.error('swagger_ui: no result within 90 s');
-  process.exit(1);
-}, 90_000);
-const step = 20_000;  // any one wait
 const modules = ['users', 'products', 'categories', 'payment'];
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-chromium-'));
 fs.mkdirSync(shotDir, { recursive: true });
-let context;
+let browser;
 let current;  // the page being looked at, for a screenshot of what went wrong
 const problems = [];  // what the pages did that they must not: CSP refusals, script errors, other origins
 
@@ -55,13 +43,8 @@ async function operationsOf(page) {
 }
 
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.BERTH_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launch('swagger_ui');
+  const context = browser.context;
   const result = {};
 
   // --- the products module's own page ---
@@ -111,7 +94,5 @@ try {
   if (problems.length) console.error(problems.join('\n'));
   process.exitCode = 1;
 } finally {
-  clearTimeout(deadline);
-  if (context) await context.close().catch(() => {});
-  fs.rmSync(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
 }
