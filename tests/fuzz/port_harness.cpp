@@ -103,6 +103,7 @@ host& start_host() {
         {"admin", {{"address", "127.0.0.1"}, {"port", 0}}},
         {"data_dir", h->dir.string()},
         {"threads", {{"io", 2}, {"workers", 4}}},
+        {"contracts", {{"check_responses", true}}},
         {"shutdown_grace_ms", 500},
         {"auth", {{"secret_file", (h->dir / "token.key").string()}, {"issuer", token_issuer}}},
         {"limits", limits},

@@ -69,14 +69,13 @@ TEST_F(Pipeline, AHeaderAPluginSetsWithALineBreakCannotSplitTheResponse) {
 }
 
 TEST_F(Pipeline, ARequestAStageRefusesNeverReachesThePlugin) {
-    // POST /v1/tally declares no schema, so only the body stage's depth limit stands between
-    // this body and the handler, which counts every request it runs.
-    const std::string too_deep = std::string(100, '[') + std::string(100, ']');
-    auto refused = http_request(port(), "POST", "/v1/tally", too_deep, {{"Content-Type", "application/json"}});
+    // POST /v1/tally declares no body, so the body stage refuses one before the handler, which
+    // counts every request it runs.
+    auto refused = http_request(port(), "POST", "/v1/tally", "[]", {{"Content-Type", "application/json"}});
     EXPECT_EQ(refused.status, 400) << refused.body;
     EXPECT_EQ(http_request(port(), "GET", "/v1/tally").json()["tally"], 0);
     // The count does move for a request the stages pass.
-    ASSERT_EQ(http_request(port(), "POST", "/v1/tally", "[]", {{"Content-Type", "application/json"}}).status, 200);
+    ASSERT_EQ(http_request(port(), "POST", "/v1/tally", "").status, 200);
     EXPECT_EQ(http_request(port(), "GET", "/v1/tally").json()["tally"], 1);
 }
 

@@ -53,7 +53,7 @@ public:
             res.header("X-Echo-Request-Id", std::string(req.request_id()));
             if (auto h = req.header("x-probe")) res.header("X-Probe-Seen", std::string(*h));
             return res;
-        });
+        }).takes("application/octet-stream");
 #ifndef CONTRACT_PROBE_FUZZ  // fuzzing leaves out the routes that fail or stall on purpose
         r.get("/v1/boom", [](const berth::request&) -> berth::response {
             throw std::runtime_error("probe exploded on purpose");
@@ -90,7 +90,7 @@ public:
         r.get("/v1/tally", [this](const berth::request&) { return berth::response::json(200, {{"tally", tally_.load()}}); });
         r.post("/v1/parse", [](const berth::request& req) {
             return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
-        });
+        }).takes("application/json");
     }
 
     void start(const berth::context& ctx) override { ctx_ = &ctx; }

@@ -44,6 +44,7 @@ berthd_child::berthd_child(const std::filesystem::path& dir, const nlohmann::jso
     nlohmann::json config = {{"admin", {{"address", "127.0.0.1"}, {"port", ports_["admin"]}}},
                              {"data_dir", data_dir().string()},
                              {"threads", {{"io", 1}, {"workers", 4}}},
+                             {"contracts", {{"check_responses", true}}},
                              {"shutdown_grace_ms", 2000},
                              {"auth", {{"issuer", "berth-test"}, {"token_ttl_s", 600}}},
                              {"modules", plugins}};

@@ -28,6 +28,7 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
                {"data_dir", dir_.path().string()},
                {"threads", {{"io", 2}, {"workers", 4}}},
                {"shutdown_grace_ms", 2000},
+               {"contracts", {{"check_responses", true}}},  // tests hold every module to what it declares
                {"modules", nlohmann::json::object()}};
     if (top.is_object()) config_.merge_patch(top);
     for (auto& p : plugins) {

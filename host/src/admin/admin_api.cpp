@@ -2,8 +2,10 @@
 
 #include "admin/status_json.hpp"
 #include "auth/token_service.hpp"
+#include "contract/compat.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
+#include "contract/openapi.hpp"
 #include "deploy/deployer.hpp"
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
@@ -12,6 +14,7 @@
 #include "pipeline/host_routes.hpp"
 #include "plugin/module.hpp"
 
+#include <berth/host/runtime.hpp>
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
@@ -81,8 +84,25 @@ bool is_scope_list(std::string_view s) {
     return !s.empty();
 }
 
+// The breaking changes of a swap as problem `errors` (at most contract::max_listed_changes).
+nlohmann::json change_list(const std::vector<contract_change>& changes) {
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t i = 0; i < changes.size() && i < contract::max_listed_changes; ++i) {
+        auto c = contract::to_json(changes[i]);
+        c["in"] = "contract";
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 // `module_key`: "module", or "plugin" on the deprecated /plugins routes (their old shape).
 http::response swap_response(const plugin::swap_result& r, const plugin::module& m, const char* module_key) {
+    if (r.outcome == plugin::swap_outcome::refused)
+        return http::problem(422, r.detail + "; POST .../reload?force=true swaps anyway",
+                             {{module_key, m.config().name},
+                              {"step", "contract"},
+                              {"count", r.breaking.size()},
+                              {"errors", change_list(r.breaking)}});
     if (r.outcome == plugin::swap_outcome::failed) {
         const bool forbidden = r.failure && r.failure->step == "policy";
         return http::problem(forbidden ? 403 : 422, r.detail,
@@ -96,6 +116,7 @@ http::response swap_response(const plugin::swap_result& r, const plugin::module&
         answer["restores"] = *r.restores;
         answer["roll_forward"] = r.roll_forward;
     }
+    if (!r.breaking.empty()) answer["breaking_changes"] = change_list(r.breaking);
     return http::json_response(200, answer);
 }
 
@@ -116,6 +137,23 @@ std::variant<nlohmann::json, http::response> checked_body(
     if (!errors.empty())
         return http::problem(400, std::string("the body must be ") + expected, {{"errors", std::move(errors)}});
     return std::get<nlohmann::json>(std::move(parsed));
+}
+
+// A reload's ?force: absent or false enforces the breaking-change gate, true skips it;
+// anything else (another value, the parameter twice) is a 400 problem.
+std::variant<deploy::contract_gate, http::response> reload_gate(const std::string& target) {
+    auto parsed = http::parse_target(target);  // parsed once already: it is valid
+    if (!parsed) return deploy::contract_gate::enforce;
+    std::optional<std::string> force;
+    for (auto& [k, v] : parsed->query) {
+        if (k != "force") continue;
+        if (force || (v != "true" && v != "false"))
+            return http::problem(400, "force must be given once, as true or false",
+                                 {{"errors", nlohmann::json::array({nlohmann::json{
+                                                 {"in", "query"}, {"pointer", "/force"}, {"message", "must be true or false, once"}}})}});
+        force = v;
+    }
+    return force == "true" ? deploy::contract_gate::skip : deploy::contract_gate::enforce;
 }
 
 void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
@@ -152,6 +190,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/reload", reload);
     routes_.add("POST", "/modules/{name}/rollback", rollback);
     routes_.add("POST", "/tokens", issue_token);
+    routes_.add("GET", "/openapi.json", openapi);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -185,6 +224,10 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
         return http::problem(421, "this admin API does not answer for that host; see admin.allowed_hosts");
     // /docs is open too, once the Host is one this API answers for (its page's links use it).
     if (pipeline::is_docs_target(request.target) && !is_mutating(request)) return std::nullopt;
+    // The merged OpenAPI document describes only the public API: open, once the Host is known good.
+    if (pipeline::host_route_of(request.target) == pipeline::host_route::openapi &&
+        (request.method == "GET" || request.method == "HEAD"))
+        return std::nullopt;
     auto auth = request.header("Authorization");
     const bool bearer = auth.size() > 7 && http::iequals(auth.substr(0, 7), "Bearer ");
     if (!bearer || sodium_memcmp(digest(auth.substr(7)).data(), token_digest_.data(), token_digest_.size()) != 0) {
@@ -287,6 +330,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
             return done(http::json_response(200, list));
         }
         case issue_token: return issue(request, done);
+        case openapi: return done(merged_openapi(request));
         default: break;
     }
 
@@ -295,6 +339,12 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
     if (!mod) return done(http::problem(404, "no module named '" + name + "' is configured"));
     if (id == show_module) return done(http::json_response(200, to_json(mod->snapshot())));
 
+    auto gate = deploy::contract_gate::enforce;
+    if (id == reload) {
+        auto checked = reload_gate(request.target);
+        if (auto* refusal = std::get_if<http::response>(&checked)) return done(std::move(*refusal));
+        gate = std::get<deploy::contract_gate>(checked);
+    }
     std::optional<std::filesystem::path> library;
     if (id == reload && !request.body.empty()) {
         auto body = checked_body(request.body, reload_body_schema(), R"(empty or {"library": "/absolute/path.so"})",
@@ -304,15 +354,32 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         if (b.contains("library")) library = std::filesystem::path(b["library"].get<std::string>()).lexically_normal();
     }
 
-    auto task = [&deployer = deployer_, mod, library, rolling_back = id == rollback, done, module_key]() {
+    auto task = [&deployer = deployer_, mod, library, gate, rolling_back = id == rollback, done, module_key]() {
         if (rolling_back) {
             auto r = deployer.rollback(*mod);
             if (!r) return done(http::problem(409, "there is no previous generation of '" + mod->config().name + "' to roll back to"));
             return done(swap_response(*r, *mod, module_key));
         }
-        done(swap_response(deployer.reload(*mod, library, "admin API"), *mod, module_key));
+        const bool forced = gate == deploy::contract_gate::skip;
+        done(swap_response(deployer.reload(*mod, library, forced ? "admin API, force" : "admin API", gate), *mod, module_key));
     };
     if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
+}
+
+http::response admin_api::merged_openapi(const http::request& request) const {
+    // The Host name passed gate(): loopback or admin.allowed_hosts, never anything else.
+    const auto host = host_name(request.header("Host"));
+    std::vector<std::shared_ptr<plugin::generation>> held;  // keeps each document alive while merging
+    std::vector<contract::merged_part> parts;
+    for (auto& mod : modules_) {
+        auto gen = mod->active();
+        if (!gen) continue;
+        held.push_back(gen);
+        parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host),
+                         &gen->openapi().json});
+    }
+    const auto merged = contract::merged_document(parts, runtime::version());
+    return pipeline::openapi_response(contract::document_text(merged));
 }
 
 void admin_api::issue(const http::request& request, const completion& done) {

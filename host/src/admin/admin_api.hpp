@@ -1,6 +1,6 @@
 // The operator's API on its own listener: health, the state of every module, swaps, and
 // tokens for operators. /modules/... is the API; /plugins/... are its names before 0.2, kept
-// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz and GET /docs needs the admin bearer token; a
+// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz, GET /openapi.json (the public API's merged description) and GET /docs needs the admin bearer token; a
 // Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
 // Content-Type: application/json (no cross-site form post reaches it) and is audited.
 // Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
@@ -55,7 +55,7 @@ public:
     void stop();
 
 private:
-    enum route_id : std::size_t { health, list_modules, show_module, reload, rollback, issue_token, route_count };
+    enum route_id : std::size_t { health, list_modules, show_module, reload, rollback, issue_token, openapi, route_count };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
     // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
@@ -65,6 +65,7 @@ private:
     void serve_route(route_id id, const std::vector<std::pair<std::string, std::string>>& params,
                      const http::request& request, const completion& done, const char* module_key = "module");
     void issue(const http::request& request, const completion& done);  // POST /tokens
+    http::response merged_openapi(const http::request& request) const;  // GET /openapi.json
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;

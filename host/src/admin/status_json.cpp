@@ -20,6 +20,20 @@ nlohmann::json generation_json(const generation_snapshot& g) {
             {"in_flight", g.in_flight}};
 }
 
+// The breaking-change gate's last refusal: when, why, which file, and every change listed.
+nlohmann::json refusal_json(const std::optional<refusal_snapshot>& r) {
+    if (!r) return nullptr;
+    nlohmann::json changes = nlohmann::json::array();
+    for (auto& c : r->changes)
+        changes.push_back(
+            {{"kind", c.kind}, {"method", c.method}, {"path", c.path}, {"pointer", c.pointer}, {"message", c.message}});
+    return {{"at", iso8601(r->at)},
+            {"trigger", r->trigger},
+            {"library", r->library.string()},
+            {"count", r->count},
+            {"changes", std::move(changes)}};
+}
+
 }  // namespace
 
 std::string iso8601(std::chrono::system_clock::time_point t) {
@@ -78,11 +92,13 @@ nlohmann::json to_json(const module_snapshot& s) {
                             {"reason", r.reason},
                             {"at", iso8601(r.at)}});
     j["retained"] = std::move(retained);
+    j["last_refusal"] = refusal_json(s.last_refusal);
     const auto& c = s.counters;
     j["counters"] = {{"swaps", c.swaps},         {"swap_failures", c.swap_failures},
                      {"unchanged", c.unchanged}, {"rollbacks", c.rollbacks},
                      {"unloaded", c.unloaded},   {"retained", c.retained},
                      {"cut_off", c.cut_off},     {"refused_at_capacity", c.refused_at_capacity}};
+    j["counters"]["refused_breaking"] = c.refused_breaking;
     return j;
 }
 

@@ -91,6 +91,7 @@ const std::vector<key<config>>& top_keys() {
         path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
         path<config>("/docs/assets_dir", BERTH_MEMBER(docs_assets_dir)),  // <executable>/../share/berth/swagger-ui
+        plain<config>("/contracts/check_responses", BERTH_MEMBER(contracts.check_responses)),
     };
     return keys;
 }
@@ -235,6 +236,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
                 out.errors.push_back({at + "/cors/allowed_origins/" + std::to_string(i), *why});
         if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
         pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
+        pc.check_responses = c.contracts.check_responses;
         if (pc.port != 0) {
             auto [lo, hi] = claims.equal_range(pc.port);
             for (auto it = lo; it != hi; ++it) {

@@ -14,8 +14,8 @@ using json = nlohmann::json;
 // Builds the document through nlohmann's own DOM builder while keeping track of where it is.
 class tracking_sax {
 public:
-    tracking_sax(json& out, std::size_t max_depth, std::size_t max_values)
-        : dom_(out, false), max_depth_(max_depth), max_values_(max_values), values_left_(max_values) {}
+    tracking_sax(json& out, std::size_t max_depth, std::size_t max_values, bool msgpack)
+        : dom_(out, false), max_depth_(max_depth), max_values_(max_values), values_left_(max_values), msgpack_(msgpack) {}
 
     bool null() { return counted() && value(dom_.null()); }
     bool boolean(bool v) { return counted() && value(dom_.boolean(v)); }
@@ -25,7 +25,11 @@ public:
         return counted() && value(dom_.number_float(v, s));
     }
     bool string(json::string_t& v) { return counted() && value(dom_.string(v)); }
-    bool binary(json::binary_t& v) { return counted() && value(dom_.binary(v)); }
+    // MessagePack's bin and ext types have no JSON form: the document must be the same either way.
+    bool binary(json::binary_t&) {
+        error_ = body_error{pointer(), "binary and extension values have no JSON form"};
+        return false;
+    }
     bool start_object(std::size_t n) { return counted() && open(false) && dom_.start_object(n); }
     bool start_array(std::size_t n) { return counted() && open(true) && dom_.start_array(n); }
     bool key(json::string_t& k) {
@@ -38,6 +42,9 @@ public:
     bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
         if (ex.id == 406)
             error_ = body_error{pointer(), "the number is out of range"};
+        else if (msgpack_)
+            error_ = body_error{pointer(), "malformed MessagePack at byte " + std::to_string(position ? position - 1 : 0) +
+                                               " (map keys must be strings)"};
         else
             error_ = body_error{pointer(), "malformed JSON at byte " + std::to_string(position ? position - 1 : 0) +
                                                ": expected a JSON value, object or array there"};
@@ -94,6 +101,7 @@ private:
     std::size_t max_depth_;
     std::size_t max_values_;
     std::size_t values_left_;
+    bool msgpack_;
     std::vector<frame> stack_;
 };
 
@@ -102,10 +110,28 @@ private:
 std::variant<json, body_error> parse_json_body(std::string_view text, std::size_t max_depth, std::size_t max_values) {
     if (text.empty()) return body_error{"", "the request body is empty; JSON is required"};
     json out;
-    tracking_sax sax(out, max_depth, max_values);
+    tracking_sax sax(out, max_depth, max_values, false);
     const bool ok = json::sax_parse(text, &sax, nlohmann::detail::input_format_t::json, true);
     if (sax.error_) return *sax.error_;
     if (!ok || out.is_discarded()) return body_error{"", "malformed JSON"};
+    return out;
+}
+
+// The binary reader recurses once per level too; the SAX refuses the level past the limit
+// before the reader descends into it.
+std::variant<json, body_error> parse_msgpack_body(std::string_view bytes, std::size_t max_depth,
+                                                  std::size_t max_values) {
+    if (bytes.empty()) return body_error{"", "the request body is empty; a MessagePack document is required"};
+    json out;
+    tracking_sax sax(out, max_depth, max_values, true);
+    bool ok = false;
+    try {
+        ok = json::sax_parse(bytes, &sax, nlohmann::detail::input_format_t::msgpack, true);
+    } catch (const json::exception&) {
+        ok = false;  // a string that is not UTF-8 is found only when the document is written out
+    }
+    if (sax.error_) return *sax.error_;
+    if (!ok || out.is_discarded()) return body_error{"", "malformed MessagePack"};
     return out;
 }
 

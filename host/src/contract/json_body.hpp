@@ -27,4 +27,10 @@ inline constexpr std::size_t max_json_values = 100'000;
 std::variant<nlohmann::json, body_error> parse_json_body(std::string_view text, std::size_t max_depth = max_json_depth,
                                                          std::size_t max_values = max_json_values);
 
+// The same for a MessagePack body (application/msgpack), with the same bounds; binary and
+// extension values are refused, since the document must read the same as JSON.
+std::variant<nlohmann::json, body_error> parse_msgpack_body(std::string_view bytes,
+                                                            std::size_t max_depth = max_json_depth,
+                                                            std::size_t max_values = max_json_values);
+
 }  // namespace berth::host::contract

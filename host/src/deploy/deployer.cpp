@@ -1,6 +1,9 @@
 #include "deploy/deployer.hpp"
 
+#include "contract/compat.hpp"
 #include "exec/serial_executor.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace berth::host::deploy {
 
@@ -46,7 +49,7 @@ void deployer::stop() {
 bool deployer::post(std::function<void()> task) { return thread_->post(std::move(task)); }
 
 plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
-                                   std::optional<std::uint64_t> restores) const {
+                                   std::optional<std::uint64_t> restores, contract_gate gate) const {
     auto next = [&] {
         auto active = m.active();  // held for the steps only: the published handle must not linger here
         return prepare_generation(source,
@@ -56,18 +59,41 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
     }();
     if (auto* f = std::get_if<plugin::load_failure>(&next)) return m.record_failure(std::move(*f), trigger);
     if (std::holds_alternative<unchanged>(next)) return m.record_unchanged(source);
-    return m.publish(std::get<std::shared_ptr<plugin::generation>>(std::move(next)), trigger, restores);
+    auto gen = std::get<std::shared_ptr<plugin::generation>>(std::move(next));
+
+    // The breaking-change gate: the new build's contract against the active one's, before
+    // anything is published.
+    std::vector<contract_change> breaking;
+    if (auto active = m.active()) breaking = contract::breaking_changes(active->routes().manifest, gen->routes().manifest);
+    if (!breaking.empty() && gate == contract_gate::enforce) {
+        gen->shutdown();  // as a failed swap: nothing of the new build keeps running, and it unloads here
+        gen.reset();
+        return m.record_refusal(std::move(breaking), trigger, source);
+    }
+    auto result = m.publish(std::move(gen), trigger, restores);
+    if (!breaking.empty()) {
+        const char* why = restores ? "a rollback is not gated" : "forced by the operator";
+        spdlog::warn("[{}] swap ({}) published past {} breaking change(s) to the contract ({})", m.config().name, trigger,
+                     breaking.size(), why);
+        for (std::size_t i = 0; i < breaking.size() && i < contract::max_listed_changes; ++i)
+            spdlog::warn("[{}]   {} {} {} at '{}': {}", m.config().name, breaking[i].kind, breaking[i].method,
+                         breaking[i].path, breaking[i].pointer, breaking[i].message);
+        result.detail += "; " + std::string(restores ? "" : "forced: ") + std::to_string(breaking.size()) +
+                         " breaking change(s) to the contract accepted";
+        result.breaking = std::move(breaking);
+    }
+    return result;
 }
 
 plugin::swap_result deployer::reload(plugin::module& m, std::optional<std::filesystem::path> library,
-                                     const std::string& trigger) const {
-    return swap(m, library.value_or(m.config().library), trigger, std::nullopt);
+                                     const std::string& trigger, contract_gate gate) const {
+    return swap(m, library.value_or(m.config().library), trigger, std::nullopt, gate);
 }
 
 std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
     auto target = m.rollback_to();
     if (!target) return std::nullopt;
-    return swap(m, target->shadow, "rollback", target->number);
+    return swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
 }
 
 }  // namespace berth::host::deploy

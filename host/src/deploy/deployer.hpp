@@ -42,16 +42,19 @@ public:
 
     // Deploy thread only. Loads `library` (default: the configured path) as the module's next
     // generation and publishes it; the file of the active build is a no-op. On any failure
-    // the active generation keeps serving, untouched, and the failure is recorded.
+    // the active generation keeps serving, untouched, and the failure is recorded. A build
+    // whose contract breaks the active one's is refused unless `gate` is skip (then the
+    // changes are logged and returned with the result).
     plugin::swap_result reload(plugin::module& m, std::optional<std::filesystem::path> library,
-                               const std::string& trigger) const;
+                               const std::string& trigger, contract_gate gate = contract_gate::enforce) const;
     // Deploy thread only. Swaps to the build of the generation the active one replaced;
-    // nullopt when there is none. A second rollback is a roll-forward, and says so.
+    // nullopt when there is none. A second rollback is a roll-forward, and says so. Not gated:
+    // the build served before, and returning to it is the operator's way back.
     std::optional<plugin::swap_result> rollback(plugin::module& m) const;
 
 private:
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
-                             std::optional<std::uint64_t> restores) const;
+                             std::optional<std::uint64_t> restores, contract_gate gate) const;
 
     std::vector<std::shared_ptr<plugin::module>> modules_;
     swap_settings settings_;

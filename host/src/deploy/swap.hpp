@@ -35,6 +35,10 @@ struct swap_target {
     const abi::host_services* services;
 };
 
+// Whether a swap goes through the breaking-change gate (contract/compat.hpp) before it is
+// published. Only an operator skips it (reload ?force=true); a file change never does.
+enum class contract_gate { enforce, skip };
+
 // The file holds exactly the active generation's build: nothing to do.
 struct unchanged {};
 

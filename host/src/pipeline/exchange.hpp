@@ -3,6 +3,7 @@
 #pragma once
 
 #include "abi/host_services.hpp"
+#include "http/media.hpp"
 #include "http/message.hpp"
 #include "http/route_table.hpp"
 #include "http/target.hpp"
@@ -32,6 +33,9 @@ struct exchange {
     http::route_table::match match;         // route stage
     const route_contract* route = nullptr;  // route stage
     std::string subject, scope;             // bearer stage: the verified token's, if the route needs one
+    http::body_format answer_in = http::body_format::json;  // media stage: what Accept prefers
+    // Body stage: a MessagePack body as JSON text, which is what the handler is given.
+    std::optional<std::string> converted_body;
     // Query and body stages: what breaks the contract. Null until the first (an empty array
     // would cost an allocation on every request); push_back makes it an array.
     nlohmann::json violations;

@@ -18,13 +18,28 @@ std::vector<berth_pair> pairs(const std::vector<std::pair<std::string, std::stri
     return out;
 }
 
+constexpr std::string_view json_media_type = "application/json";
+
+// The headers a handler sees for a MessagePack body it is given as JSON text: the body's
+// media type is JSON's, and its length is no longer the one sent.
+std::vector<berth_pair> converted_headers(const http::header_list& from) {
+    std::vector<berth_pair> out;
+    out.reserve(from.size());
+    for (auto& [k, v] : from) {
+        if (http::iequals(k, "Content-Length")) continue;
+        out.push_back({bytes(k), http::iequals(k, "Content-Type") ? bytes(json_media_type) : bytes(v)});
+    }
+    return out;
+}
+
 }  // namespace
 
 http::response call_handler(const exchange& ex, const abi::plugin_instance& plugin) {
     const auto& req = ex.request;
     const auto params = pairs(ex.match.params);
     const auto query = pairs(ex.target.query);
-    const auto headers = pairs(req.headers);
+    const auto headers = ex.converted_body ? converted_headers(req.headers) : pairs(req.headers);
+    const std::string_view body = ex.converted_body ? std::string_view(*ex.converted_body) : std::string_view(req.body);
     const berth_request raw{sizeof(berth_request),
                             static_cast<std::uint32_t>(ex.match.id),
                             bytes(req.method),
@@ -36,7 +51,7 @@ http::response call_handler(const exchange& ex, const abi::plugin_instance& plug
                             query.size(),
                             headers.data(),
                             headers.size(),
-                            bytes(req.body),
+                            bytes(body),
                             bytes(ex.context.request_id),
                             bytes(ex.subject),
                             bytes(ex.scope),

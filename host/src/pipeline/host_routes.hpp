@@ -1,6 +1,7 @@
-// Routes every module's port answers itself, never a plugin: today GET and HEAD /healthz.
-// They behave like declared routes (HEAD works, other methods get 405 with Allow) but are
-// answered on the I/O thread, so a module whose handlers are all busy still answers them.
+// Routes every module's port answers itself, never a plugin: GET and HEAD /healthz and
+// /openapi.json. They behave like declared routes (HEAD works, other methods get 405 with
+// Allow) but are answered on the I/O thread, so a module whose handlers are all busy still
+// answers them.
 #pragma once
 
 #include "http/message.hpp"
@@ -10,7 +11,7 @@
 
 namespace berth::host::pipeline {
 
-enum class host_route { none, health };
+enum class host_route { none, health, openapi };
 
 // Which host route a request target names (the query is ignored).
 host_route host_route_of(std::string_view target);
@@ -20,5 +21,8 @@ std::optional<http::response> refuse_method(host_route route, std::string_view m
 
 // True when a plugin may not declare this path template: the host answers it.
 bool is_reserved_path(std::string_view path_template);
+
+// 200 with a published OpenAPI document's text (application/json).
+http::response openapi_response(const std::string& document_text);
 
 }  // namespace berth::host::pipeline

@@ -13,18 +13,11 @@ verdict admit(const endpoint& to, exchange& ex) {
     if (auto refusal = parse_target(ex)) return refusal;
     if (auto refusal = find_route(ex, to.routes)) return refusal;
     if (auto refusal = check_callers(ex)) return refusal;
-    return check_bearer(ex, to.tokens);
+    if (auto refusal = check_bearer(ex, to.tokens)) return refusal;
+    return negotiate(ex);
 }
 
-}  // namespace
-
-verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx) {
-    exchange ex{head, ctx, to.module};
-    return admit(to, ex);
-}
-
-http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx) {
-    exchange ex{request, ctx, to.module};
+http::response run(const endpoint& to, exchange& ex) {
     if (auto refusal = admit(to, ex)) return std::move(*refusal);
     // The query and the body are reported together: a client fixes both from one answer.
     check_query(ex);
@@ -32,7 +25,25 @@ http::response serve(const endpoint& to, const http::request& request, const abi
     if (!ex.violations.empty())
         return http::problem(400, "the request does not match the contract of " + ex.route->method + " " + ex.route->path,
                              nlohmann::json{{"errors", std::move(ex.violations)}});
-    return call_handler(ex, to.plugin);
+    auto r = call_handler(ex, to.plugin);
+    if (to.check_responses) check_response(ex, r);
+    return r;
+}
+
+}  // namespace
+
+verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx) {
+    exchange ex{head, ctx, to.module};
+    auto refusal = admit(to, ex);
+    if (refusal && ex.route) finish_response(ex, to.routes, *refusal);
+    return refusal;
+}
+
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx) {
+    exchange ex{request, ctx, to.module};
+    auto r = run(to, ex);
+    if (ex.route) finish_response(ex, to.routes, r);
+    return r;
 }
 
 }  // namespace berth::host::pipeline

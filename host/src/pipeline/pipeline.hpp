@@ -1,7 +1,8 @@
 // The request pipeline: the one path every request to a module takes, over HTTP or as an
 // in-process call from another module.
 //
-//   target -> route -> callers -> bearer and scopes -> query -> body -> handler (ABI) -> response
+//   target -> route -> callers -> bearer and scopes -> media -> query -> body -> handler (ABI)
+//   -> response (checked against its declaration, encoded as the client accepts)
 //
 // Each stage is a file of this folder (see stages.hpp); each answers with a problem or passes
 // on. Host-answered routes (/healthz) never get here: see host_routes.hpp.
@@ -27,13 +28,14 @@ struct endpoint {
     std::string_view module;
     const auth::token_service* tokens;
     abi::plugin_instance plugin;
+    bool check_responses = false;  // config contracts.check_responses
 };
 
 // Every stage, then the plugin's handler.
 http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx);
 
 // Before the body of an `Expect: 100-continue` request: the refusal the stages that need no
-// body would give (target, route, callers, bearer), or nullopt to let the client send it.
+// body would give (target, route, callers, bearer, media), or nullopt to let the client send it.
 verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx);
 
 }  // namespace berth::host::pipeline

@@ -68,7 +68,7 @@ void compile_majors(const nlohmann::json& manifest, route_set& out) {
     for (auto& [key, m] : majors->items()) {
         const std::string where = "majors/" + key;
         std::string probe = "/v";
-        probe.append(key).push_back('/');
+        probe.append(key).append("/x");  // major_of() wants a segment after the major
         auto number = major_of(probe);
         if (!number) throw std::invalid_argument(where + ": the key must be a major number from 1 to 9999");
         auto served = out.majors.find(*number);
@@ -149,6 +149,13 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
             c.major = *major;
             out.majors.try_emplace(*major);
             out.table.add(c.method, c.path, index);
+            if (r.contains("takes")) {
+                if (!r["takes"].is_string() || r["takes"].get_ref<const std::string&>().find('/') == std::string::npos ||
+                    r["takes"].get_ref<const std::string&>().size() > 127)
+                    throw std::invalid_argument("takes must be a media type such as \"text/csv\"");
+                if (r.contains("schema")) throw std::invalid_argument("a route takes a schema-checked body or a raw one, not both");
+                c.takes = r["takes"].get<std::string>();
+            }
             if (r.contains("schema")) c.body = contract::json_schema::compile(contract::inline_components(r["schema"], components));
             if (r.contains("auth")) {
                 c.auth = true;
@@ -174,6 +181,7 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
     } catch (const std::exception& e) {
         return std::string("the manifest's ") + e.what();
     }
+    for (auto& r : out.routes) r.deprecated = out.majors[r.major].deprecated;
     out.manifest = manifest;
     return out;
 }

@@ -30,7 +30,9 @@ struct declared_response {
 struct route_contract {
     std::string method, path;
     int major = 0;  // the N of the /vN/ the path starts with
+    bool deprecated = false;  // its major is deprecated (route_set::majors says until when)
     std::shared_ptr<const contract::json_schema> body;
+    std::string takes;  // a body the plugin reads itself, of this media type (no schema); empty: none
     std::shared_ptr<const contract::json_schema> query;
     std::map<std::string, std::string, std::less<>> query_types;  // declared property type, for conversion
     bool auth = false;                 // a valid bearer token is required

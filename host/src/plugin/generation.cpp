@@ -22,6 +22,7 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     g->library_ = std::move(library);
     g->d_ = &g->library_->descriptor();
     g->module_ = config.name;
+    g->check_responses_ = config.check_responses;
     g->plugin_ = g->d_->name;
     g->version_ = g->d_->version;
     g->number_ = number;
@@ -45,6 +46,11 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     auto routes = pipeline::compile_routes(nlohmann::json::parse(manifest.text, nullptr, false));
     if (auto* wrong = std::get_if<std::string>(&routes)) return load_failure{"describe", file + ": " + *wrong};
     g->routes_ = std::get<pipeline::route_set>(std::move(routes));
+    try {
+        g->openapi_ = contract::publish(g->routes_, {g->module_, g->plugin_, g->version_});
+    } catch (const std::exception& e) {
+        return load_failure{"describe", file + ": the OpenAPI document could not be made: " + e.what()};
+    }
 
     if (g->d_->start(g->instance_, &error.writer) != BERTH_OK)
         return load_failure{"start", file + ": " + (error.text.empty() ? "start failed" : error.text)};
@@ -148,7 +154,8 @@ void generation::shutdown() {
 }
 
 pipeline::endpoint generation::endpoint() const {
-    return {routes_, module_, services_ ? services_->tokens : nullptr, abi::plugin_instance{d_, instance_}};
+    return {routes_, module_, services_ ? services_->tokens : nullptr, abi::plugin_instance{d_, instance_},
+            check_responses_};
 }
 
 }  // namespace berth::host::plugin

@@ -7,6 +7,7 @@
 #include <berth/host/config.hpp>
 
 #include "abi/abi_bridge.hpp"
+#include "contract/openapi.hpp"
 #include "http/message.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/route_contract.hpp"
@@ -69,6 +70,9 @@ public:
     std::uint64_t number() const { return number_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
     const std::shared_ptr<plugin_library>& library() const { return library_; }
+    // Its OpenAPI document, built once when it was described (never on a request's path).
+    const contract::published_document& openapi() const { return *openapi_; }
+    const pipeline::route_set& routes() const { return routes_; }  // with the manifest as declared
 
     // Requests currently being served, with their answer slots.
     std::atomic<std::size_t> in_flight{0};
@@ -84,9 +88,11 @@ private:
     bool started_ = false;
     std::string module_, plugin_, version_;
     std::uint64_t number_ = 0;
+    bool check_responses_ = false;
     const abi::host_services* services_ = nullptr;
     std::chrono::system_clock::time_point loaded_at_;
     pipeline::route_set routes_;
+    std::shared_ptr<const contract::published_document> openapi_;
     // The host services table handed to the plugin, and what it needs; live as long as the instance.
     abi::host_context host_context_;
     berth_host_api host_api_{};

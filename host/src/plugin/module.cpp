@@ -16,6 +16,7 @@ const char* to_string(swap_outcome o) {
         case swap_outcome::swapped: return "swapped";
         case swap_outcome::unchanged: return "unchanged";
         case swap_outcome::failed: return "failed";
+        case swap_outcome::refused: return "refused";
     }
     return "unknown";
 }

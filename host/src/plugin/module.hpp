@@ -31,7 +31,7 @@ class docs_assets;
 
 namespace berth::host::plugin {
 
-enum class swap_outcome { swapped, unchanged, failed };
+enum class swap_outcome { swapped, unchanged, failed, refused };  // refused: by the breaking-change gate
 const char* to_string(swap_outcome o);
 
 struct swap_result {
@@ -40,6 +40,7 @@ struct swap_result {
     std::string detail;                   // a sentence for the operator
     std::optional<std::uint64_t> restores;  // a rollback: the generation whose build now serves again
     bool roll_forward = false;              // ... which is the build the last rollback replaced
+    std::vector<contract_change> breaking;  // refused: why; swapped: what a forced swap accepted
 };
 
 // The build a rollback returns to: the generation the active one replaced.
@@ -61,6 +62,10 @@ public:
                         std::optional<std::uint64_t> restores = std::nullopt);
     // A swap that failed: the active generation keeps serving, untouched; the failure is kept.
     swap_result record_failure(load_failure f, const std::string& trigger);
+    // A swap the breaking-change gate refused (the new build is already shut down); kept as
+    // the last refusal.
+    swap_result record_refusal(std::vector<contract_change> changes, const std::string& trigger,
+                               const std::filesystem::path& library);
     // A swap to the build that already serves.
     swap_result record_unchanged(const std::filesystem::path& source);
     std::uint64_t next_generation_number() const;
@@ -114,6 +119,7 @@ private:
     };
 
     http::response health() const;
+    http::response openapi() const;  // the active generation's document
     http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
@@ -136,6 +142,7 @@ private:
     mutable std::mutex mutex_;  // guards what follows
     module_state state_ = module_state::loading;
     std::optional<load_failure> last_error_;
+    std::optional<refusal_snapshot> last_refusal_;
     std::uint64_t generations_ = 0;
     std::string address_;
     std::uint16_t port_ = 0;

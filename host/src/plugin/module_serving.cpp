@@ -40,6 +40,12 @@ http::response module::health() const {
         200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
 }
 
+http::response module::openapi() const {
+    auto gen = active();
+    if (!gen) return unavailable();
+    return pipeline::openapi_response(gen->openapi().text);
+}
+
 std::optional<http::response> module::check_head(const http::request& head) {
     if (pipeline::is_preflight(head)) return std::nullopt;  // handle() answers it
     if (pipeline::is_docs_target(head.target)) return pipeline::refuse_docs_method(head.method);
@@ -60,7 +66,8 @@ void module::handle(http::request request, completion done) {
     // Host routes on the I/O thread: never behind plugin work.
     if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
         auto refusal = pipeline::refuse_method(route, request.method);
-        return done(refusal ? std::move(*refusal) : health());
+        if (refusal) return done(std::move(*refusal));
+        return done(route == pipeline::host_route::openapi ? openapi() : health());
     }
     // Admission before queueing: a module that is full answers at once, and other modules, on
     // threads of their own, never notice.

@@ -53,6 +53,7 @@ module_snapshot module::snapshot() const {
     }
     s.retained = retained_;
     s.last_error = last_error_;
+    s.last_refusal = last_refusal_;
     s.counters = counters_;
     return s;
 }

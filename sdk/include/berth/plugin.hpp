@@ -204,6 +204,11 @@ public:
     route& operation_id(std::string id) { operation_id_ = std::move(id); return *this; }
     // JSON Schema (draft-07 subset) the request body must satisfy; checked by the host.
     route& schema(nlohmann::json s) { schema_ = std::move(s); return *this; }
+    // A body the plugin reads itself, of this media type ("text/csv", "application/octet-stream"),
+    // instead of a JSON document checked against a schema. The host checks only its size, its
+    // media type (415 for another) and, for JSON, its nesting depth. A route with neither this
+    // nor a schema takes no body: the host answers 400 to one.
+    route& takes(std::string media_type) { takes_ = std::move(media_type); return *this; }
     // JSON Schema of an object whose properties are the query parameters this route takes.
     // Values are converted to the declared property type (integer, number, boolean) before
     // checking; a parameter the schema does not allow is refused when additionalProperties is false.
@@ -246,6 +251,7 @@ public:
         if (!operation_id_.empty()) d["operation_id"] = operation_id_;
         if (!schema_.is_null()) d["schema"] = schema_;
         if (!query_.is_null()) d["query"] = query_;
+        if (!takes_.empty()) d["takes"] = takes_;
         if (auth_) d["auth"] = {{"scopes", scopes_}};
         if (!callers_.empty()) d["callers"] = callers_;
         if (!tags_.empty()) d["tags"] = tags_;
@@ -255,7 +261,7 @@ public:
     const handler& target() const { return handler_; }
 
 private:
-    std::string method_, path_, summary_, operation_id_;
+    std::string method_, path_, summary_, operation_id_, takes_;
     nlohmann::json schema_, query_;
     bool auth_ = false;
     std::vector<std::string> scopes_, callers_, tags_;

@@ -43,6 +43,7 @@ struct module_config {
     std::string settings_json = "{}";  // handed to the plugin verbatim
     bool watch = true;               // reload when the library file is replaced
     std::string plugin;              // the plugin name the library must declare; empty: whatever
+    bool check_responses = false;    // from the top-level contracts.check_responses
                                      // the first generation declared (a module keeps its identity)
     cors_config cors;
 };
@@ -60,6 +61,14 @@ struct auth_config {
     std::filesystem::path secret_file;  // absolute; hex key, created with mode 0600 if absent; empty: data_dir/token.key
     std::string issuer = "berth";
     std::uint32_t token_ttl_s = 3600;
+};
+
+// How strictly modules are held to their declared contracts (config "contracts").
+struct contracts_config {
+    // A handler's answer that does not match the responses its route declared becomes a 500
+    // problem, and the log names the route, the status and the JSON pointer. Costs a
+    // validation per answer: on in tests and staging, a choice in production.
+    bool check_responses = false;
 };
 
 struct config {
@@ -82,6 +91,7 @@ struct config {
     std::filesystem::path docs_assets_dir;
     auth_config auth;
     deploy_config deploy;
+    contracts_config contracts;
     std::vector<module_config> modules;
 };
 

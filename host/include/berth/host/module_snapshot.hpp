@@ -48,9 +48,31 @@ struct retained_snapshot {
     std::chrono::system_clock::time_point at;
 };
 
+// A change from the active build's contract to a new build's that would break a client of it
+// (the breaking-change gate; docs/contracts.md "What is breaking"). `pointer` is a JSON pointer
+// rooted at the operation: "" (the operation), /request/..., /query/..., /responses/{status}/...,
+// /auth/scopes/{i}, /callers.
+struct contract_change {
+    std::string kind;  // operation_removed, required_added, type_narrowed, ... (see the docs)
+    std::string method, path;
+    std::string pointer;
+    std::string message;
+};
+
+// The last swap the breaking-change gate refused: the new build was shut down, the active
+// generation kept serving.
+struct refusal_snapshot {
+    std::chrono::system_clock::time_point at;
+    std::string trigger;            // "admin API", "file change"
+    std::filesystem::path library;  // the file of the refused build
+    std::size_t count = 0;          // breaking changes found; `changes` lists the first 100
+    std::vector<contract_change> changes;
+};
+
 struct module_counters {
     std::uint64_t swaps = 0, swap_failures = 0, unchanged = 0, rollbacks = 0, unloaded = 0, retained = 0,
                   cut_off = 0, refused_at_capacity = 0;
+    std::uint64_t refused_breaking = 0;  // swaps the breaking-change gate refused
 };
 
 struct module_snapshot {
@@ -65,6 +87,7 @@ struct module_snapshot {
     std::vector<draining_snapshot> draining;
     std::vector<retained_snapshot> retained;
     std::optional<module_error> last_error;
+    std::optional<refusal_snapshot> last_refusal;  // the breaking-change gate's, if any
     std::size_t queued_or_running = 0;  // requests admitted to the module's handler threads
     module_counters counters;
 };
