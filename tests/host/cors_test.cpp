@@ -10,6 +10,11 @@ namespace {
 
 constexpr const char* app = "http://app.example:3000";
 
+// Whether a Vary header names Origin (other parts, such as Accept, may come with it).
+bool varies_by_origin(const std::string& vary) {
+    return vary == "Origin" || vary.rfind("Origin,", 0) == 0 || vary.find(", Origin") != std::string::npos;
+}
+
 class Cors : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -88,7 +93,7 @@ TEST_F(Cors, AnswerToAnAllowedOriginCarriesAllowOriginVaryAndExposedHeaders) {
     auto r = http_request(open(), "GET", "/v1/greetings/ada", {}, {{"Origin", app}});
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("Access-Control-Allow-Origin"), app);
-    EXPECT_EQ(r.header("Vary"), "Origin");
+    EXPECT_TRUE(varies_by_origin(r.header("Vary"))) << r.header("Vary");
     EXPECT_EQ(r.header("Access-Control-Expose-Headers"), "X-Request-Id, Location, Retry-After, Deprecation, Sunset, Link");
 }
 
@@ -109,14 +114,14 @@ TEST_F(Cors, AnswerToAnUnlistedOriginIsServedWithoutAllowOrigin) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "");
     EXPECT_EQ(r.header("Access-Control-Expose-Headers"), "");
-    EXPECT_EQ(r.header("Vary"), "Origin");
+    EXPECT_TRUE(varies_by_origin(r.header("Vary"))) << "a cache must not hand it to an allowed origin: " << r.header("Vary");
 }
 
 TEST_F(Cors, AModuleThatAllowsNoOriginAddsNoCorsHeaders) {
     auto r = http_request(closed(), "GET", "/v1/greetings/ada", {}, {{"Origin", app}});
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "");
-    EXPECT_EQ(r.header("Vary"), "");
+    EXPECT_FALSE(varies_by_origin(r.header("Vary"))) << r.header("Vary");
 }
 
 TEST_F(Cors, HostRoutesCarryTheHeadersToo) {
