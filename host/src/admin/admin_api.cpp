@@ -12,6 +12,7 @@
 #include "http/target.hpp"
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
+#include "pipeline/route_contract.hpp"
 #include "plugin/module.hpp"
 
 #include <berth/host/runtime.hpp>
@@ -189,6 +190,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("GET", "/modules/{name}", show_module);
     routes_.add("POST", "/modules/{name}/reload", reload);
     routes_.add("POST", "/modules/{name}/rollback", rollback);
+    routes_.add("POST", "/modules/{name}/retire", retire);
     routes_.add("POST", "/tokens", issue_token);
     routes_.add("GET", "/openapi.json", openapi);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
@@ -196,6 +198,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
     routes_.add("POST", "/plugins/{name}/reload", route_count + reload);
     routes_.add("POST", "/plugins/{name}/rollback", route_count + rollback);
+    routes_.add("POST", "/plugins/{name}/retire", route_count + retire);
 }
 
 admin_api::~admin_api() { stop(); }
@@ -307,6 +310,7 @@ void admin_api::serve(const http::request& request, const completion& done) {
         successor = mod ? successor + "/" + mod->config().name : "";
         if (mod && id == reload) successor += "/reload";
         if (mod && id == rollback) successor += "/rollback";
+        if (mod && id == retire) successor += "/retire";
     }
     serve_route(id, m.params, request, [done, successor](http::response r) {
         r.set_header("Deprecation", std::string(deprecated_since));
@@ -338,6 +342,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
     auto mod = find(name);
     if (!mod) return done(http::problem(404, "no module named '" + name + "' is configured"));
     if (id == show_module) return done(http::json_response(200, to_json(mod->snapshot())));
+    if (id == retire) return retire_major(mod, request, done, module_key);
 
     auto gate = deploy::contract_gate::enforce;
     if (id == reload) {
@@ -380,6 +385,39 @@ http::response admin_api::merged_openapi(const http::request& request) const {
     }
     const auto merged = contract::merged_document(parts, runtime::version());
     return pipeline::openapi_response(contract::document_text(merged));
+}
+
+void admin_api::retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request,
+                             const completion& done, const char* module_key) {
+    // One ?major=N, N from 1 to 9999 without a leading zero, as in the /vN/ of a path.
+    auto target = http::parse_target(request.target);  // valid: serve() routed it
+    std::optional<int> major;
+    int given = 0;
+    for (auto& [key, value] : target ? target->query : std::vector<std::pair<std::string, std::string>>{}) {
+        if (key != "major") continue;
+        ++given;
+        if (value.size() <= 4) major = pipeline::major_of("/v" + value + "/-");
+    }
+    if (given != 1 || !major)
+        return done(http::problem(400, "retire takes one query parameter major, a major version from 1 to 9999 (?major=1)",
+                                  {{"errors", {{{"in", "query"}, {"pointer", "/major"},
+                                                {"message", given == 0 ? "missing" : "must be one number from 1 to 9999"}}}}}));
+    auto task = [&deployer = deployer_, mod, major = *major, done, module_key]() {
+        auto r = deployer.retire(*mod, major);
+        const nlohmann::json about = {{module_key, mod->config().name}, {"major", major}};
+        switch (r.outcome) {
+            case plugin::retire_outcome::not_served: return done(http::problem(404, r.detail, about));
+            case plugin::retire_outcome::active: return done(http::problem(409, r.detail, about));
+            case plugin::retire_outcome::retired: break;
+        }
+        done(http::json_response(200, {{"result", "retired"},
+                                       {"detail", r.detail},
+                                       {"major", major},
+                                       {"generation", *r.generation},
+                                       {"drains", r.drains},
+                                       {module_key, to_json(mod->snapshot())}}));
+    };
+    if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
 }
 
 void admin_api::issue(const http::request& request, const completion& done) {

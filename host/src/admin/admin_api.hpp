@@ -55,7 +55,9 @@ public:
     void stop();
 
 private:
-    enum route_id : std::size_t { health, list_modules, show_module, reload, rollback, issue_token, openapi, route_count };
+    enum route_id : std::size_t {
+        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, route_count
+    };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
     // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
@@ -66,6 +68,9 @@ private:
                      const http::request& request, const completion& done, const char* module_key = "module");
     void issue(const http::request& request, const completion& done);  // POST /tokens
     http::response merged_openapi(const http::request& request) const;  // GET /openapi.json
+    // POST /modules/{name}/retire?major=N, on the deploy thread.
+    void retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request, const completion& done,
+                      const char* module_key);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;

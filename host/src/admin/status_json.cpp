@@ -17,7 +17,8 @@ nlohmann::json generation_json(const generation_snapshot& g) {
             {"source", g.source.string()},
             {"restores", or_null(g.restores)},
             {"loaded_at", iso8601(g.loaded_at)},
-            {"in_flight", g.in_flight}};
+            {"in_flight", g.in_flight},
+            {"serves_majors", g.serves_majors}};
 }
 
 // The breaking-change gate's last refusal: when, why, which file, and every change listed.
@@ -74,8 +75,16 @@ nlohmann::json to_json(const module_snapshot& s) {
     if (s.previous) {
         previous = generation_json(*s.previous);
         previous.erase("in_flight");  // a figure of the past; draining lists what is in flight now
+        previous.erase("serves_majors");
     }
     j["previous"] = std::move(previous);
+    // Majors side by side: which generation serves each major, and the older ones still serving.
+    nlohmann::json majors = nlohmann::json::object();
+    for (auto& [major, number] : s.majors) majors[std::to_string(major)] = number;
+    j["majors"] = std::move(majors);
+    nlohmann::json older = nlohmann::json::array();
+    for (auto& g : s.older) older.push_back(generation_json(g));
+    j["older"] = std::move(older);
     nlohmann::json draining = nlohmann::json::array();
     for (auto& d : s.draining) {
         auto g = generation_json(d.generation);
@@ -97,7 +106,8 @@ nlohmann::json to_json(const module_snapshot& s) {
     j["counters"] = {{"swaps", c.swaps},         {"swap_failures", c.swap_failures},
                      {"unchanged", c.unchanged}, {"rollbacks", c.rollbacks},
                      {"unloaded", c.unloaded},   {"retained", c.retained},
-                     {"cut_off", c.cut_off},     {"refused_at_capacity", c.refused_at_capacity}};
+                     {"cut_off", c.cut_off},     {"refused_at_capacity", c.refused_at_capacity},
+                     {"retires", c.retires}};
     j["counters"]["refused_breaking"] = c.refused_breaking;
     return j;
 }

@@ -96,4 +96,6 @@ std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
     return swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
 }
 
+plugin::retire_result deployer::retire(plugin::module& m, int major) const { return m.retire(major); }
+
 }  // namespace berth::host::deploy

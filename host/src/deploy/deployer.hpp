@@ -51,6 +51,9 @@ public:
     // nullopt when there is none. A second rollback is a roll-forward, and says so. Not gated:
     // the build served before, and returning to it is the operator's way back.
     std::optional<plugin::swap_result> rollback(plugin::module& m) const;
+    // Deploy thread only. Stops serving `major` on the older generation serving it, which
+    // drains and is unloaded when it serves no other (plugin::module::retire).
+    plugin::retire_result retire(plugin::module& m, int major) const;
 
 private:
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,

@@ -54,7 +54,7 @@ module::~module() {
 
 std::shared_ptr<generation> module::active() const {
     std::lock_guard lock(active_mutex_);
-    return active_;
+    return serving_ ? serving_->active : nullptr;
 }
 
 std::uint64_t module::next_generation_number() const {
@@ -88,8 +88,9 @@ swap_result module::record_unchanged(const fs::path& source) {
 
 swap_result module::publish(std::shared_ptr<generation> next, const std::string& trigger,
                             std::optional<std::uint64_t> restores) {
-    const auto now = std::chrono::steady_clock::now();
     const generation_snapshot next_info = describe(*next);
+    std::vector<int> next_majors;
+    for (auto& [major, how] : next->endpoint().routes.majors) next_majors.push_back(major);
     std::string detail = "generation " + std::to_string(next->number()) + " (" + next->version() + ", sha256 " +
                          next_info.sha256.substr(0, 12) + ") serves";
     bool roll_forward = false;
@@ -99,6 +100,22 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
         queue->push(std::move(inner));
     });
     std::lock_guard lock(mutex_);
+    // The next map: `next` is active and takes every major it serves; the others stay where they are.
+    auto map = std::make_shared<serving_map>();
+    map->active = handle;
+    const serving_map* current = serving_.get();
+    std::string kept;
+    if (current)
+        for (auto& [major, g] : current->by_major) {
+            if (std::find(next_majors.begin(), next_majors.end(), major) != next_majors.end()) continue;
+            map->by_major.emplace_back(major, g);
+            kept += (kept.empty() ? "; generation " : ", generation ") + std::to_string(g->number()) +
+                    " keeps serving v" + std::to_string(major);
+        }
+    for (int major : next_majors) map->by_major.emplace_back(major, handle);
+    std::sort(map->by_major.begin(), map->by_major.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    if (!next_majors.empty()) detail += " " + major_list(next_majors);
+    detail += kept;
     if (restores) {
         roll_forward = active_restores_.has_value();
         detail += roll_forward ? "; a roll-forward: it restores the build of generation " + std::to_string(*restores) +
@@ -108,23 +125,17 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
     }
     spdlog::info("[{}] {} (plugin {}, via {})", config_.name, detail, raw->plugin_name(), trigger);
     generations_ = raw->number();
-    std::shared_ptr<generation> old;
-    {
-        // The one store: from here new requests (and the next request on every keep-alive
-        // connection) go to the new generation; requests already dispatched finish on the old.
-        std::lock_guard active(active_mutex_);
-        old = std::exchange(active_, std::move(handle));
-    }
+    const auto old_restores = std::exchange(active_restores_, restores);
+    // The one store: from here new requests (and the next request on every keep-alive
+    // connection) go to the generations of the new map; requests already dispatched finish where they are.
+    auto old = install(std::move(map), old_restores);
     state_ = module_state::serving;
     last_error_.reset();
-    const auto old_restores = std::exchange(active_restores_, restores);
-    if (old) {
+    if (old && old->active) {
         ++counters_.swaps;
-        auto old_info = describe(*old);
+        auto old_info = describe(*old->active);
         old_info.restores = old_restores;
-        previous_ = previous{old_info, old->library()->shadow_path()};
-        draining_.push_back(draining{old, old_info, old->library()->shadow_path(), now + drain_timeout_,
-                                     std::chrono::system_clock::now()});
+        previous_ = previous{old_info, old->active->library()->shadow_path()};
     }
     return swap_result{swap_outcome::swapped, std::nullopt, detail, restores, roll_forward};
 }
@@ -145,9 +156,11 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
     // Another live generation of the same content (swapped back before this one drained)
     // shares the mapping: then "still loaded" is expected, not a leak.
     bool shared = false;
-    if (auto a = active(); a && a->library()->shadow_path() == library->shadow_path()) shared = true;
     {
         std::lock_guard lock(mutex_);
+        if (serving_)
+            for (auto& g : serving_->generations())
+                if (g->library()->shadow_path() == library->shadow_path()) shared = true;
         for (auto& d : draining_)
             if (d.info.number != number && d.shadow == library->shadow_path()) shared = true;
     }
@@ -208,23 +221,26 @@ void module::stop_workers() { workers_->join(); }
 
 std::vector<unload_report> module::unload_all() {
     std::vector<unload_report> out;
+    std::shared_ptr<const serving_map> map;
     {
         std::lock_guard lock(mutex_);
         state_ = module_state::stopped;
-    }
-    {
         std::lock_guard active(active_mutex_);
-        active_.reset();  // with no request in flight, this was the last handle
+        map = std::exchange(serving_, nullptr);
     }
+    std::vector<std::pair<std::uint64_t, std::weak_ptr<generation>>> serving;
+    if (map)
+        for (auto& g : map->generations()) serving.emplace_back(g->number(), g);
+    map.reset();  // with no request in flight, these were the last handles
     for (auto& g : retired_->take()) out.push_back(unload_generation(std::move(g)));
     // A generation something still holds (a call from another module's background thread, say)
     // cannot be unloaded now: say so rather than hide it.
     std::lock_guard lock(mutex_);
-    for (auto& d : draining_) {
-        if (d.handle.expired()) continue;
-        out.push_back({false, "generation " + std::to_string(d.info.number) + " is still referenced at shutdown"});
-        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name,
-                     d.info.number);
+    for (auto& d : draining_) serving.emplace_back(d.info.number, d.handle);
+    for (auto& [number, handle] : serving) {
+        if (handle.expired()) continue;
+        out.push_back({false, "generation " + std::to_string(number) + " is still referenced at shutdown"});
+        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name, number);
     }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec))
@@ -239,13 +255,14 @@ bool module::is_own_shadow(const fs::path& p) const {
            name.compare(name.size() - 3, 3, ".so") == 0;
 }
 
-// Shadow copies in use: the active one, the previous good one (rollback), draining and
-// retained ones. The rest of this module's copies are deleted.
+// Shadow copies in use: those of serving generations, the previous good one (rollback),
+// draining and retained ones. The rest of this module's copies are deleted.
 void module::collect_shadows() {
     std::vector<fs::path> keep;
-    if (auto a = active()) keep.push_back(a->library()->shadow_path());
     {
         std::lock_guard lock(mutex_);
+        if (serving_)
+            for (auto& g : serving_->generations()) keep.push_back(g->library()->shadow_path());
         if (previous_) keep.push_back(previous_->shadow);
         for (auto& d : draining_) keep.push_back(d.shadow);
         for (auto& r : retained_) keep.push_back(data_dir_ / "shadow" / (config_.name + "-" + r.sha256 + ".so"));

@@ -1,12 +1,15 @@
 // A module: one configured, served unit (name, port, database, settings, limits), the
-// generation that currently serves it, and the generations still draining after a swap.
+// generations that serve it, and the generations still draining after a swap.
 //
-// Requests take the active generation when they are dispatched and finish on it; a swap
-// publishes the next generation with one store under a lock. The published handle's last
-// reference, wherever it drops (usually on the worker that ran the last request), hands the
-// generation to the retire queue; the deploy thread takes it from there and unloads it.
-// The deploy thread (deploy/deployer.hpp) makes new generations and calls publish(), reap()
-// and unload_all(); nothing else changes which generation serves.
+// Which generation serves which major is one immutable serving map: the active generation
+// (the last one published) and, for each major, the generation that serves it. An older
+// generation keeps serving the majors the newer builds do not (majors side by side, see
+// docs/contracts-majors.md). Requests take the generation of their path's major when they are
+// dispatched and finish on it; a swap or a retire publishes a new map with one store under a
+// lock. A generation's published handle's last reference, wherever it drops (usually on the
+// worker that ran the last request), hands it to the retire queue; the deploy thread takes it
+// from there and unloads it. The deploy thread (deploy/deployer.hpp) makes new generations and
+// calls publish(), retire(), reap() and unload_all(); nothing else changes which generation serves.
 #pragma once
 
 #include <berth/host/config.hpp>
@@ -20,6 +23,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace berth::host::exec {
@@ -43,6 +48,18 @@ struct swap_result {
     std::vector<contract_change> breaking;  // refused: why; swapped: what a forced swap accepted
 };
 
+// "v1, v2": majors as a sentence names them.
+std::string major_list(const std::vector<int>& majors);
+
+enum class retire_outcome { retired, not_served, active };
+
+struct retire_result {
+    retire_outcome outcome = retire_outcome::not_served;
+    std::string detail;                     // a sentence for the operator
+    std::optional<std::uint64_t> generation;  // the generation that served the major
+    bool drains = false;                    // ... and now serves none: it drains and is unloaded
+};
+
 // The build a rollback returns to: the generation the active one replaced.
 struct rollback_target {
     std::filesystem::path shadow;  // the host's copy of its library
@@ -56,8 +73,10 @@ public:
     ~module() override;
 
     // --- deploy thread ---
-    // Makes `next` the active generation; the one it replaces drains. `restores`: for a
-    // rollback, the number of the generation whose build `next` is.
+    // Makes `next` the active generation, serving every major its routes are under; majors it
+    // does not serve stay with the generations serving them, and a generation left with no
+    // major (and not active) drains. `restores`: for a rollback, the number of the generation
+    // whose build `next` is.
     swap_result publish(std::shared_ptr<generation> next, const std::string& trigger,
                         std::optional<std::uint64_t> restores = std::nullopt);
     // A swap that failed: the active generation keeps serving, untouched; the failure is kept.
@@ -68,6 +87,9 @@ public:
                                const std::filesystem::path& library);
     // A swap to the build that already serves.
     swap_result record_unchanged(const std::filesystem::path& source);
+    // Stops serving `major`: the older generation serving it drains if it serves no other.
+    // Refused (nothing changes) when the active generation serves it or none does.
+    retire_result retire(int major);
     std::uint64_t next_generation_number() const;
     std::optional<rollback_target> rollback_to() const;
     // Unloads retired generations, cuts off those past the drain deadline (their requests are
@@ -99,12 +121,24 @@ public:
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const abi::host_services* services() const { return services_; }
     std::shared_ptr<generation> active() const;
+    // The generation serving `major`, or null: what a new build's contract for that major is
+    // compared with (the breaking-change gate). Hold it only briefly: it keeps the generation.
+    std::shared_ptr<generation> serving(int major) const;
     module_snapshot snapshot() const;  // operator-facing: paths and loader text
     std::uint16_t port() const;
     module_state state() const;
 
 private:
     struct retire_queue;
+    // Which generation serves which major; never changed once published (see the file comment).
+    struct serving_map {
+        std::shared_ptr<generation> active;  // the last one published; may serve no major
+        std::vector<std::pair<int, std::shared_ptr<generation>>> by_major;  // ascending major
+        std::vector<int> majors_of(const generation* g) const;
+        std::vector<int> majors() const;
+        // Every generation in the map once, the active one first.
+        std::vector<std::shared_ptr<generation>> generations() const;
+    };
     struct draining {
         std::weak_ptr<generation> handle;
         generation_snapshot info;
@@ -120,6 +154,15 @@ private:
 
     http::response health() const;
     http::response openapi() const;  // the active generation's document
+    // The generation serving the request target's major (the request finishes on it), or null.
+    std::shared_ptr<generation> serving_for(std::string_view target) const;
+    // A request no generation takes: 400 for a target that is no URI, 503 when nothing is
+    // loaded, else 404 listing the majors served.
+    http::response not_served(std::string_view target) const;
+    // Publishes `to` with one store; the generations of the map it replaces that `to` does not
+    // hold start draining. Returns the replaced map. Under mutex_.
+    std::shared_ptr<const serving_map> install(std::shared_ptr<const serving_map> to,
+                                               std::optional<std::uint64_t> old_active_restores);
     http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
@@ -134,9 +177,10 @@ private:
     std::atomic<std::size_t> admitted_{0};  // requests queued or running on workers_
     std::shared_ptr<const pipeline::docs_assets> docs_;  // null: /docs answers "not installed"
 
-    // The generation new requests go to, as a published handle (see the file comment).
+    // The generations new requests go to, as published handles (see the file comment). Written
+    // under mutex_ and active_mutex_ both, so reading under either is enough.
     mutable std::mutex active_mutex_;
-    std::shared_ptr<generation> active_;
+    std::shared_ptr<const serving_map> serving_;
     std::shared_ptr<retire_queue> retired_;
 
     mutable std::mutex mutex_;  // guards what follows

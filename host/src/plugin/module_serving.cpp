@@ -1,15 +1,18 @@
 // How a module serves: host routes on the I/O thread, admission against its budget, its own
-// handler threads, the active generation held for the request, and in-process calls. What
-// happens to a request once it is on a handler thread is the pipeline's (pipeline/).
+// handler threads, the generation serving the request's major held for the request, and
+// in-process calls. What happens to a request once it is on a handler thread is the
+// pipeline's (pipeline/).
 #include "plugin/module.hpp"
 
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/request_id.hpp"
+#include "http/target.hpp"
 #include "pipeline/cors.hpp"
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/route_contract.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -31,7 +34,42 @@ http::response at_capacity() {
     return r;
 }
 
+// The major a request target asks for: "/v2/..." is 2. A first segment written with
+// percent-escapes is decoded first, as the route table sees it; the common case parses nothing.
+std::optional<int> request_major(std::string_view target) {
+    if (target.substr(0, target.find_first_of("/?", 1)).find('%') == std::string_view::npos)
+        return pipeline::major_of(target);
+    auto parsed = http::parse_target(target);
+    if (!parsed || parsed->segments.empty()) return std::nullopt;
+    return pipeline::major_of("/" + parsed->segments.front() + "/-");
+}
+
 }  // namespace
+
+std::shared_ptr<generation> module::serving_for(std::string_view target) const {
+    const auto major = request_major(target);
+    std::lock_guard lock(active_mutex_);
+    if (!serving_ || !major) return nullptr;
+    for (auto& [m, g] : serving_->by_major)
+        if (m == *major) return g;
+    return nullptr;
+}
+
+http::response module::not_served(std::string_view target) const {
+    // A target that is no URI at all gets the target stage's 400, as on a served major.
+    std::string why;
+    if (!http::parse_target(target, &why)) return http::problem(400, why);
+    std::vector<int> majors;
+    {
+        std::lock_guard lock(active_mutex_);
+        if (!serving_) return unavailable();
+        majors = serving_->majors();
+    }
+    const std::string detail = majors.empty() ? "this module serves no major version"
+                               : majors.size() == 1 ? "this module serves major " + major_list(majors)
+                                                    : "this module serves majors " + major_list(majors);
+    return http::problem(404, detail, {{"majors", majors}});
+}
 
 http::response module::health() const {
     auto gen = active();
@@ -52,8 +90,8 @@ std::optional<http::response> module::check_head(const http::request& head) {
     if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
         return pipeline::refuse_method(route, head.method);
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
-    auto gen = active();
-    if (!gen) return unavailable();
+    auto gen = serving_for(head.target);
+    if (!gen) return not_served(head.target);
     return pipeline::check_head(gen->endpoint(), head, abi::request_context{head.id, {}});
 }
 
@@ -110,8 +148,8 @@ void module::handle(http::request request, completion done) {
 }
 
 http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t) {
-    auto gen = active();  // this request finishes on this generation
-    if (!gen) return unavailable();
+    auto gen = serving_for(request.target);  // this request finishes on this generation
+    if (!gen) return not_served(request.target);
     gen->enter(t);
     struct stay {
         generation& g;
@@ -122,12 +160,12 @@ http::response module::serve(const http::request& request, const std::shared_ptr
 }
 
 http::response module::call(const http::request& request, const abi::request_context& ctx) {
-    auto gen = active();
+    auto gen = serving_for(request.target);
     abi::request_context rc = ctx;
     if (rc.request_id.empty()) rc.request_id = http::request_id_for(request.header("X-Request-Id"));
     http::response r;
     if (!gen) {
-        r = unavailable();
+        r = not_served(request.target);
     } else {
         ++gen->in_flight;
         struct leave {

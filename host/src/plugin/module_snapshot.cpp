@@ -33,12 +33,20 @@ module_snapshot module::snapshot() const {
     s.name = config_.name;
     s.configured_library = config_.library;
     s.queued_or_running = admitted_.load();
-    // The active generation under mutex_ (publish's lock order), so it and what mutex_ guards
-    // come from the same moment.
+    // The serving generations under mutex_, so they and what mutex_ guards come from the same moment.
     std::lock_guard lock(mutex_);
-    if (auto gen = active()) {
-        s.active = describe(*gen);
-        s.active->restores = active_restores_;
+    if (serving_) {  // mutex_ is enough to read it (see module.hpp)
+        for (auto& [major, g] : serving_->by_major) s.majors.emplace(major, g->number());
+        for (auto& g : serving_->generations()) {
+            auto info = describe(*g);
+            info.serves_majors = serving_->majors_of(g.get());
+            if (g != serving_->active) {
+                s.older.push_back(std::move(info));
+                continue;
+            }
+            info.restores = active_restores_;
+            s.active = std::move(info);
+        }
     }
     s.address = bound_ ? address_ : config_.address;
     s.port = bound_ ? port_ : config_.port;

@@ -1,11 +1,13 @@
-// What a module looks like from outside at one moment: its state, the generation serving it,
-// the one a rollback returns to, those still draining or retained, and its counters. The admin
-// API renders it as JSON (GET /modules); an embedder reads it from runtime::modules().
+// What a module looks like from outside at one moment: its state, the generation serving it
+// (and older ones serving other majors), the one a rollback returns to, those still draining
+// or retained, and its counters. The admin API renders it as JSON (GET /modules); an embedder
+// reads it from runtime::modules().
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@ struct generation_snapshot {
     std::optional<std::uint64_t> restores;  // a rollback: the generation whose build this is
     std::chrono::system_clock::time_point loaded_at;
     std::size_t in_flight = 0;
+    std::vector<int> serves_majors;  // the majors it serves now (ascending); none once draining
 };
 
 struct draining_snapshot {
@@ -71,7 +74,7 @@ struct refusal_snapshot {
 
 struct module_counters {
     std::uint64_t swaps = 0, swap_failures = 0, unchanged = 0, rollbacks = 0, unloaded = 0, retained = 0,
-                  cut_off = 0, refused_at_capacity = 0;
+                  cut_off = 0, refused_at_capacity = 0, retires = 0;
     std::uint64_t refused_breaking = 0;  // swaps the breaking-change gate refused
 };
 
@@ -84,6 +87,9 @@ struct module_snapshot {
     std::filesystem::path configured_library;  // what boot, a file change and a bare reload load
     std::optional<generation_snapshot> active;
     std::optional<generation_snapshot> previous;  // what POST .../rollback returns to
+    // Older generations still serving majors the active one does not (majors side by side).
+    std::vector<generation_snapshot> older;
+    std::map<int, std::uint64_t> majors;  // each major served -> the number of the generation serving it
     std::vector<draining_snapshot> draining;
     std::vector<retained_snapshot> retained;
     std::optional<module_error> last_error;
