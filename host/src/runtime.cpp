@@ -7,6 +7,7 @@
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
 #include "net/server.hpp"
+#include "pipeline/docs_assets.hpp"
 #include "plugin/module.hpp"
 
 #include <nlohmann/json.hpp>
@@ -101,9 +102,15 @@ void runtime::start() {
     const deploy::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
                                      std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c)};
 
+    // Swagger UI for /docs: read once; without it every port still serves, /docs answers 404.
+    const auto docs_dir = c.docs_assets_dir.empty() ? pipeline::docs_assets::default_dir() : c.docs_assets_dir;
+    auto docs = pipeline::docs_assets::load(docs_dir);
+    if (!docs->installed()) spdlog::warn("/docs answers 404 on every port: the Swagger UI files are not usable ({})", docs->missing());
+
     for (auto& pc : c.modules) {
         if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
         auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
+        m->set_docs(docs);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());
@@ -119,7 +126,7 @@ void runtime::start() {
                                         std::chrono::milliseconds(c.watch_poll_interval_ms)});
     impl_->admin = std::make_shared<admin::admin_api>(
         impl_->modules, *impl_->deployer,
-        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get()}, std::move(audit));
+        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get(), docs}, std::move(audit));
     impl_->admin_listener =
         impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits, impl_->admin, true);
     if (!is_loopback(c.admin_address))

@@ -10,6 +10,7 @@
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/target.hpp"
+#include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
 #include "pipeline/route_contract.hpp"
 #include "plugin/module.hpp"
@@ -163,6 +164,17 @@ void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
         errors.push_back({{"in", "body"}, {"pointer", "/library"}, {"message", "must be an absolute path"}});
 }
 
+// GET /docs: the merged document's page, with a link to each module's own page.
+http::response docs_page(const admin_settings& settings, const std::vector<std::shared_ptr<plugin::module>>& modules,
+                         const http::request& request) {
+    std::vector<pipeline::docs_link> links;
+    for (auto& m : modules) {
+        auto s = m->snapshot();
+        links.push_back({s.name, s.bound ? pipeline::module_docs_url(s.address, s.port, request.header("Host")) : ""});
+    }
+    return pipeline::serve_admin_docs(settings.docs.get(), request, links);
+}
+
 }  // namespace
 
 admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
@@ -213,6 +225,8 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
         std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
                      [&](const std::string& h) { return http::iequals(h, host); }))
         return http::problem(421, "this admin API does not answer for that host; see admin.allowed_hosts");
+    // /docs is open too, once the Host is one this API answers for (its page's links use it).
+    if (pipeline::is_docs_target(request.target) && !is_mutating(request)) return std::nullopt;
     // The merged OpenAPI document describes only the public API: open, once the Host is known good.
     if (pipeline::host_route_of(request.target) == pipeline::host_route::openapi &&
         (request.method == "GET" || request.method == "HEAD"))
@@ -270,6 +284,7 @@ void admin_api::handle(http::request request, completion done) {
 }
 
 void admin_api::serve(const http::request& request, const completion& done) {
+    if (pipeline::is_docs_target(request.target)) return done(docs_page(settings_, modules_, request));
     std::string why;
     auto target = http::parse_target(request.target, &why);
     if (!target) return done(http::problem(400, why));

@@ -1,6 +1,6 @@
 // The operator's API on its own listener: health, the state of every module, swaps, and
 // tokens for operators. /modules/... is the API; /plugins/... are its names before 0.2, kept
-// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz and GET /openapi.json (the public API's merged description) needs the admin bearer token; a
+// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz, GET /openapi.json (the public API's merged description) and GET /docs needs the admin bearer token; a
 // Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
 // Content-Type: application/json (no cross-site form post reaches it) and is audited.
 // Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
@@ -28,6 +28,9 @@ class token_service;
 namespace berth::host::exec {
 class worker_pool;
 }
+namespace berth::host::pipeline {
+class docs_assets;
+}
 
 namespace berth::host::admin {
 
@@ -35,6 +38,7 @@ struct admin_settings {
     std::string token;                       // the admin bearer token (hex text)
     std::vector<std::string> allowed_hosts;  // besides loopback names
     const auth::token_service* tokens = nullptr;  // for POST /tokens; null: not offered
+    std::shared_ptr<const pipeline::docs_assets> docs;  // Swagger UI for GET /docs; null: 404
 };
 
 class admin_api : public net::http_service {

@@ -2,6 +2,7 @@
 
 #include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
+#include "pipeline/cors.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -89,6 +90,7 @@ const std::vector<key<config>>& top_keys() {
         plain<config>("/auth/token_ttl_s", BERTH_MEMBER(auth.token_ttl_s)),
         path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
+        path<config>("/docs/assets_dir", BERTH_MEMBER(docs_assets_dir)),  // <executable>/../share/berth/swagger-ui
         plain<config>("/contracts/check_responses", BERTH_MEMBER(contracts.check_responses)),
     };
     return keys;
@@ -121,6 +123,7 @@ const std::vector<key<module_config>>& module_keys() {
          [](module_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
          [](const module_config& p) { return json::parse(p.settings_json); }, true},
         plain<module_config>("/watch", BERTH_MEMBER(watch)),
+        plain<module_config>("/cors/allowed_origins", BERTH_MEMBER(cors.allowed_origins)),
     };
     return keys;
 }
@@ -228,6 +231,9 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         pc.name = name;
         const std::string at = modules_at + contract::escape_pointer_token(name);
         read_keys(module_keys(), pc, p, base);
+        for (std::size_t i = 0; i < pc.cors.allowed_origins.size(); ++i)
+            if (auto why = pipeline::origin_error(pc.cors.allowed_origins[i]))
+                out.errors.push_back({at + "/cors/allowed_origins/" + std::to_string(i), *why});
         if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
         pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
         pc.check_responses = c.contracts.check_responses;

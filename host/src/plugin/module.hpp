@@ -30,6 +30,9 @@
 namespace berth::host::exec {
 class worker_pool;
 }
+namespace berth::host::pipeline {
+class docs_assets;
+}
 
 namespace berth::host::plugin {
 
@@ -110,6 +113,8 @@ public:
     http::response call(const http::request& request, const abi::request_context& ctx);
 
     void set_endpoint(std::string address, std::uint16_t port);
+    // Swagger UI's files for /docs, read once at start; set before the module's port serves.
+    void set_docs(std::shared_ptr<const pipeline::docs_assets> docs) { docs_ = std::move(docs); }
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
     const module_config& config() const { return config_; }
@@ -174,6 +179,7 @@ private:
     const abi::host_services* services_;
     std::unique_ptr<exec::worker_pool> workers_;
     std::atomic<std::size_t> admitted_{0};  // requests queued or running on workers_
+    std::shared_ptr<const pipeline::docs_assets> docs_;  // null: /docs answers "not installed"
 
     // The generations new requests go to, as published handles (see the file comment). Written
     // under mutex_ and active_mutex_ both, so reading under either is enough.

@@ -8,6 +8,8 @@
 #include "http/problem.hpp"
 #include "http/request_id.hpp"
 #include "http/target.hpp"
+#include "pipeline/cors.hpp"
+#include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/route_contract.hpp"
@@ -83,6 +85,8 @@ http::response module::openapi() const {
 }
 
 std::optional<http::response> module::check_head(const http::request& head) {
+    if (pipeline::is_preflight(head)) return std::nullopt;  // handle() answers it
+    if (pipeline::is_docs_target(head.target)) return pipeline::refuse_docs_method(head.method);
     if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
         return pipeline::refuse_method(route, head.method);
     if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
@@ -92,6 +96,11 @@ std::optional<http::response> module::check_head(const http::request& head) {
 }
 
 void module::handle(http::request request, completion done) {
+    // CORS preflights and /docs on the I/O thread, like the host routes: no plugin code runs.
+    if (pipeline::is_preflight(request)) return done(pipeline::preflight(config_.cors.allowed_origins, request));
+    done = pipeline::with_cors(config_.cors.allowed_origins, request, std::move(done));
+    if (pipeline::is_docs_target(request.target))
+        return done(pipeline::serve_module_docs(docs_.get(), request, config_.name));
     // Host routes on the I/O thread: never behind plugin work.
     if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
         auto refusal = pipeline::refuse_method(route, request.method);

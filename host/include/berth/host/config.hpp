@@ -28,6 +28,11 @@ struct limits_config {
     std::size_t max_queue = 64;
 };
 
+// Which browser origins may call a module (config "cors"); the host answers their preflights.
+struct cors_config {
+    std::vector<std::string> allowed_origins;  // exact "scheme://host[:port]"; empty: none
+};
+
 struct module_config {
     std::string name;                // the key under "modules"
     std::filesystem::path library;   // absolute
@@ -40,6 +45,7 @@ struct module_config {
     std::string plugin;              // the plugin name the library must declare; empty: whatever
     bool check_responses = false;    // from the top-level contracts.check_responses
                                      // the first generation declared (a module keeps its identity)
+    cors_config cors;
 };
 
 // Which library files a module may load (config "deploy"); checked on every load.
@@ -80,6 +86,9 @@ struct config {
     std::uint32_t watch_debounce_ms = 200;     // quiet time after a file change before reloading
     std::uint32_t watch_poll_interval_ms = 2'000;  // fallback rescan period
     limits_config admin_limits;
+    // Swagger UI's files for /docs (config "docs.assets_dir"); empty: the runtime looks in
+    // <directory of the executable>/../share/berth/swagger-ui.
+    std::filesystem::path docs_assets_dir;
     auth_config auth;
     deploy_config deploy;
     contracts_config contracts;
