@@ -92,7 +92,6 @@ public:
         r.info("Products", "The catalogue's products, their prices and their stock.");
         r.component("Product", schemas::product());
         r.component("ProductPage", schemas::product_page());
-        r.component("ReservationState", schemas::reservation_state());
 
         r.post("/v1/products", [this](const berth::request& req) { return create(req); })
             .summary("Adds a product to the catalogue (its category must exist)")
@@ -145,7 +144,7 @@ public:
             .responds_problem(404, no_such_product)
             .responds_problem(503, database_busy);
 
-        // Stock reservations: for the payment module only.
+        // Stock reservations: for the payment module only (not published, so no components of their own).
         r.post("/v1/reservations", [this](const berth::request& req) { return reserve(req); })
             .summary("Holds stock for a list of items, all or nothing")
             .operation_id("reserveStock")
@@ -161,7 +160,7 @@ public:
             .operation_id("getReservation")
             .tags({"stock"})
             .callers({"payment"})
-            .responds(200, berth::ref("ReservationState"), "Its state")
+            .responds(200, schemas::reservation_state(), "Its state")
             .responds_problem(404, no_such_reservation)
             .responds_problem(503, database_busy);
         r.post("/v1/reservations/{id}/commit", [this](const berth::request& req) { return settle(req, "committed"); })
@@ -169,7 +168,7 @@ public:
             .operation_id("commitReservation")
             .tags({"stock"})
             .callers({"payment"})
-            .responds(200, berth::ref("ReservationState"), "Committed (again: the same answer)")
+            .responds(200, schemas::reservation_state(), "Committed (again: the same answer)")
             .responds_problem(404, no_such_reservation)
             .responds_problem(409, "Reservation settled: it was released (or expired) already")
             .responds_problem(503, database_busy);
@@ -178,7 +177,7 @@ public:
             .operation_id("releaseReservation")
             .tags({"stock"})
             .callers({"payment"})
-            .responds(200, berth::ref("ReservationState"), "Released, the stock given back (again: the same answer)")
+            .responds(200, schemas::reservation_state(), "Released, the stock given back (again: the same answer)")
             .responds_problem(404, no_such_reservation)
             .responds_problem(409, "Reservation settled: it was committed already")
             .responds_problem(503, database_busy);

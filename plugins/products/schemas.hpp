@@ -49,7 +49,7 @@ inline nlohmann::json reservation_request() {
     return object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"});
 }
 
-// Components, referred to with berth::ref(name).
+// The components Product and ProductPage, referred to with berth::ref(name).
 inline nlohmann::json product() {
     return answer({{"id", id()},
                    {"sku", {{"type", "string"}}},
@@ -68,6 +68,7 @@ inline nlohmann::json product_page() {
                   {"items", "next_cursor"});
 }
 
+// A reservation's state, as the reservation routes answer it.
 inline nlohmann::json reservation_state() {
     return answer({{"reservation_id", reservation_id()}, {"state", {{"type", "string"}, {"enum", {"held", "committed", "released"}}}}},
                   {"reservation_id", "state"});
