@@ -22,34 +22,75 @@ std::vector<berth::migration> migrations() {
 }
 
 nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}; }
+nlohmann::json id_schema() { return {{"type", "integer"}, {"minimum", 1}}; }
+
+// Every route that leases a database connection answers 503 when none frees up in time.
+constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
 
 class categories final : public berth::plugin {
 public:
     static constexpr berth::manifest manifest{"categories", "1.0.0"};
 
     void routes(berth::router& r) override {
+        r.info("Categories", "The catalogue's tree of categories: products name one by id.");
+        // Response objects stay open (no additionalProperties: false): a new field is an additive change.
+        r.component("Category", {{"type", "object"},
+                                 {"required", {"id", "name", "parent_id"}},
+                                 {"properties",
+                                  {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"parent_id", {{"type", {"integer", "null"}}, {"minimum", 1}}}}}});
+        // A tree node. Components cannot refer to themselves (validation inlines them), so the
+        // first two levels are checked whole and deeper ones as nodes with children.
+        const nlohmann::json deeper = {{"type", "object"},
+                                       {"required", {"id", "name", "children"}},
+                                       {"properties", {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}}}}}};
+        const nlohmann::json child = {{"type", "object"},
+                                      {"required", {"id", "name", "children"}},
+                                      {"properties",
+                                       {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}, {"items", deeper}}}}}};
+        r.component("CategoryNode", {{"type", "object"},
+                                     {"required", {"id", "name", "children"}},
+                                     {"properties",
+                                      {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}, {"items", child}}}}}});
+
         r.post("/v1/categories", [this](const berth::request& req) { return create(req); })
             .summary("Creates a category, at the top or under a parent")
             .operation_id("createCategory")
+            .tags({"catalogue"})
             .auth({"catalog:write"})
             .schema({{"type", "object"},
                      {"required", {"name"}},
                      {"additionalProperties", false},
-                     {"properties", {{"name", name_schema()}, {"parent_id", {{"type", {"integer", "null"}}, {"minimum", 1}}}}}});
+                     {"properties", {{"name", name_schema()}, {"parent_id", {{"type", {"integer", "null"}}, {"minimum", 1}}}}}})
+            .responds(201, berth::ref("Category"), "Created")
+            .responds_problem(409, "Name taken: a sibling has this name, in any case")
+            .responds_problem(422, "No such parent: parent_id names no category")
+            .responds_problem(503, database_busy);
         r.get("/v1/categories", [this](const berth::request&) { return tree(); })
             .summary("The whole category tree")
-            .operation_id("getCategoryTree");
+            .operation_id("getCategoryTree")
+            .tags({"catalogue"})
+            .responds(200, {{"type", "array"}, {"items", berth::ref("CategoryNode")}}, "The top-level categories, each with its children; siblings by name")
+            .responds_problem(503, database_busy);
         r.get("/v1/categories/{id}", [this](const berth::request& req) { return show(req); })
             .summary("One category")
-            .operation_id("getCategory");
+            .operation_id("getCategory")
+            .tags({"catalogue"})
+            .responds(200, berth::ref("Category"), "The category")
+            .responds_problem(404, "No such category (also for an id that is not a positive integer)")
+            .responds_problem(503, database_busy);
         r.post("/v1/categories/{id}/rename", [this](const berth::request& req) { return rename(req); })
             .summary("Renames a category")
             .operation_id("renameCategory")
+            .tags({"catalogue"})
             .auth({"catalog:write"})
             .schema({{"type", "object"},
                      {"required", {"name"}},
                      {"additionalProperties", false},
-                     {"properties", {{"name", name_schema()}}}});
+                     {"properties", {{"name", name_schema()}}}})
+            .responds(200, berth::ref("Category"), "Renamed")
+            .responds_problem(404, "No such category (also for an id that is not a positive integer)")
+            .responds_problem(409, "Name taken: a sibling has this name, in any case")
+            .responds_problem(503, database_busy);
     }
 
     void start(const berth::context& ctx) override {

@@ -9,6 +9,7 @@
 
 #include "fingerprint.hpp"
 #include "records.hpp"
+#include "schemas.hpp"
 #include "settlement.hpp"
 
 #include <sodium.h>
@@ -79,41 +80,48 @@ bool luhn_valid(const std::string& digits) {
 // The built-in simulated card processor: Luhn-valid numbers are captured, except this one.
 constexpr const char* declined_card = "4000000000000002";
 
+// Every route that leases a database connection answers 503 when none frees up in time.
+constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
+constexpr const char* no_such_payment = "No such payment: none with this id, or not the caller's";
+
 class payment final : public berth::plugin {
 public:
     static constexpr berth::manifest manifest{"payment", "1.0.0"};
 
     void routes(berth::router& r) override {
-        nlohmann::json item = {{"type", "object"},
-                               {"additionalProperties", false},
-                               {"required", {"product_id", "quantity"}},
-                               {"properties",
-                                {{"product_id", {{"type", "integer"}, {"minimum", 1}}},
-                                 {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}}}};
-        nlohmann::json card = {{"type", "object"},
-                               {"additionalProperties", false},
-                               {"required", {"number", "exp_month", "exp_year", "cvc"}},
-                               {"properties",
-                                {{"number", {{"type", "string"}, {"pattern", "^[0-9]{12,19}$"}}},
-                                 {"exp_month", {{"type", "integer"}, {"minimum", 1}, {"maximum", 12}}},
-                                 {"exp_year", {{"type", "integer"}, {"minimum", 2000}, {"maximum", 2100}}},
-                                 {"cvc", {{"type", "string"}, {"pattern", "^[0-9]{3,4}$"}}}}}};
+        r.info("Payment", "Checkout with a card (idempotent by Idempotency-Key), the caller's payments, refunds.");
+        r.component("PaymentItem", schemas::payment_item());
+        r.component("Receipt", schemas::receipt());
+        r.component("Payment", schemas::payment_record());
         r.post("/v1/checkouts", [this](const berth::request& req) { return checkout(req); })
             .summary("Buys a list of items with a card; needs an Idempotency-Key header")
             .operation_id("checkout")
+            .tags({"checkout"})
             .auth()
-            .schema({{"type", "object"},
-                     {"additionalProperties", false},
-                     {"required", {"items", "card"}},
-                     {"properties", {{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}, {"card", card}}}});
+            .schema(schemas::checkout_request())
+            .responds(201, berth::ref("Receipt"), "Captured (a retry with the same key and body replays this answer)")
+            .responds_problem(400, "Idempotency-Key required: send one (1 to 255 characters) with every checkout")
+            .responds_problem(402, "Card declined; the payment is recorded as declined (payment_id, payment_status) and the stock released")
+            .responds_problem(409, "Not enough stock; the key reused with another body, retired, or still running; the hold expired (retry)")
+            .responds_problem(422, "Unknown or discontinued product, mixed currencies, or a card failing the Luhn check or expired")
+            .responds_problem(503, "Products unavailable, or the database busy; retry with the same key");
         r.get("/v1/payments/{id}", [this](const berth::request& req) { return show(req); })
             .summary("One of the caller's payments")
             .operation_id("getPayment")
-            .auth();
+            .tags({"payments"})
+            .auth()
+            .responds(200, berth::ref("Payment"), "The payment, with when it was made")
+            .responds_problem(404, no_such_payment)
+            .responds_problem(503, database_busy);
         r.post("/v1/payments/{id}/refund", [this](const berth::request& req) { return refund(req); })
             .summary("Refunds a captured payment in full")
             .operation_id("refundPayment")
-            .auth();
+            .tags({"payments"})
+            .auth()
+            .responds(200, schemas::refund(), "Refunded in full")
+            .responds_problem(404, no_such_payment)
+            .responds_problem(409, "Already refunded, or not captured (declined)")
+            .responds_problem(503, database_busy);
     }
 
     void start(const berth::context& ctx) override {

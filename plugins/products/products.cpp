@@ -5,11 +5,15 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "schemas.hpp"
+
 #include <sodium.h>
 
 #include <map>
 
 namespace {
+
+using namespace products_detail;
 
 std::vector<berth::migration> migrations() {
     return {
@@ -41,10 +45,10 @@ std::vector<berth::migration> migrations() {
     };
 }
 
-nlohmann::json id_schema() { return {{"type", "integer"}, {"minimum", 1}}; }
-nlohmann::json object_of(nlohmann::json properties, std::vector<std::string> required) {
-    return {{"type", "object"}, {"additionalProperties", false}, {"required", required}, {"properties", properties}};
-}
+// Every route that leases a database connection answers 503 when none frees up in time.
+constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
+constexpr const char* no_such_product = "No such product (also for an id that is not a positive integer)";
+constexpr const char* no_such_reservation = "No such reservation";
 
 std::string random_id() {
     unsigned char raw[12];
@@ -85,62 +89,98 @@ public:
     static constexpr berth::manifest manifest{"products", "1.0.0"};
 
     void routes(berth::router& r) override {
+        r.info("Products", "The catalogue's products, their prices and their stock.");
+        r.component("Product", schemas::product());
+        r.component("ProductPage", schemas::product_page());
+
         r.post("/v1/products", [this](const berth::request& req) { return create(req); })
             .summary("Adds a product to the catalogue (its category must exist)")
             .operation_id("createProduct")
+            .tags({"catalogue"})
             .auth({"catalog:write"})
-            .schema(object_of({{"sku", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9._-]+$"}}},
-                               {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}},
-                               {"price_cents", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}},
-                               {"currency", {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}},
-                               {"category_id", id_schema()}},
-                              {"sku", "name", "price_cents", "currency", "category_id"}));
+            .schema(schemas::new_product())
+            .responds(201, berth::ref("Product"), "Created, active, with no stock")
+            .responds_problem(409, "SKU taken: a product has this sku")
+            .responds_problem(422, "No such category: category_id names no category")
+            .responds_problem(503, "Categories unavailable, or the database busy; retry");
         r.get("/v1/products/{id}", [this](const berth::request& req) { return show(req); })
             .summary("One product")
-            .operation_id("getProduct");
+            .operation_id("getProduct")
+            .tags({"catalogue"})
+            .responds(200, berth::ref("Product"), "The product")
+            .responds_problem(404, no_such_product)
+            .responds_problem(503, database_busy);
         r.get("/v1/products", [this](const berth::request& req) { return list(req); })
             .summary("Products, filtered by category and text, a page at a time")
             .operation_id("listProducts")
-            .query(object_of({{"category_id", id_schema()},
-                              {"q", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
-                              {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-                              {"cursor", {{"type", "string"}, {"pattern", "^[0-9]{1,18}$"}}}},
-                             {}));
+            .tags({"catalogue"})
+            .query(schemas::list_query())
+            .responds(200, berth::ref("ProductPage"), "A page of products by id; next_cursor is null on the last page")
+            .responds_problem(503, database_busy);
         r.post("/v1/products/{id}/reprice", [this](const berth::request& req) { return reprice(req); })
             .summary("Sets a new price")
             .operation_id("repriceProduct")
+            .tags({"catalogue"})
             .auth({"catalog:write"})
-            .schema(object_of({{"price_cents", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}}}, {"price_cents"}));
+            .schema(schemas::object_of({{"price_cents", schemas::price()}}, {"price_cents"}))
+            .responds(200, berth::ref("Product"), "Repriced")
+            .responds_problem(404, no_such_product)
+            .responds_problem(503, database_busy);
         r.post("/v1/products/{id}/restock", [this](const berth::request& req) { return restock(req); })
             .summary("Adds stock")
             .operation_id("restockProduct")
+            .tags({"stock"})
             .auth({"catalog:write"})
-            .schema(object_of({{"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}}}}, {"quantity"}));
+            .schema(schemas::object_of({{"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}}}}, {"quantity"}))
+            .responds(200, berth::ref("Product"), "Restocked")
+            .responds_problem(404, no_such_product)
+            .responds_problem(503, database_busy);
         r.post("/v1/products/{id}/discontinue", [this](const berth::request& req) { return discontinue(req); })
             .summary("Stops selling a product")
             .operation_id("discontinueProduct")
-            .auth({"catalog:write"});
+            .tags({"catalogue"})
+            .auth({"catalog:write"})
+            .responds(200, berth::ref("Product"), "Discontinued: it can no longer be bought")
+            .responds_problem(404, no_such_product)
+            .responds_problem(503, database_busy);
 
-        // Stock reservations: for the payment module only.
-        nlohmann::json item = object_of({{"product_id", id_schema()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}},
-                                        {"product_id", "quantity"});
+        // Stock reservations: for the payment module only (not published, so no components of their own).
         r.post("/v1/reservations", [this](const berth::request& req) { return reserve(req); })
             .summary("Holds stock for a list of items, all or nothing")
             .operation_id("reserveStock")
+            .tags({"stock"})
             .callers({"payment"})
-            .schema(object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"}));
+            .schema(schemas::reservation_request())
+            .responds(201, schemas::reservation_held(), "Held, with each item's price and currency now (duplicates merged)")
+            .responds_problem(409, "Not enough stock for an item")
+            .responds_problem(422, "Unknown or discontinued product")
+            .responds_problem(503, database_busy);
         r.get("/v1/reservations/{id}", [this](const berth::request& req) { return reservation_state(req); })
             .summary("A reservation's state (held, committed or released), for settling a checkout")
             .operation_id("getReservation")
-            .callers({"payment"});
+            .tags({"stock"})
+            .callers({"payment"})
+            .responds(200, schemas::reservation_state(), "Its state")
+            .responds_problem(404, no_such_reservation)
+            .responds_problem(503, database_busy);
         r.post("/v1/reservations/{id}/commit", [this](const berth::request& req) { return settle(req, "committed"); })
             .summary("Makes a hold final (the goods are sold)")
             .operation_id("commitReservation")
-            .callers({"payment"});
+            .tags({"stock"})
+            .callers({"payment"})
+            .responds(200, schemas::reservation_state(), "Committed (again: the same answer)")
+            .responds_problem(404, no_such_reservation)
+            .responds_problem(409, "Reservation settled: it was released (or expired) already")
+            .responds_problem(503, database_busy);
         r.post("/v1/reservations/{id}/release", [this](const berth::request& req) { return settle(req, "released"); })
             .summary("Gives held stock back")
             .operation_id("releaseReservation")
-            .callers({"payment"});
+            .tags({"stock"})
+            .callers({"payment"})
+            .responds(200, schemas::reservation_state(), "Released, the stock given back (again: the same answer)")
+            .responds_problem(404, no_such_reservation)
+            .responds_problem(409, "Reservation settled: it was committed already")
+            .responds_problem(503, database_busy);
     }
 
     void start(const berth::context& ctx) override {

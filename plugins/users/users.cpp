@@ -44,40 +44,73 @@ nlohmann::json email_schema() {
 }
 nlohmann::json password_schema() { return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}}; }
 
+// Every route that leases a database connection answers 503 when none frees up in time.
+constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
+
 class users final : public berth::plugin {
 public:
     static constexpr berth::manifest manifest{"users", "1.0.0"};
 
     void routes(berth::router& r) override {
+        r.info("Users", "Shop accounts: registration, log-in (a bearer token signed by the host), the logged-in user.");
+        // Response objects stay open (no additionalProperties: false): a new field is an additive change.
+        r.component("User", {{"type", "object"},
+                             {"required", {"id", "email", "name"}},
+                             {"properties", {{"id", {{"type", "integer"}, {"minimum", 1}}}, {"email", email_schema()}, {"name", {{"type", "string"}}}}}});
+        r.component("Session", {{"type", "object"},
+                                {"required", {"token", "token_type", "expires_at", "scope"}},
+                                {"properties",
+                                 {{"token", {{"type", "string"}, {"minLength", 1}}},
+                                  {"token_type", {{"type", "string"}, {"enum", {"Bearer"}}}},
+                                  {"expires_at", {{"type", "string"}, {"format", "date-time"}}},
+                                  {"scope", {{"type", "string"}}}}}});
+
         r.post("/v1/users", [this](const berth::request& req) { return register_user(req); })
             .summary("Registers a user")
             .operation_id("registerUser")
+            .tags({"accounts"})
             .schema({{"type", "object"},
                      {"required", {"email", "password", "name"}},
                      {"additionalProperties", false},
                      {"properties",
                       {{"email", email_schema()},
                        {"password", password_schema()},
-                       {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}}});
+                       {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}}})
+            .responds(201, berth::ref("User"), "Registered (the email is stored lower-cased)")
+            .responds_problem(409, "Email taken: a user with this email, in any case, is registered")
+            .responds_problem(503, database_busy);
         r.post("/v1/sessions", [this](const berth::request& req) { return log_in(req); })
             .summary("Logs in: exchanges email and password for a bearer token")
             .operation_id("logIn")
+            .tags({"sessions"})
             .schema({{"type", "object"},
                      {"required", {"email", "password"}},
                      {"additionalProperties", false},
-                     {"properties", {{"email", {{"type", "string"}, {"maxLength", 254}}}, {"password", {{"type", "string"}, {"maxLength", 1024}}}}}});
+                     {"properties", {{"email", {{"type", "string"}, {"maxLength", 254}}}, {"password", {{"type", "string"}, {"maxLength", 1024}}}}}})
+            .responds(200, berth::ref("Session"), "Logged in: a bearer token with scope user")
+            .responds_problem(401, "Invalid credentials: the email or the password is wrong (the same answer for both)")
+            .responds_problem(503, database_busy);
         r.get("/v1/users/me", [this](const berth::request& req) { return me(req); })
             .summary("The logged-in user")
             .operation_id("getMe")
-            .auth();
+            .tags({"accounts"})
+            .auth()
+            .responds(200, berth::ref("User"), "The user the token names")
+            .responds_problem(404, "No such user: the token names no user (an operator's token), or one that is gone")
+            .responds_problem(503, database_busy);
         r.post("/v1/users/me/password", [this](const berth::request& req) { return change_password(req); })
             .summary("Changes the logged-in user's password")
             .operation_id("changePassword")
+            .tags({"accounts"})
             .auth()
             .schema({{"type", "object"},
                      {"required", {"current_password", "new_password"}},
                      {"additionalProperties", false},
-                     {"properties", {{"current_password", {{"type", "string"}, {"maxLength", 1024}}}, {"new_password", password_schema()}}}});
+                     {"properties", {{"current_password", {{"type", "string"}, {"maxLength", 1024}}}, {"new_password", password_schema()}}}})
+            .responds(204, "Changed")
+            .responds_problem(403, "Wrong password: current_password does not match")
+            .responds_problem(404, "No such user: the token names no user, or one that is gone")
+            .responds_problem(503, database_busy);
     }
 
     void start(const berth::context& ctx) override {
