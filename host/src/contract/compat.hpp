@@ -1,5 +1,5 @@
 // The breaking-change gate's judgement: what in a new build's contract would break a client of
-// the active build, compared major by major (docs/contracts-breaking.md). Pure: manifests in,
+// the active build, compared major by major (docs/contracts.md (What is breaking)). Pure: manifests in,
 // changes out; the swap (deploy/deployer.cpp) decides what to do with them.
 #pragma once
 

@@ -1,7 +1,7 @@
 // OpenAPI 3.1 documents made from what a generation declared: one per module (served on its
 // port at /openapi.json) and the merged one of every module (the admin listener's). They
 // describe the public API only: routes limited to in-process callers are left out, and
-// nothing about files, libraries or builds appears. See docs/contracts-openapi.md.
+// nothing about files, libraries or builds appears. See docs/contracts.md (Published documents).
 #pragma once
 
 #include <nlohmann/json.hpp>

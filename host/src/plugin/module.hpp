@@ -4,7 +4,7 @@
 // Which generation serves which major is one immutable serving map: the active generation
 // (the last one published) and, for each major, the generation that serves it. An older
 // generation keeps serving the majors the newer builds do not (majors side by side, see
-// docs/contracts-majors.md). Requests take the generation of their path's major when they are
+// docs/contracts.md (Majors side by side)). Requests take the generation of their path's major when they are
 // dispatched and finish on it; a swap or a retire publishes a new map with one store under a
 // lock. A generation's published handle's last reference, wherever it drops (usually on the
 // worker that ran the last request), hands it to the retire queue; the deploy thread takes it
