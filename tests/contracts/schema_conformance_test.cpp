@@ -5,6 +5,7 @@
 // with remote references (the suite's http://localhost:1234/..., the draft's meta-schema), which
 // the host never fetches: they are counted as failures, and their count is printed apart. Prints the pass rate per draft and
 // fails when it drops below the floor measured when this test was written (rounded down).
+#include "contract/components.hpp"
 #include "contract/json_schema.hpp"
 
 #include <gtest/gtest.h>
@@ -81,7 +82,10 @@ tally run_draft(const std::string& draft) {
             std::shared_ptr<const json_schema> compiled;
             std::string refused;
             try {
-                compiled = json_schema::compile(group["schema"]);
+                // Exactly as a manifest's schema: components inlined first (which refuses any
+                // $ref but #/components/schemas/...), then compiled.
+                compiled = json_schema::compile(
+                    berth::host::contract::inline_components(group["schema"], berth::host::contract::all_components({})));
             } catch (const std::exception& e) {
                 refused = e.what();
                 ++t.refused_schemas;
@@ -129,7 +133,7 @@ struct draft_floor {
     const char* draft;
     double floor_percent;
 };
-const draft_floor drafts[] = {{"draft7", 83.0}, {"draft6", 82.0}};
+const draft_floor drafts[] = {{"draft7", 77.0}, {"draft6", 76.0}};
 
 TEST(SchemaConformance, PassRatePerDraftStaysAtItsFloor) {
     ASSERT_TRUE(fs::is_directory(suite_dir)) << suite_dir << " is missing: scripts/install-deps installs json-schema-test-suite";

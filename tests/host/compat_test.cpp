@@ -112,6 +112,23 @@ TEST(Compat, ARequestBodyWhereThereWasNoneIsBreaking) {
     expect_one(n, "required_added", "POST", "/v1/items/{id}/archive", "/request");
 }
 
+TEST(Compat, ARawBodyOfAnotherMediaTypeOrNoneIsBreaking) {
+    auto old = base();
+    old["routes"][3]["takes"] = "text/csv";
+    auto other = old;
+    other["routes"][3]["takes"] = "application/xml";
+    auto changes = breaking_changes(old, other);
+    ASSERT_EQ(changes.size(), 1u) << listing(changes);
+    EXPECT_EQ(changes[0].kind, "type_narrowed");
+    EXPECT_EQ(changes[0].pointer, "/request");
+    auto none = old;
+    none["routes"][3].erase("takes");
+    changes = breaking_changes(old, none);
+    ASSERT_EQ(changes.size(), 1u) << listing(changes);
+    EXPECT_EQ(changes[0].kind, "request_body_removed");
+    EXPECT_TRUE(breaking_changes(old, old).empty());
+}
+
 TEST(Compat, ARequestBodyNoLongerTakenIsBreaking) {
     auto n = base();
     n["routes"][0].erase("schema");

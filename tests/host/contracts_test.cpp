@@ -68,6 +68,27 @@ TEST_F(Contracts, AnUndeclaredStatusBecomesA500) {
     EXPECT_NE(log_.text().find("status 418 is not declared (declared: 200, 404)"), std::string::npos) << log_.text();
 }
 
+TEST_F(Contracts, AHandlerThatFailsGetsTheHostsOwn500WithoutAContractComplaint) {
+    auto r = http_request(items(), "GET", "/v1/items/boom");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_NE(r.body.find("the module failed while handling the request"), std::string::npos) << r.body;
+    EXPECT_EQ(log_.text().find("against its declared responses"), std::string::npos) << log_.text();
+}
+
+TEST_F(Contracts, AProblemTheHostMayAnswerOnTheRoutePassesUndeclared) {
+    // The published document lists a 503 problem on every operation; a handler may give it too.
+    auto r = http_request(items(), "GET", "/v1/items/busy");
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.json()["title"], "busy, try later");
+}
+
+TEST(ContractsOff, WithoutCheckResponsesAnAnswerAgainstItsSchemaPassesThrough) {
+    test_host host({{"items", test_plugin("declared")}}, nlohmann::json{{"contracts", {{"check_responses", false}}}});
+    auto r = http_request(host.port("items"), "GET", "/v1/items/shapeless");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["id"], "seven");
+}
+
 TEST_F(Contracts, ARouteThatDeclaresNoBodyRefusesOne) {
     // The probe's POST /v1/tally counts the requests that reach it.
     for (auto [body, type] : {std::pair{"{\"amount_cents\":100}", "application/json"}, std::pair{"refund", "text/plain"}}) {
@@ -83,6 +104,17 @@ TEST_F(Contracts, ARouteThatDeclaresNoBodyRefusesOne) {
 TEST_F(Contracts, ARawBodyRouteTakesOnlyItsMediaType) {
     EXPECT_EQ(http_request(probe(), "POST", "/v1/echo", "abc", {{"Content-Type", "application/octet-stream"}}).body, "abc");
     EXPECT_EQ(http_request(probe(), "POST", "/v1/echo", "abc", {{"Content-Type", "text/plain"}}).status, 415);
+    // Untyped, it is taken as the route's own type (as an untyped body is taken as JSON).
+    EXPECT_EQ(http_request(probe(), "POST", "/v1/echo", "abc").body, "abc");
+}
+
+TEST_F(Contracts, ARawJsonBodyIsStillBoundInDepth) {
+    // POST /v1/parse takes application/json that the plugin parses itself.
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    auto r = http_request(probe(), "POST", "/v1/parse", deep, {{"Content-Type", "application/json"}});
+    ASSERT_EQ(r.status, 400);
+    EXPECT_EQ(r.json()["errors"][0]["message"], "nested more than 64 levels deep");
+    EXPECT_EQ(http_request(probe(), "POST", "/v1/parse", "[[1]]", {{"Content-Type", "application/json"}}).status, 200);
 }
 
 TEST_F(Contracts, AMessagePackBodyIsCheckedAndHandedToTheHandlerAsTheSameJson) {
@@ -111,6 +143,15 @@ TEST_F(Contracts, MalformedOrBinaryMessagePackIs400WithWhere) {
                              {{"Content-Type", "application/msgpack"}});
     EXPECT_EQ(deep.status, 400);
     EXPECT_EQ(http_request(items(), "GET", "/healthz").status, 200);
+}
+
+TEST_F(Contracts, MessagePackNaNOrInfinityIsRefusedNotHandedOnAsNull) {
+    // {"name": NaN as float64}: JSON has no way to say it, so the handler would have read null.
+    const std::string nan = std::string("\x81\xa4name\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", 15);
+    auto r = http_request(items(), "POST", "/v1/items", nan, {{"Content-Type", "application/msgpack"}});
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["message"], "not a finite number");
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/name");
 }
 
 TEST_F(Contracts, AnswersFollowAccept) {
@@ -182,6 +223,25 @@ TEST(ManifestRules, ReferencesMustNameADeclaredComponent) {
     EXPECT_NE(loop.find("refers to itself"), std::string::npos) << loop;
     auto problem = refusal({{"components", {{"Problem", {{"type", "object"}}}}}, {"routes", {route("/v1/a")}}});
     EXPECT_NE(problem.find("\"Problem\" is the host's"), std::string::npos) << problem;
+}
+
+TEST(ManifestRules, ComponentsThatDoubleAtEveryReferenceAreRefusedNotExpanded) {
+    // C0 refers to C1 twice, C1 to C2 twice, ...: 2^25 values once inlined, from a few KB
+    // (within the 32 levels of references allowed).
+    nlohmann::json components = nlohmann::json::object();
+    for (int i = 0; i < 25; ++i) {
+        auto next = nlohmann::json{{"$ref", "#/components/schemas/C" + std::to_string(i + 1)}};
+        components["C" + std::to_string(i)] = {{"type", "object"}, {"properties", {{"a", next}, {"b", next}}}};
+    }
+    components["C25"] = {{"type", "string"}};
+    auto why = refusal({{"components", components},
+                        {"routes", {route("/v1/a", {{"schema", {{"$ref", "#/components/schemas/C0"}}}})}}});
+    EXPECT_NE(why.find("grows past 100,000 values"), std::string::npos) << why;
+}
+
+TEST(ManifestRules, ARawMessagePackBodyIsRefusedSinceTheHostReadsIt) {
+    auto why = refusal({{"routes", {route("/v1/a", {{"method", "POST"}, {"takes", "application/msgpack"}})}}});
+    EXPECT_NE(why.find("declare a schema for a MessagePack body"), std::string::npos) << why;
 }
 
 TEST(ManifestRules, DeclaredResponsesAndDeprecationsAreChecked) {

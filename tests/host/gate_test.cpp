@@ -122,10 +122,29 @@ TEST_F(Gate, TheModuleShowsItsLastRefusal) {
     EXPECT_EQ(s["counters"]["refused_breaking"], 1);
 }
 
+TEST_F(Gate, ARefusedBuildNeverRunsItsStartSoItNeverMigratesAnything) {
+    auto started = [&] {
+        std::ifstream in(host_->data_dir() / "contract_versions.started");
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    const auto before = started();
+    ASSERT_FALSE(before.empty()) << "the base build's start() left no mark";
+    ASSERT_EQ(reload("removed").status, 422);
+    EXPECT_EQ(started(), before);
+    ASSERT_EQ(reload("removed", "?force=true").status, 200);
+    EXPECT_NE(started(), before);  // forced, it does start
+}
+
 TEST_F(Gate, ARefusedBuildIsShutDownAndUnloaded) {
     ASSERT_EQ(mapped_builds(), 1u);
     ASSERT_EQ(reload("removed").status, 422);
     EXPECT_EQ(mapped_builds(), 1u);
+    // ... and its shadow copy is gone: each distinct refused build would otherwise leave one.
+    std::size_t copies = 0;
+    for (auto& f : fs::directory_iterator(host_->data_dir() / "shadow")) copies += f.path().extension() == ".so";
+    EXPECT_EQ(copies, 1u);
 }
 
 // --- additive builds swap ---

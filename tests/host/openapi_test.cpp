@@ -239,9 +239,13 @@ TEST_F(OpenApiServed, OtherMethodsAre405WithAllow) {
 }
 
 TEST_F(OpenApiServed, TheDocumentShowsNothingInternal) {
-    auto text = http_request(host_->port("probe"), "GET", "/openapi.json").body;
-    auto admin = http_request(host_->admin_port(), "GET", "/openapi.json").body;
-    for (auto* body : {&text, &admin}) {
+    auto module_doc = http_request(host_->port("probe"), "GET", "/openapi.json");
+    auto admin_doc = http_request(host_->admin_port(), "GET", "/openapi.json");
+    ASSERT_EQ(module_doc.status, 200);
+    ASSERT_EQ(admin_doc.status, 200);
+    ASSERT_FALSE(module_doc.json()["paths"].empty());
+    ASSERT_FALSE(admin_doc.json()["paths"].empty());
+    for (auto* body : {&module_doc.body, &admin_doc.body}) {
         EXPECT_EQ(body->find(".so"), std::string::npos);
         EXPECT_EQ(body->find(host_->data_dir().string()), std::string::npos);
         EXPECT_EQ(body->find(BERTH_TEST_PLUGIN_DIR), std::string::npos);

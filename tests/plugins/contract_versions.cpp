@@ -4,6 +4,9 @@
 //   CONTRACT_VERSION  the version it reports
 #include <berth/plugin.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #ifndef CONTRACT_VARIANT
 #define CONTRACT_VARIANT 0
 #endif
@@ -101,6 +104,13 @@ public:
         if (variant == additive_operations)
             r.del("/v1/items/{id}", [](const berth::request&) { return berth::response::no_content(); })
                 .responds(204, "Deleted");
+    }
+
+    // Stands for a migration: what a build does to shared state when it starts. The gate must
+    // refuse a breaking build before this runs.
+    void start(const berth::context& ctx) override {
+        std::ofstream(std::filesystem::path(ctx.data_dir()) / "contract_versions.started", std::ios::app)
+            << CONTRACT_VERSION << "\n";
     }
 };
 

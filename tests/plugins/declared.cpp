@@ -2,6 +2,8 @@
 // major), and answers against it on purpose where the tests ask it to.
 #include <berth/plugin.hpp>
 
+#include <stdexcept>
+
 namespace {
 
 class declared final : public berth::plugin {
@@ -26,6 +28,8 @@ public:
              if (id == "shapeless") return berth::response::json(200, {{"id", "seven"}, {"name", "lamp"}});
              if (id == "teapot") return berth::response::json(418, {{"id", 1}, {"name", "teapot"}});
              if (id == "missing") throw berth::http_error(404, "No such item");
+             if (id == "boom") throw std::runtime_error("the handler failed on purpose");
+             if (id == "busy") return berth::response::problem(503, "busy, try later");  // a host answer, undeclared
              return berth::response::json(200, {{"id", 1}, {"name", "lamp"}});
          })
             .responds(200, berth::ref("Item"), "The item")

@@ -382,8 +382,14 @@ http::response admin_api::merged_openapi(const http::request& request) const {
         held.push_back(doc);
         parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host), &doc->json});
     }
-    const auto merged = contract::merged_document(parts, runtime::version());
-    return pipeline::openapi_response(contract::document_text(merged));
+    // Open without the token: merged once per set of documents and Host name, not per request.
+    std::lock_guard lock(merged_mutex_);
+    if (merged_.text.empty() || merged_.host != host || merged_.sources != held) {
+        merged_.text = contract::document_text(contract::merged_document(parts, runtime::version()));
+        merged_.host = host;
+        merged_.sources = std::move(held);
+    }
+    return pipeline::openapi_response(merged_.text);
 }
 
 void admin_api::retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request,

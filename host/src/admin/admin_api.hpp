@@ -8,11 +8,13 @@
 #pragma once
 
 #include "admin/audit_log.hpp"
+#include "contract/openapi.hpp"
 #include "http/route_table.hpp"
 #include "net/http_service.hpp"
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,13 @@ private:
     std::unique_ptr<exec::worker_pool> thread_;
     http::route_table routes_;
     std::vector<std::shared_ptr<plugin::module>> modules_;
+    // The last merged document, and what it was made from.
+    struct merged_cache {
+        std::string text, host;
+        std::vector<std::shared_ptr<const contract::published_document>> sources;
+    };
+    mutable std::mutex merged_mutex_;
+    mutable merged_cache merged_;
 };
 
 }  // namespace berth::host::admin

@@ -89,6 +89,15 @@ public:
 
 private:
     void request() {
+        // A raw body (route::takes): its media type is all a client relies on.
+        const auto took = text_of(o_, "takes"), takes = text_of(n_, "takes");
+        if (!took.empty() && takes != took)
+            return sink_.add(takes.empty() && !n_.contains("schema") ? kind::request_body_removed : kind::type_narrowed,
+                             "/request", "the operation took a " + took + " body; it takes " +
+                                             (takes.empty() ? (n_.contains("schema") ? "a schema-checked one" : "none")
+                                                            : takes) + " now");
+        if (took.empty() && !takes.empty() && !o_.contains("schema"))
+            return sink_.add(kind::required_added, "/request", "the operation requires a " + takes + " body now");
         const bool had = o_.contains("schema"), has = n_.contains("schema");
         if (!had && has) return sink_.add(kind::required_added, "/request", "the operation requires a request body now");
         if (had && !has) return sink_.add(kind::request_body_removed, "/request", "the operation refuses a request body now");

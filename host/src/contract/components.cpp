@@ -9,12 +9,24 @@ namespace berth::host::contract {
 namespace {
 
 constexpr int max_reference_depth = 32;
+// Values a schema may grow to once inlined: components that each refer to the next twice double
+// at every step, so a small manifest could otherwise take the deploy thread minutes and gigabytes.
+constexpr std::size_t max_inlined_nodes = 100'000;
+
+struct budget {
+    std::size_t nodes = 0;
+    void spend() {
+        if (++nodes > max_inlined_nodes)
+            throw std::invalid_argument("a schema grows past 100,000 values once its references are inlined");
+    }
+};
 
 nlohmann::json resolve(const nlohmann::json& schema, const nlohmann::json& components,
-                       std::vector<std::string>& chain) {
+                       std::vector<std::string>& chain, budget& left) {
+    left.spend();
     if (schema.is_array()) {
         nlohmann::json out = nlohmann::json::array();
-        for (auto& x : schema) out.push_back(resolve(x, components, chain));
+        for (auto& x : schema) out.push_back(resolve(x, components, chain, left));
         return out;
     }
     if (!schema.is_object()) return schema;
@@ -31,14 +43,14 @@ nlohmann::json resolve(const nlohmann::json& schema, const nlohmann::json& compo
         if (chain.size() >= max_reference_depth)
             throw std::invalid_argument("components nest more than 32 references deep");
         chain.push_back(name);
-        auto out = resolve(*c, components, chain);
+        auto out = resolve(*c, components, chain, left);
         chain.pop_back();
         return out;
     }
     nlohmann::json out = nlohmann::json::object();
     for (auto& [k, v] : schema.items()) {
         // "properties" and the like map names to schemas; "enum"/"const" values are data, not schemas.
-        out[k] = (k == "enum" || k == "const" || k == "default" || k == "examples") ? v : resolve(v, components, chain);
+        out[k] = (k == "enum" || k == "const" || k == "default" || k == "examples") ? v : resolve(v, components, chain, left);
     }
     return out;
 }
@@ -70,6 +82,7 @@ nlohmann::json all_components(const nlohmann::json& manifest) {
     if (manifest.is_object()) {
         if (auto c = manifest.find("components"); c != manifest.end()) {
             if (!c->is_object()) throw std::invalid_argument("components must be an object of named schemas");
+            if (c->size() > 1000) throw std::invalid_argument("components: at most 1000");
             for (auto& [name, schema] : c->items()) {
                 if (name == "Problem") throw std::invalid_argument("the component name \"Problem\" is the host's");
                 if (!schema.is_object() && !schema.is_boolean())
@@ -84,7 +97,8 @@ nlohmann::json all_components(const nlohmann::json& manifest) {
 
 nlohmann::json inline_components(const nlohmann::json& schema, const nlohmann::json& components) {
     std::vector<std::string> chain;
-    return resolve(schema, components, chain);
+    budget left;
+    return resolve(schema, components, chain, left);
 }
 
 }  // namespace berth::host::contract

@@ -2,6 +2,8 @@
 
 #include "contract/json_schema.hpp"
 
+#include <cmath>
+
 #include <optional>
 #include <vector>
 
@@ -21,7 +23,12 @@ public:
     bool boolean(bool v) { return counted() && value(dom_.boolean(v)); }
     bool number_integer(json::number_integer_t v) { return counted() && value(dom_.number_integer(v)); }
     bool number_unsigned(json::number_unsigned_t v) { return counted() && value(dom_.number_unsigned(v)); }
+    // JSON text cannot spell NaN or an infinity; MessagePack can, and the handler would read null.
     bool number_float(json::number_float_t v, const json::string_t& s) {
+        if (!std::isfinite(v)) {
+            error_ = body_error{pointer(), "not a finite number"};
+            return false;
+        }
         return counted() && value(dom_.number_float(v, s));
     }
     bool string(json::string_t& v) { return counted() && value(dom_.string(v)); }
@@ -44,7 +51,7 @@ public:
             error_ = body_error{pointer(), "the number is out of range"};
         else if (msgpack_)
             error_ = body_error{pointer(), "malformed MessagePack at byte " + std::to_string(position ? position - 1 : 0) +
-                                               " (map keys must be strings)"};
+                                               ": truncated, trailing bytes, or a map key that is not a string"};
         else
             error_ = body_error{pointer(), "malformed JSON at byte " + std::to_string(position ? position - 1 : 0) +
                                                ": expected a JSON value, object or array there"};

@@ -1,6 +1,7 @@
 #include "contract/openapi.hpp"
 
 #include "contract/components.hpp"
+#include "contract/host_answers.hpp"
 #include "pipeline/route_contract.hpp"
 
 #include <algorithm>
@@ -84,22 +85,10 @@ json declared_responses(const json& route) {
 
 // What the host itself may answer on this route, each unless the route declared that status.
 void add_host_responses(const json& route, json& responses) {
-    const bool body = route.contains("schema"), raw = route.contains("takes"), auth = route.contains("auth");
-    auto add = [&](const char* status, const char* description) {
-        if (!responses.contains(status)) responses[status] = problem_response(description);
-    };
-    // Every route may get it: one without a body refuses a body.
-    add("400", "The request does not match its contract (its schemas, or a body where the operation takes none)");
-    if (auth) {
-        add("401", "No valid bearer token");
-        add("403", "The token lacks a required scope");
+    for (auto& a : host_answers(route.contains("schema"), route.contains("takes"), route.contains("auth"))) {
+        const auto status = std::to_string(a.status);
+        if (!responses.contains(status)) responses[status] = problem_response(a.description);
     }
-    add("404", "Not found, or a major version this module does not serve");
-    add("406", "None of the media types in Accept can be produced");
-    if (body) add("415", "The body is neither application/json nor application/msgpack");
-    if (raw) add("415", "The body is not of the media type the operation takes");
-    add("500", "The module failed while handling the request");
-    add("503", "The module is at capacity or not available; see Retry-After");
 }
 
 // Query parameters from the query object schema: one per property.

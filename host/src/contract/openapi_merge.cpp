@@ -4,6 +4,7 @@
 
 #include "contract/components.hpp"
 
+#include <set>
 #include <string>
 
 namespace berth::host::contract {
@@ -43,15 +44,12 @@ void servers_to_operations(json& item) {
         if (is_operation_key(k)) op["servers"] = servers;
 }
 
-void merge_tags(json& into, const json& tags) {
-    for (auto& t : tags) {
-        bool known = false;
-        for (auto& have : into) known = known || have["name"] == t["name"];
-        if (!known) into.push_back(t);
-    }
+void merge_tags(json& into, std::set<std::string>& known, const json& tags) {
+    for (auto& t : tags)
+        if (known.insert(t.value("name", "")).second) into.push_back(t);
 }
 
-void merge_part(json& out, const merged_part& part) {
+void merge_part(json& out, std::set<std::string>& tags, const merged_part& part) {
     json doc = *part.document;
     prefix_refs(doc, part.module);
     const json servers = json::array({{{"url", part.server_url}, {"description", "the " + part.module + " module"}}});
@@ -79,7 +77,7 @@ void merge_part(json& out, const merged_part& part) {
         out["components"]["schemas"][name == "Problem" ? name : part.module + "." + name] = schema;
     if (auto s = doc["components"].find("securitySchemes"); s != doc["components"].end())
         for (auto& [name, scheme] : s->items()) out["components"]["securitySchemes"][name] = scheme;
-    merge_tags(out["tags"], doc["tags"]);
+    merge_tags(out["tags"], tags, doc["tags"]);
 }
 
 bool is_wildcard(std::string_view address) {
@@ -97,8 +95,9 @@ json merged_document(const std::vector<merged_part>& parts, std::string_view ver
                 {"tags", json::array()},
                 {"paths", json::object()},
                 {"components", {{"schemas", {{"Problem", problem_schema()}}}}}};
+    std::set<std::string> tags;
     for (auto& part : parts)
-        if (part.document) merge_part(out, part);
+        if (part.document) merge_part(out, tags, part);
     return out;
 }
 

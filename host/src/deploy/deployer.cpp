@@ -61,12 +61,12 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
 
 }  // namespace
 
-std::vector<contract_change> deployer::contract_changes(const plugin::module& m, const plugin::generation& next) {
+std::vector<contract_change> deployer::contract_changes(const plugin::module& m, const pipeline::route_set& next) {
     std::vector<contract_change> all;
-    for (auto& [major, _] : next.routes().majors) {
+    for (auto& [major, _] : next.majors) {
         auto serving = m.serving(major);
         if (!serving) continue;
-        auto found = contract::breaking_changes(only_major(serving->routes().manifest, major), next.routes().manifest);
+        auto found = contract::breaking_changes(only_major(serving->routes().manifest, major), next.manifest);
         all.insert(all.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
     }
     return all;
@@ -74,25 +74,28 @@ std::vector<contract_change> deployer::contract_changes(const plugin::module& m,
 
 plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                                    std::optional<std::uint64_t> restores, contract_gate gate) const {
+    // The breaking-change gate runs between describe and start: a refused build never runs its
+    // start(), so it never migrates the database the serving generation uses. Each major the new
+    // build serves is compared with the generation serving it now (with majors side by side, not
+    // always the active one).
+    std::vector<contract_change> breaking;
+    auto admit = [&](const pipeline::route_set& routes) {
+        breaking = contract_changes(m, routes);
+        return breaking.empty() || gate != contract_gate::enforce;
+    };
     auto next = [&] {
         auto active = m.active();  // held for the steps only: the published handle must not linger here
         return prepare_generation(source,
                                   swap_target{m.config(), m.data_dir(), active.get(), m.next_generation_number(),
-                                              m.services()},
+                                              m.services(), admit},
                                   settings_);
     }();
-    if (auto* f = std::get_if<plugin::load_failure>(&next)) return m.record_failure(std::move(*f), trigger);
+    if (auto* f = std::get_if<plugin::load_failure>(&next)) {
+        if (f->step == "contract") return m.record_refusal(std::move(breaking), trigger, source);
+        return m.record_failure(std::move(*f), trigger);
+    }
     if (std::holds_alternative<unchanged>(next)) return m.record_unchanged(source);
     auto gen = std::get<std::shared_ptr<plugin::generation>>(std::move(next));
-
-    // The breaking-change gate, before anything is published: each major the new build serves
-    // against the generation that serves it now (with majors side by side, not always the active one).
-    auto breaking = contract_changes(m, *gen);
-    if (!breaking.empty() && gate == contract_gate::enforce) {
-        gen->shutdown();  // as a failed swap: nothing of the new build keeps running, and it unloads here
-        gen.reset();
-        return m.record_refusal(std::move(breaking), trigger, source);
-    }
     auto result = m.publish(std::move(gen), trigger, restores);
     if (!breaking.empty()) {
         const char* why = restores ? "a rollback is not gated" : "forced by the operator";

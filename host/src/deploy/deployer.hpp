@@ -58,7 +58,7 @@ public:
 private:
     // What in `next`'s contract breaks the clients of each major it serves, against the
     // generation serving that major now.
-    static std::vector<contract_change> contract_changes(const plugin::module& m, const plugin::generation& next);
+    static std::vector<contract_change> contract_changes(const plugin::module& m, const pipeline::route_set& next);
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                              std::optional<std::uint64_t> restores, contract_gate gate) const;
 

@@ -24,7 +24,7 @@ prepared prepare_generation(const std::filesystem::path& library, const swap_tar
                                                     target.config.name + "' serves plugin '" + expected + "'"};
 
     auto started = plugin::generation::start(std::move(lib), target.config, target.data_dir, target.number,
-                                             settings.ready_timeout, target.services);
+                                             settings.ready_timeout, target.services, target.admit);
     if (auto* f = std::get_if<plugin::load_failure>(&started)) return std::move(*f);
     return std::get<std::shared_ptr<plugin::generation>>(std::move(started));
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ struct swap_target {
     const plugin::generation* active;  // null when nothing serves
     std::uint64_t number;              // the new generation's number
     const abi::host_services* services;
+    // The breaking-change gate, between describe and start (see generation::start); may be empty.
+    std::function<bool(const pipeline::route_set&)> admit = {};
 };
 
 // Whether a swap goes through the breaking-change gate (contract/compat.hpp) before it is

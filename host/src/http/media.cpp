@@ -25,7 +25,7 @@ int quality(std::string_view params) {
         auto value = param.substr(2);
         double q = 0;
         auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
-        if (ec != std::errc() || p != value.data() + value.size() || q < 0 || q > 1) return 0;
+        if (ec != std::errc() || p != value.data() + value.size() || !(q >= 0 && q <= 1)) return 0;  // NaN too
         return static_cast<int>(q * 1000 + 0.5);
     }
     return 1000;

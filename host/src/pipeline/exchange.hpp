@@ -36,6 +36,7 @@ struct exchange {
     http::body_format answer_in = http::body_format::json;  // media stage: what Accept prefers
     // Body stage: a MessagePack body as JSON text, which is what the handler is given.
     std::optional<std::string> converted_body;
+    bool from_handler = false;  // handler stage: the answer is the handler's, not the host's
     // Query and body stages: what breaks the contract. Null until the first (an empty array
     // would cost an allocation on every request); push_back makes it an array.
     nlohmann::json violations;

@@ -34,7 +34,7 @@ std::vector<berth_pair> converted_headers(const http::header_list& from) {
 
 }  // namespace
 
-http::response call_handler(const exchange& ex, const abi::plugin_instance& plugin) {
+http::response call_handler(exchange& ex, const abi::plugin_instance& plugin) {
     const auto& req = ex.request;
     const auto params = pairs(ex.match.params);
     const auto query = pairs(ex.target.query);
@@ -75,6 +75,7 @@ http::response call_handler(const exchange& ex, const abi::plugin_instance& plug
         return http::problem(500, "the module answered with an invalid status");
     }
     if (out.response.status == 204 || out.response.status == 304) out.response.body.clear();  // they have no body
+    ex.from_handler = true;
     return std::move(out.response);
 }
 

@@ -1,3 +1,5 @@
+#include "contract/components.hpp"
+#include "contract/host_answers.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
 #include "http/media.hpp"
@@ -25,12 +27,26 @@ std::string declared_statuses(const route_contract& c) {
     return http::join(s);
 }
 
+bool host_may_answer(const route_contract& c, int status) {
+    for (auto& a : contract::host_answers(c.body != nullptr, !c.takes.empty(), c.auth))
+        if (a.status == status) return true;
+    return false;
+}
+
+// The problem the host answers a status with that the route did not declare: what the
+// published document lists for it.
+const declared_response& host_problem() {
+    static const declared_response problem{contract::json_schema::compile(contract::problem_schema()),
+                                           "application/problem+json"};
+    return problem;
+}
+
 // What is wrong with the answer, as (pointer, message); empty when it matches.
 std::vector<contract::violation> mismatches(const route_contract& c, const http::response& r) {
     auto declared = c.responses.find(r.status);
-    if (declared == c.responses.end())
+    if (declared == c.responses.end() && !host_may_answer(c, r.status))
         return {{"", "status " + std::to_string(r.status) + " is not declared (declared: " + declared_statuses(c) + ")"}};
-    const auto& d = declared->second;
+    const auto& d = declared == c.responses.end() ? host_problem() : declared->second;
     if (!d.schema) return {};
     auto media = media_of(r.header("Content-Type"));
     if (!http::iequals(media, d.media_type))

@@ -2,8 +2,10 @@
 
 #include "contract/components.hpp"
 #include "contract/json_schema.hpp"
+#include "http/media.hpp"
 #include "pipeline/host_routes.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <stdexcept>
@@ -109,6 +111,9 @@ std::map<int, declared_response> compile_responses(const nlohmann::json& respons
     return out;
 }
 
+constexpr std::size_t max_routes = 1000;
+constexpr std::size_t max_tags = 16;
+
 }  // namespace
 
 std::optional<int> major_of(std::string_view path) {
@@ -126,6 +131,9 @@ std::optional<int> major_of(std::string_view path) {
 std::variant<route_set, std::string> compile_routes(const nlohmann::json& manifest) {
     if (!manifest.is_object() || !manifest.contains("routes") || !manifest["routes"].is_array())
         return std::string("the manifest is not a JSON object with a \"routes\" array");
+    // Bounds on what every published document and gate comparison walks.
+    if (manifest["routes"].size() > max_routes)
+        return "the manifest declares more than " + std::to_string(max_routes) + " routes";
     route_set out;
     nlohmann::json components;
     try {
@@ -154,6 +162,9 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
                     r["takes"].get_ref<const std::string&>().size() > 127)
                     throw std::invalid_argument("takes must be a media type such as \"text/csv\"");
                 if (r.contains("schema")) throw std::invalid_argument("a route takes a schema-checked body or a raw one, not both");
+                // The host reads MessagePack itself, bounded; a plugin parsing it would not be.
+                if (http::is_msgpack_media_type(r["takes"].get_ref<const std::string&>()))
+                    throw std::invalid_argument("takes: declare a schema for a MessagePack body; the host reads it");
                 c.takes = r["takes"].get<std::string>();
             }
             if (r.contains("schema")) c.body = contract::json_schema::compile(contract::inline_components(r["schema"], components));
@@ -163,6 +174,11 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
                 c.scopes = string_list(r["auth"].value("scopes", nlohmann::json::array()), "auth.scopes");
             }
             if (r.contains("callers")) c.callers = string_list(r["callers"], "callers");
+            if (r.contains("tags")) {
+                auto tags = string_list(r["tags"], "tags");
+                if (tags.size() > max_tags || std::any_of(tags.begin(), tags.end(), [](auto& t) { return t.empty() || t.size() > 64; }))
+                    throw std::invalid_argument("tags: at most 16, each of 1 to 64 characters");
+            }
             if (r.contains("responses")) c.responses = compile_responses(r["responses"], components);
             if (r.contains("query")) {
                 const auto query = contract::inline_components(r["query"], components);

@@ -38,11 +38,13 @@ verdict check_body(exchange& ex);
 
 // handler_stage.cpp: the exchange marshalled into a berth_request, the plugin's handler
 // called through the ABI, and its response checked (500 if it failed or is not HTTP).
-http::response call_handler(const exchange& ex, const abi::plugin_instance& plugin);
+// Sets ex.from_handler when the answer is the handler's own (not the host's 500 for a failure).
+http::response call_handler(exchange& ex, const abi::plugin_instance& plugin);
 
 // response_stage.cpp: with contracts.check_responses, the handler's answer checked against the
-// responses the route declared (a 500 in its place, and a log line naming route, status and
-// pointer, when it does not match).
+// responses the route declared, or, for a status it did not declare, against the problems the
+// host may answer there too (contract/host_answers.hpp). A 500 in its place, and a log line
+// naming route, status and pointer, when it does not match.
 void check_response(const exchange& ex, http::response& r);
 
 // response_stage.cpp: what every answer on a matched route gets: MessagePack when the client

@@ -17,7 +17,8 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
                                                                         const std::filesystem::path& data_dir,
                                                                         std::uint64_t number,
                                                                         std::chrono::milliseconds ready_timeout,
-                                                                        const abi::host_services* services) {
+                                                                        const abi::host_services* services,
+                                                                        const std::function<bool(const pipeline::route_set&)>& admit) {
     std::shared_ptr<generation> g(new generation());
     g->library_ = std::move(library);
     g->d_ = &g->library_->descriptor();
@@ -51,6 +52,9 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     } catch (const std::exception& e) {
         return load_failure{"describe", file + ": the OpenAPI document could not be made: " + e.what()};
     }
+
+    if (admit && !admit(g->routes_))
+        return load_failure{"contract", file + ": the contract breaks what is served (see the refusal)"};
 
     if (g->d_->start(g->instance_, &error.writer) != BERTH_OK)
         return load_failure{"start", file + ": " + (error.text.empty() ? "start failed" : error.text)};

@@ -45,12 +45,15 @@ class generation {
 public:
     // Creates, describes, starts and readies an instance (steps create, describe, start, ready).
     // On failure the instance is stopped/destroyed again and the library is left to the caller.
+    // `admit`, when given, sees the compiled contract after describe and before start: false
+    // stops there (step "contract"), before the plugin's start() has touched anything.
     // ready() runs on its own thread and must answer within ready_timeout; a generation whose
     // ready() overruns is abandoned to that thread, which shuts it down when ready() returns.
     static std::variant<std::shared_ptr<generation>, load_failure> start(
         std::shared_ptr<plugin_library> library, const module_config& config, const std::filesystem::path& data_dir,
         std::uint64_t number, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10),
-        const abi::host_services* services = nullptr);
+        const abi::host_services* services = nullptr,
+        const std::function<bool(const pipeline::route_set&)>& admit = {});
     ~generation();
 
     // What the pipeline serves requests with: the compiled routes and the started instance.

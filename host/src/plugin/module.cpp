@@ -66,13 +66,16 @@ swap_result module::record_failure(load_failure f, const std::string& trigger) {
     const bool serving = active() != nullptr;
     spdlog::error("[{}] swap ({}) failed at step '{}': {}; {}", config_.name, trigger, f.step, f.message,
                   serving ? "the active generation keeps serving" : "nothing is serving");
-    std::lock_guard lock(mutex_);
-    if (!serving) state_ = module_state::failed;
-    last_error_ = f;
-    ++counters_.swap_failures;
     swap_result r;
-    r.detail = f.step + ": " + f.message;
-    r.failure = std::move(f);
+    {
+        std::lock_guard lock(mutex_);
+        if (!serving) state_ = module_state::failed;
+        last_error_ = f;
+        ++counters_.swap_failures;
+        r.detail = f.step + ": " + f.message;
+        r.failure = std::move(f);
+    }
+    collect_shadows();  // a build that failed after its copy was made leaves none behind
     return r;
 }
 

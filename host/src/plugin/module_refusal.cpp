@@ -19,12 +19,15 @@ swap_result module::record_refusal(std::vector<contract_change> changes, const s
     if (refusal.changes.size() > contract::max_listed_changes) refusal.changes.resize(contract::max_listed_changes);
     swap_result r;
     r.outcome = swap_outcome::refused;
-    r.detail = "the new build breaks the contract of the active one (" + std::to_string(count) +
+    r.detail = "the new build breaks the contract being served (" + std::to_string(count) +
                " breaking change(s)); the active generation keeps serving";
     r.breaking = std::move(changes);
-    std::lock_guard lock(mutex_);
-    last_refusal_ = std::move(refusal);
-    ++counters_.refused_breaking;
+    {
+        std::lock_guard lock(mutex_);
+        last_refusal_ = std::move(refusal);
+        ++counters_.refused_breaking;
+    }
+    collect_shadows();  // the refused build's copy: each distinct refused build would leave one
     return r;
 }
 
