@@ -43,8 +43,8 @@ struct module_config {
     std::string settings_json = "{}";  // handed to the plugin verbatim
     bool watch = true;               // reload when the library file is replaced
     std::string plugin;              // the plugin name the library must declare; empty: whatever
-    bool check_responses = false;    // from the top-level contracts.check_responses
                                      // the first generation declared (a module keeps its identity)
+    bool check_responses = false;    // from the top-level contracts.check_responses
     cors_config cors;
 };
 
