@@ -33,8 +33,12 @@ int quality(std::string_view params) {
 
 }  // namespace
 
+std::string_view media_type_of(std::string_view content_type) {
+    return trim(content_type.substr(0, content_type.find(';')));
+}
+
 bool is_msgpack_media_type(std::string_view ct) {
-    auto media = trim(ct.substr(0, ct.find(';')));
+    auto media = media_type_of(ct);
     return iequals(media, "application/msgpack") || iequals(media, "application/x-msgpack") ||
            iequals(media, "application/vnd.msgpack");
 }

@@ -11,6 +11,9 @@ enum class body_format { json, msgpack };
 
 inline constexpr std::string_view msgpack_media_type = "application/msgpack";
 
+// The media type of a Content-Type value: parameters and surrounding whitespace dropped.
+std::string_view media_type_of(std::string_view content_type);
+
 // application/msgpack (also the older application/x-msgpack and application/vnd.msgpack),
 // parameters allowed.
 bool is_msgpack_media_type(std::string_view content_type);

@@ -15,17 +15,11 @@ void add(exchange& ex, std::string pointer, std::string message) {
     ex.violations.push_back({{"in", "body"}, {"pointer", std::move(pointer)}, {"message", std::move(message)}});
 }
 
-std::string_view media_of(std::string_view content_type) {
-    auto media = content_type.substr(0, content_type.find(';'));
-    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-    return media;
-}
-
 // A body the plugin reads itself (route::takes): its media type, and for JSON its depth, since
 // whatever walks it (the SDK, the handler) recurses once per level.
 verdict check_raw_body(exchange& ex, std::string_view content_type) {
     const auto& c = *ex.route;
-    if (!content_type.empty() && !http::iequals(media_of(content_type), c.takes))
+    if (!content_type.empty() && !http::iequals(http::media_type_of(content_type), c.takes))
         return http::problem(415, "this operation takes " + c.takes + ", not " + std::string(content_type));
     if (http::is_json_media_type(c.takes) && berth::json_depth(ex.request.body) > berth::max_json_depth)
         add(ex, "", "nested more than " + std::to_string(berth::max_json_depth) + " levels deep");

@@ -15,12 +15,6 @@ namespace {
 
 constexpr std::size_t max_logged_violations = 5;
 
-std::string_view media_of(std::string_view content_type) {
-    auto media = content_type.substr(0, content_type.find(';'));
-    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-    return media;
-}
-
 std::string declared_statuses(const route_contract& c) {
     std::vector<std::string> s;
     for (auto& [status, _] : c.responses) s.push_back(std::to_string(status));
@@ -48,7 +42,7 @@ std::vector<contract::violation> mismatches(const route_contract& c, const http:
         return {{"", "status " + std::to_string(r.status) + " is not declared (declared: " + declared_statuses(c) + ")"}};
     const auto& d = declared == c.responses.end() ? host_problem() : declared->second;
     if (!d.schema) return {};
-    auto media = media_of(r.header("Content-Type"));
+    auto media = http::media_type_of(r.header("Content-Type"));
     if (!http::iequals(media, d.media_type))
         return {{"", "the body is " + (media.empty() ? std::string("untyped") : std::string(media)) + ", declared " +
                          d.media_type}};
@@ -82,7 +76,7 @@ void check_response(const exchange& ex, http::response& r) {
 
 void finish_response(const exchange& ex, const route_set& routes, http::response& r) {
     if (ex.answer_in == http::body_format::msgpack && !r.body.empty() &&
-        http::iequals(media_of(r.header("Content-Type")), "application/json")) {
+        http::iequals(http::media_type_of(r.header("Content-Type")), "application/json")) {
         if (auto packed = as_msgpack(r.body)) {
             r.body = std::move(*packed);
             r.set_header("Content-Type", std::string(http::msgpack_media_type));

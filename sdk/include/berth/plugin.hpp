@@ -206,8 +206,9 @@ public:
     route& schema(nlohmann::json s) { schema_ = std::move(s); return *this; }
     // A body the plugin reads itself, of this media type ("text/csv", "application/octet-stream"),
     // instead of a JSON document checked against a schema. The host checks only its size, its
-    // media type (415 for another) and, for JSON, its nesting depth. A route with neither this
-    // nor a schema takes no body: the host answers 400 to one.
+    // media type (415 for another; an untyped body is let through) and, for JSON, its nesting
+    // depth. Not for MessagePack: declare a schema, and the host reads it. A route with neither
+    // this nor a schema takes no body: the host answers 400 to one.
     route& takes(std::string media_type) { takes_ = std::move(media_type); return *this; }
     // JSON Schema of an object whose properties are the query parameters this route takes.
     // Values are converted to the declared property type (integer, number, boolean) before
