@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <elf.h>
+
+#include <cstring>
 #include <fstream>
 
 namespace berth::test {
@@ -30,6 +33,18 @@ protected:
             std::ifstream in(shipped_plugin("greeter"), std::ios::binary);
             std::string bytes((std::istreambuf_iterator<char>(in)), {});
             std::ofstream(truncated, std::ios::binary) << bytes.substr(0, 200);
+            // The greeter with its .dynsym one byte short of whole entries (what the fuzzer found
+            // made Boost.DLL index an empty vector).
+            Elf64_Ehdr eh;
+            std::memcpy(&eh, bytes.data(), sizeof eh);
+            for (unsigned i = 0; i < eh.e_shnum; ++i) {
+                Elf64_Shdr sh;
+                std::memcpy(&sh, bytes.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+                if (sh.sh_type != SHT_DYNSYM) continue;
+                sh.sh_size -= 1;
+                std::memcpy(bytes.data() + eh.e_shoff + i * sizeof sh, &sh, sizeof sh);
+            }
+            std::ofstream(files_->path() / "partial_symbol.so", std::ios::binary) << bytes;
         }
         host_ = new test_host({
             {"greeter", shipped_plugin("greeter")},
@@ -38,6 +53,7 @@ protected:
             {"failing-start", test_plugin("failing_start")},
             {"not-elf", not_elf},
             {"truncated", truncated},
+            {"partial-symbol", files_->path() / "partial_symbol.so"},
             {"missing", files_->path() / "nowhere.so"},
             {"not-a-plugin", BERTH_FOREIGN_SO},
         });
@@ -64,6 +80,7 @@ TEST_F(Loading, EachBadPluginIsRejectedWithTheStepAndReason) {
         {"failing-start", "start", "database unreachable (on purpose)"},
         {"not-elf", "elf", "is not an ELF shared object"},
         {"truncated", "inspect", "truncated.so"},
+        {"partial-symbol", "inspect", "is a symbol table of a partial entry"},
         {"missing", "read", "cannot read"},
         {"not-a-plugin", "inspect", "does not export 'berth_plugin'"},
     };

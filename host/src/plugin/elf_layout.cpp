@@ -41,6 +41,10 @@ std::optional<std::string> check_elf_layout(std::string_view image) {
         if (sh.sh_type == SHT_NOBITS) continue;
         if (!fits(sh.sh_offset, 1, sh.sh_size, size))
             return "section " + std::to_string(i) + " lies outside the file";
+        // Boost.DLL reads a symbol table as whole entries and indexes the first of them: one
+        // shorter than an entry is undefined behaviour there (found by the fuzzer).
+        if ((sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) && sh.sh_size % sizeof(Elf64_Sym) != 0)
+            return "section " + std::to_string(i) + " is a symbol table of a partial entry";
     }
     return std::nullopt;
 }

@@ -25,7 +25,8 @@ generation_snapshot module::describe(const generation& g) const {
             g.library()->source(),
             std::nullopt,
             g.loaded_at(),
-            g.in_flight.load()};
+            g.in_flight.load(),
+            {}};  // serves_majors: filled from the serving map by the caller
 }
 
 module_snapshot module::snapshot() const {
