@@ -3,6 +3,7 @@
 // that lists the majors served. Built on tests/plugins/versioned.cpp (1.x: /v1, 2.x: /v2).
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/version_load.hpp"
 #include "support/process_maps.hpp"
 #include "support/test_host.hpp"
 
@@ -21,53 +22,6 @@ namespace berth::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Clients that keep requesting `target` on keep-alive connections; every answer but a 200 is a
-// failure, and every version seen is kept.
-class load {
-public:
-    load(std::uint16_t port, std::string target, int clients) {
-        for (int i = 0; i < clients; ++i)
-            threads_.emplace_back([this, port, target] {
-                int failures = 0;
-                std::set<std::string> seen;
-                std::unique_ptr<http_connection> c;
-                while (!stop_) {
-                    try {
-                        if (!c) c = std::make_unique<http_connection>(port);
-                        auto r = c->request("GET", target);
-                        if (r.status != 200) ++failures;
-                        else seen.insert(r.json()["version"].get<std::string>());
-                        ++requests_;
-                        if (!r.keep_alive) c.reset();
-                    } catch (const std::exception&) {
-                        ++failures;
-                        c.reset();
-                    }
-                }
-                std::lock_guard lock(mutex_);
-                failures_ += failures;
-                versions_.insert(seen.begin(), seen.end());
-            });
-    }
-    ~load() { finish(); }
-    void finish() {
-        stop_ = true;
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-    }
-    long requests() const { return requests_; }
-    int failures() const { return failures_; }
-    const std::set<std::string>& versions() const { return versions_; }
-
-private:
-    std::atomic<bool> stop_{false};
-    std::atomic<long> requests_{0};
-    std::mutex mutex_;
-    int failures_ = 0;
-    std::set<std::string> versions_;
-    std::vector<std::thread> threads_;
-};
 
 class Majors : public ::testing::Test {
 protected:
@@ -161,7 +115,7 @@ TEST_F(Majors, TheTypedSnapshotShowsTheServingMap) {
 }
 
 TEST_F(Majors, ClientsOfTheOldMajorSeeNoFailureThroughSwapsUntilItIsRetired) {
-    load clients(port(), "/v1/version", 4);
+    version_load clients(port(), "/v1/version", 4);
     ASSERT_TRUE(eventually([&] { return clients.requests() > 200; }));
     ASSERT_EQ(reload("versioned_2_0").status, 200);
     auto after_swap = clients.requests();

@@ -2,6 +2,7 @@
 // generation serving and say why; old generations drain and really leave memory.
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/version_load.hpp"
 #include "support/process_maps.hpp"
 #include "support/test_host.hpp"
 
@@ -25,55 +26,6 @@ void deploy(const fs::path& from, const fs::path& to) {
     fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
     fs::rename(tmp, to);
 }
-
-// Clients that keep requesting GET /v1/version on keep-alive connections and record what they see.
-class load {
-public:
-    load(std::uint16_t port, int clients) {
-        for (int i = 0; i < clients; ++i)
-            threads_.emplace_back([this, port] {
-                std::vector<std::string> seen;
-                int failures = 0;
-                std::unique_ptr<http_connection> c;
-                while (!stop_) {
-                    try {
-                        if (!c) c = std::make_unique<http_connection>(port);
-                        auto r = c->request("GET", "/v1/version");
-                        if (r.status != 200) ++failures;
-                        else {
-                            auto v = r.json()["version"].get<std::string>();
-                            if (seen.empty() || seen.back() != v) seen.push_back(v);
-                        }
-                        ++requests_;
-                        if (!r.keep_alive) c.reset();
-                    } catch (const std::exception&) {
-                        ++failures;
-                        c.reset();
-                    }
-                }
-                std::lock_guard lock(mutex_);
-                failures_ += failures;
-                sequences_.push_back(seen);
-            });
-    }
-    ~load() { finish(); }
-    void finish() {
-        stop_ = true;
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-    }
-    int failures() const { return failures_; }
-    long requests() const { return requests_; }
-    const std::vector<std::vector<std::string>>& sequences() const { return sequences_; }
-
-private:
-    std::atomic<bool> stop_{false};
-    std::atomic<long> requests_{0};
-    std::mutex mutex_;
-    int failures_ = 0;
-    std::vector<std::vector<std::string>> sequences_;
-    std::vector<std::thread> threads_;
-};
 
 class Swap : public ::testing::Test {
 protected:
@@ -109,7 +61,7 @@ protected:
     std::unique_ptr<test_host> host_;
 };
 
-void expect_switched_once(const load& l, const std::string& from, const std::string& to) {
+void expect_switched_once(const version_load& l, const std::string& from, const std::string& to) {
     ASSERT_FALSE(l.sequences().empty());
     for (auto& seq : l.sequences()) {
         ASSERT_FALSE(seq.empty());
@@ -121,7 +73,7 @@ void expect_switched_once(const load& l, const std::string& from, const std::str
 
 TEST_F(Swap, ByAdminApiUnderLoadWithoutAFailedRequest) {
     ASSERT_EQ(version(), "1.0.0");
-    load clients(port(), 4);
+    version_load clients(port(), "/v1/version", 4);
     ASSERT_TRUE(eventually([&] { return clients.requests() > 200; }));
     auto r = reload(test_plugin("swap_probe_v2"));
     ASSERT_EQ(r.status, 200) << r.body;
@@ -136,7 +88,7 @@ TEST_F(Swap, ByAdminApiUnderLoadWithoutAFailedRequest) {
 }
 
 TEST_F(Swap, ByFileReplacementUnderLoadWithoutAFailedRequest) {
-    load clients(port(), 4);
+    version_load clients(port(), "/v1/version", 4);
     ASSERT_TRUE(eventually([&] { return clients.requests() > 200; }));
     deploy(test_plugin("swap_probe_v2"), library_);
     ASSERT_TRUE(eventually([&] { return on_generation(2); }));
