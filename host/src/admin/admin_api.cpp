@@ -5,17 +5,14 @@
 #include "contract/compat.hpp"
 #include "contract/json_body.hpp"
 #include "contract/json_schema.hpp"
-#include "contract/openapi.hpp"
 #include "deploy/deployer.hpp"
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "http/target.hpp"
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
-#include "pipeline/route_contract.hpp"
 #include "plugin/module.hpp"
 
-#include <berth/host/runtime.hpp>
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
@@ -57,15 +54,6 @@ std::string digest(std::string_view text) {
 constexpr std::string_view deprecated_since = "@1795824000";
 
 bool is_mutating(const http::request& r) { return r.method != "GET" && r.method != "HEAD"; }
-
-// "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]"; empty for "[evil" (no "]").
-std::string_view host_name(std::string_view host) {
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        return close == std::string_view::npos ? std::string_view() : host.substr(0, close + 1);
-    }
-    return host.substr(0, host.find(':'));
-}
 
 // Printable ASCII without spaces: what a subject or a scope token may be made of.
 bool is_plain_word(std::string_view s) {
@@ -164,17 +152,6 @@ void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
         errors.push_back({{"in", "body"}, {"pointer", "/library"}, {"message", "must be an absolute path"}});
 }
 
-// GET /docs: the merged document's page, with a link to each module's own page.
-http::response docs_page(const admin_settings& settings, const std::vector<std::shared_ptr<plugin::module>>& modules,
-                         const http::request& request) {
-    std::vector<pipeline::docs_link> links;
-    for (auto& m : modules) {
-        auto s = m->snapshot();
-        links.push_back({s.name, s.bound ? pipeline::module_docs_url(s.address, s.port, request.header("Host")) : ""});
-    }
-    return pipeline::serve_admin_docs(settings.docs.get(), request, links);
-}
-
 }  // namespace
 
 admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
@@ -219,7 +196,7 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
     if (std::count_if(request.headers.begin(), request.headers.end(),
                       [](const auto& h) { return http::iequals(h.first, "Host"); }) > 1)
         return http::problem(400, "the request has more than one Host header");
-    auto host = host_name(request.header("Host"));
+    auto host = http::host_name(request.header("Host"));
     if (host.empty()) return http::problem(400, "the request needs a Host header");
     if (!http::iequals(host, "localhost") && host != "127.0.0.1" && host != "[::1]" &&
         std::none_of(settings_.allowed_hosts.begin(), settings_.allowed_hosts.end(),
@@ -284,7 +261,7 @@ void admin_api::handle(http::request request, completion done) {
 }
 
 void admin_api::serve(const http::request& request, const completion& done) {
-    if (pipeline::is_docs_target(request.target)) return done(docs_page(settings_, modules_, request));
+    if (pipeline::is_docs_target(request.target)) return done(docs_page(request));
     std::string why;
     auto target = http::parse_target(request.target, &why);
     if (!target) return done(http::problem(400, why));
@@ -367,60 +344,6 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         }
         const bool forced = gate == deploy::contract_gate::skip;
         done(swap_response(deployer.reload(*mod, library, forced ? "admin API, force" : "admin API", gate), *mod, module_key));
-    };
-    if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
-}
-
-http::response admin_api::merged_openapi(const http::request& request) const {
-    // The Host name passed gate(): loopback or admin.allowed_hosts, never anything else.
-    const auto host = host_name(request.header("Host"));
-    std::vector<std::shared_ptr<const contract::published_document>> held;  // alive while merging
-    std::vector<contract::merged_part> parts;
-    for (auto& mod : modules_) {
-        auto doc = mod->document();
-        if (!doc) continue;
-        held.push_back(doc);
-        parts.push_back({mod->config().name, contract::server_url(mod->config().address, mod->port(), host), &doc->json});
-    }
-    // Open without the token: merged once per set of documents and Host name, not per request.
-    std::lock_guard lock(merged_mutex_);
-    if (merged_.text.empty() || merged_.host != host || merged_.sources != held) {
-        merged_.text = contract::document_text(contract::merged_document(parts, runtime::version()));
-        merged_.host = host;
-        merged_.sources = std::move(held);
-    }
-    return pipeline::openapi_response(merged_.text);
-}
-
-void admin_api::retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request,
-                             const completion& done, const char* module_key) {
-    // One ?major=N, N from 1 to 9999 without a leading zero, as in the /vN/ of a path.
-    auto target = http::parse_target(request.target);  // valid: serve() routed it
-    std::optional<int> major;
-    int given = 0;
-    for (auto& [key, value] : target ? target->query : std::vector<std::pair<std::string, std::string>>{}) {
-        if (key != "major") continue;
-        ++given;
-        if (value.size() <= 4) major = pipeline::major_of("/v" + value + "/-");
-    }
-    if (given != 1 || !major)
-        return done(http::problem(400, "retire takes one query parameter major, a major version from 1 to 9999 (?major=1)",
-                                  {{"errors", {{{"in", "query"}, {"pointer", "/major"},
-                                                {"message", given == 0 ? "missing" : "must be one number from 1 to 9999"}}}}}));
-    auto task = [&deployer = deployer_, mod, major = *major, done, module_key]() {
-        auto r = deployer.retire(*mod, major);
-        const nlohmann::json about = {{module_key, mod->config().name}, {"major", major}};
-        switch (r.outcome) {
-            case plugin::retire_outcome::not_served: return done(http::problem(404, r.detail, about));
-            case plugin::retire_outcome::active: return done(http::problem(409, r.detail, about));
-            case plugin::retire_outcome::retired: break;
-        }
-        done(http::json_response(200, {{"result", "retired"},
-                                       {"detail", r.detail},
-                                       {"major", major},
-                                       {"generation", *r.generation},
-                                       {"drains", r.drains},
-                                       {module_key, to_json(mod->snapshot())}}));
     };
     if (!deployer_.post(std::move(task))) done(http::problem(503, "the host is stopping"));
 }

@@ -69,8 +69,10 @@ private:
     void serve_route(route_id id, const std::vector<std::pair<std::string, std::string>>& params,
                      const http::request& request, const completion& done, const char* module_key = "module");
     void issue(const http::request& request, const completion& done);  // POST /tokens
-    http::response merged_openapi(const http::request& request) const;  // GET /openapi.json
-    // POST /modules/{name}/retire?major=N, on the deploy thread.
+    // admin_published.cpp: GET /openapi.json and GET /docs, open without the token.
+    http::response merged_openapi(const http::request& request) const;
+    http::response docs_page(const http::request& request) const;
+    // admin_retire.cpp: POST /modules/{name}/retire?major=N, on the deploy thread.
     void retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request, const completion& done,
                       const char* module_key);
     std::shared_ptr<plugin::module> find(const std::string& name) const;

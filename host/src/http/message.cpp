@@ -68,4 +68,12 @@ std::string_view reason(int status) {
     }
 }
 
+std::string_view host_name(std::string_view host) {
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        return close == std::string_view::npos ? std::string_view() : host.substr(0, close + 1);
+    }
+    return host.substr(0, host.find(':'));
+}
+
 }  // namespace berth::host::http

@@ -56,6 +56,10 @@ using boost::beast::iequals;
 // application/json or application/<something>+json, parameters (charset) allowed.
 bool is_json_media_type(std::string_view content_type);
 
+// The name part of a Host header: "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]";
+// empty for "[evil" (no "]").
+std::string_view host_name(std::string_view host);
+
 // "a, b, c" (an Allow header, a list in a problem's detail).
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 

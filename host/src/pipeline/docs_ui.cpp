@@ -112,15 +112,6 @@ http::response serve(const docs_assets* assets, const http::request& request, st
     return http::problem(404, "no such file under /docs");
 }
 
-// "localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]".
-std::string_view host_name(std::string_view host) {
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        return close == std::string_view::npos ? std::string_view() : host.substr(0, close + 1);
-    }
-    return host.substr(0, host.find(':'));
-}
-
 }  // namespace
 
 bool is_docs_target(std::string_view target) {
@@ -158,7 +149,7 @@ http::response serve_admin_docs(const docs_assets* assets, const http::request& 
 std::string module_docs_url(std::string_view bind_address, std::uint16_t port, std::string_view host_header) {
     std::string host(bind_address);
     if (host == "0.0.0.0" || host == "::" || host == "[::]") {
-        host = std::string(host_name(host_header));
+        host = std::string(http::host_name(host_header));
         if (host.empty()) host = "127.0.0.1";
     } else if (host.find(':') != std::string::npos && host.front() != '[') {
         host = "[" + host + "]";  // an IPv6 literal
