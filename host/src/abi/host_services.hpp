@@ -11,6 +11,10 @@ namespace berth::host::auth {
 class token_service;
 }
 
+namespace berth::host::ops {
+class telemetry;
+}
+
 namespace berth::host::abi {
 
 // Who is behind a dispatch, beyond the HTTP request itself.
@@ -24,6 +28,8 @@ struct host_services {
     // Dispatches `request` to module `callee`'s active generation on the calling thread.
     std::function<http::response(const std::string& callee, const http::request& request, const request_context& ctx)>
         call;
+    // The access and event streams (ops/telemetry.hpp); null in tests that build a module alone.
+    ops::telemetry* telemetry = nullptr;
 };
 
 }  // namespace berth::host::abi

@@ -34,6 +34,10 @@ namespace berth::host::pipeline {
 class docs_assets;
 }
 
+namespace berth::host::ops {
+class telemetry;
+}
+
 namespace berth::host::admin {
 
 struct admin_settings {
@@ -41,6 +45,7 @@ struct admin_settings {
     std::vector<std::string> allowed_hosts;  // besides loopback names
     const auth::token_service* tokens = nullptr;  // for POST /tokens; null: not offered
     std::shared_ptr<const pipeline::docs_assets> docs;  // Swagger UI for GET /docs; null: 404
+    ops::telemetry* telemetry = nullptr;  // events and metrics (ops/telemetry.hpp); null: none
 };
 
 class admin_api : public net::http_service {
