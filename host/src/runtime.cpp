@@ -173,6 +173,16 @@ std::vector<unload_result> runtime::stop() {
     return out;
 }
 
+// The first step of live config (issue 10): the file is read and validated; planning and
+// applying come with the module registry.
+reload_report runtime::reload_config(bool dry_run) {
+    reload_report out;
+    auto r = load_config(impl_->cfg.source_file);
+    out.errors = std::move(r.errors);
+    (void)dry_run;
+    return out;
+}
+
 std::uint16_t runtime::admin_port() const {
     return impl_->admin_listener ? impl_->admin_listener->port() : 0;
 }

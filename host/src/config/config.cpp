@@ -259,7 +259,9 @@ config_result load_config(const fs::path& file) {
     if (!in) return config_result{std::nullopt, {{"", "cannot read config file " + file.string()}}};
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_config(text.str(), file.has_parent_path() ? file.parent_path() : fs::path("."));
+    auto r = parse_config(text.str(), file.has_parent_path() ? file.parent_path() : fs::path("."));
+    if (r.value) r.value->source_file = fs::absolute(file);
+    return r;
 }
 
 json documented_defaults() {

@@ -93,6 +93,8 @@ struct config {
     deploy_config deploy;
     contracts_config contracts;
     std::vector<module_config> modules;
+    // The file this was read from (load_config sets it): what a live reload reads again.
+    std::filesystem::path source_file;
 };
 
 // One thing wrong with a config: where (a JSON pointer into the file) and why.

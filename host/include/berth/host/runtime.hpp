@@ -39,6 +39,23 @@ struct unload_result {
     std::string detail;
 };
 
+// One step of a live config change, in the order it is applied.
+struct plan_step {
+    std::string action;  // add, remove, swap, re-port, reconfigure
+    std::string module;
+    std::string detail;  // a sentence for the operator
+};
+
+// What POST /config/reload, SIGHUP and berthctl config plan/apply report.
+struct reload_report {
+    std::vector<config_error> errors;  // the file is not valid: nothing was planned or changed
+    std::vector<plan_step> plan;       // what the file changes; empty: nothing to do
+    bool applied = false;              // the whole plan was applied
+    // A step failed: the steps before it were put back, and nothing the plan changed remains.
+    std::optional<std::size_t> failed_step;
+    std::string failure;  // why it failed
+};
+
 class runtime {
 public:
     explicit runtime(config cfg);
@@ -49,6 +66,11 @@ public:
     void start();
     // Idempotent. Returns, per library a module had loaded, whether it left the address space.
     std::vector<unload_result> stop();
+
+    // Reads configuration().source_file again, validates it whole and plans what changes:
+    // modules to add, remove, swap, re-port or re-configure; unchanged modules are untouched.
+    // Applies the plan unless `dry_run`. Any thread; one reload at a time.
+    reload_report reload_config(bool dry_run = false);
 
     std::uint16_t admin_port() const;
     // The port a module's listener is bound to; nullopt for an unknown or unbound module.
