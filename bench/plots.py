@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Pictures of the bench results: PNGs drawn with matplotlib's Agg backend (no display).
+
+bench/swap.py calls swap_png directly; bench/throughput runs `plots.py throughput FILE.json`,
+which draws FILE.png beside it. Without matplotlib (Debian python3-matplotlib) each prints one
+line and draws nothing: a missing picture never fails a benchmark.
+"""
+import json
+import os
+import sys
+
+SWAP_COLOURS = {"file": "tab:orange", "api": "tab:green"}
+
+
+def _pyplot(who):
+    """matplotlib.pyplot on the Agg backend, or None (after one line on stderr) without it."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        print(f"{who}: no picture: matplotlib not found (Debian python3-matplotlib)", file=sys.stderr)
+        return None
+
+
+def lower_median(values):
+    """The median as bench/throughput's shell takes it: the lower middle of an even count."""
+    values = sorted(values)
+    return values[(len(values) + 1) // 2 - 1] if values else 0.0
+
+
+def swap_png(path, run):
+    """Request latency over time with each swap marked, and host RSS over swaps, in one PNG.
+
+    run: t0 (monotonic start), probe [(t, ms, ok)], swaps [(t, kind)], quiet (start, end, p99),
+    segments [(start, end, p99)], rss [(swaps done, KiB)], rss_before, rss_after, title.
+    """
+    plt = _pyplot("bench/swap")
+    if plt is None:
+        return False
+    t0 = run["t0"]
+    fig, (lat, mem) = plt.subplots(2, 1, figsize=(12, 8), gridspec_kw={"height_ratios": [2, 1]})
+    fig.suptitle(run["title"], fontsize=11)
+
+    start, end, quiet_p99 = run["quiet"]
+    lat.axvspan(start - t0, end - t0, color="0.92", label="no swaps (quiet run)")
+    for kind, colour in SWAP_COLOURS.items():
+        xs = [t - t0 for t, k in run["swaps"] if k == kind]
+        if xs:
+            # One thin line per swap; many swaps close together read as a band.
+            lat.vlines(xs, 0, 1, transform=lat.get_xaxis_transform(), colors=colour, linewidth=0.6,
+                       alpha=0.45, label=f"swap by {kind} ({len(xs)})")
+    good = [(t - t0, ms) for t, ms, ok in run["probe"] if ok]
+    bad = [(t - t0, ms) for t, ms, ok in run["probe"] if not ok]
+    if good:
+        lat.scatter(*zip(*good), s=5, color="tab:blue", zorder=3,
+                    label=f"probe request ({len(good)}, one every {run['probe_interval_ms']:g} ms)")
+    if bad:
+        lat.scatter(*zip(*bad), s=30, marker="x", color="red", zorder=4, label=f"failed probe ({len(bad)})")
+    lat.hlines([quiet_p99], start - t0, end - t0, colors="black", linewidth=2, zorder=5,
+               label="wrk p99 per run")
+    for s, e, p99 in run["segments"]:
+        lat.hlines([p99], s - t0, e - t0, colors="black", linewidth=2, zorder=5)
+    lat.set_yscale("log")
+    lat.set_ylabel("request latency (ms, log scale)")
+    lat.set_xlabel("seconds since the quiet run started")
+    lat.set_xlim(left=0)
+    lat.grid(True, which="major", axis="y", alpha=0.4)
+    lat.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    lat.set_title(f"request latency under wrk -t1 -c{run['connections']} load, each swap marked", fontsize=10)
+
+    if run["rss"]:
+        xs, ys = zip(*run["rss"])
+        mem.plot(xs, [y / 1024 for y in ys], color="tab:purple", linewidth=1.2, label="after each swap")
+    mem.axhline(run["rss_before"] / 1024, color="0.5", linestyle="--", linewidth=1, label="before the swaps")
+    mem.scatter([run["swaps_done"]], [run["rss_after"] / 1024], color="black", zorder=3,
+                label="after draining")
+    mem.set_xlabel("swaps done")
+    mem.set_ylabel("host RSS (MiB)")
+    mem.set_xlim(left=0)
+    mem.grid(True, alpha=0.4)
+    mem.legend(loc="lower right", fontsize=8)
+    mem.set_title("host resident memory over swaps", fontsize=10)
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def throughput_png(path, run):
+    """Bars per raced peer: median req/s and CPU per 100k requests, the ratio to the baseline on each."""
+    plt = _pyplot("bench/throughput")
+    if plt is None:
+        return False
+    berth, beast, msgpack = run["berth"], run["beast"], run["msgpack"]
+    rounds = len(beast["rps"])
+
+    def per_round(a, b, key):
+        return lower_median([x / y for x, y in zip(a[key], b[key]) if y > 0])
+
+    names = ["bare Beast\n(baseline)", "Berth\nJSON", "Berth\nMessagePack"]
+    colours = ["0.6", "tab:blue", "tab:cyan"]
+    # Berth's ratios are the ones the script printed; MessagePack's to Beast is new here.
+    rps_labels = ["baseline", f"{run['ratio']}x Beast",
+                  f"{per_round(msgpack, beast, 'rps'):.3f}x Beast\n{run['msgpack_ratio']}x JSON"]
+    cpu_labels = ["baseline", f"{run['cpu_ratio']}x Beast", f"{per_round(msgpack, beast, 'cpu'):.3f}x Beast"]
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    fig.suptitle(run["title"], fontsize=10)
+    for ax, key, unit, labels in ((axes[0], "rps", "requests/s", rps_labels),
+                                  (axes[1], "cpu", "CPU-seconds per 100k requests", cpu_labels)):
+        peers = [beast[key], berth[key], msgpack[key]]
+        medians = [lower_median(v) for v in peers]
+        bars = ax.bar(range(3), medians, color=colours, width=0.6)
+        for i, values in enumerate(peers):
+            ax.scatter([i] * len(values), values, color="black", s=12, zorder=3,
+                       label=f"one round (of {rounds})" if i == 0 else None)
+        top = max(max(v) for v in peers if v) if any(peers) else 1
+        for bar, text in zip(bars, labels):
+            ax.text(bar.get_x() + bar.get_width() / 2, top * 1.03, text, ha="center", va="bottom",
+                    fontsize=9, fontweight="bold")
+        ax.set_ylim(0, top * 1.25)
+        ax.set_xticks(range(3), names)
+        ax.set_ylabel(f"{unit} (bar: median)")
+        ax.grid(True, axis="y", alpha=0.4)
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_title("throughput (higher is better)", fontsize=10)
+    axes[1].set_title("CPU per request (lower is better)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] != "throughput":
+        print("usage: plots.py throughput RESULTS.json  (draws RESULTS.png beside it)", file=sys.stderr)
+        return 2
+    with open(argv[2]) as f:
+        run = json.load(f)
+    png = os.path.splitext(argv[2])[0] + ".png"
+    try:
+        if throughput_png(png, run):
+            print(f"picture: {png}")
+    except Exception as e:  # a picture is a by-product: its failure never fails the benchmark
+        print(f"bench/throughput: no picture: {e}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
