@@ -30,8 +30,35 @@ def lower_median(values):
     return values[(len(values) + 1) // 2 - 1] if values else 0.0
 
 
+def _latency_panel(ax, run, dot):
+    """Probe latencies (log scale), wrk's p99 per run as bars across it, a line per swap."""
+    t0 = run["t0"]
+    start, end, quiet_p99 = run["quiet"]
+    ax.axvspan(start - t0, end - t0, color="0.92", label="no swaps (quiet run)")
+    for kind, colour in SWAP_COLOURS.items():
+        xs = [t - t0 for t, k in run["swaps"] if k == kind]
+        # One thin line per swap (many close together read as a band); the legend gets a thick one.
+        ax.vlines(xs, 0, 1, transform=ax.get_xaxis_transform(), colors=colour, linewidth=0.7, alpha=0.6)
+        ax.plot([], [], color=colour, linewidth=3, label=f"swap triggered by {kind} ({len(xs)})")
+    good = [(t - t0, ms) for t, ms, ok in run["probe"] if ok]
+    bad = [(t - t0, ms) for t, ms, ok in run["probe"] if not ok]
+    if good:
+        ax.scatter(*zip(*good), s=dot, color="tab:blue", zorder=3,
+                   label=f"probe request (one every {run['probe_interval_ms']:g} ms)")
+    if bad:
+        ax.scatter(*zip(*bad), s=40, marker="x", color="red", zorder=4, label=f"failed probe ({len(bad)})")
+    ax.hlines([quiet_p99], start - t0, end - t0, colors="black", linewidth=2, zorder=5, label="wrk p99 of each run")
+    for s, e, p99 in run["segments"]:
+        ax.hlines([p99], s - t0, e - t0, colors="black", linewidth=2, zorder=5)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}")  # 0.1, 1, 10 rather than powers of ten
+    ax.set_ylabel("request latency (ms, log)")
+    ax.set_xlabel("seconds since the quiet run started")
+    ax.grid(True, which="major", axis="y", alpha=0.4)
+
+
 def swap_png(path, run):
-    """Request latency over time with each swap marked, and host RSS over swaps, in one PNG.
+    """Latency over time with each swap marked (whole run, then the swaps' window), RSS over swaps.
 
     run: t0 (monotonic start), probe [(t, ms, ok)], swaps [(t, kind)], quiet (start, end, p99),
     segments [(start, end, p99)], rss [(swaps done, KiB)], rss_before, rss_after, title.
@@ -39,43 +66,27 @@ def swap_png(path, run):
     plt = _pyplot("bench/swap")
     if plt is None:
         return False
-    t0 = run["t0"]
-    fig, (lat, mem) = plt.subplots(2, 1, figsize=(12, 8), gridspec_kw={"height_ratios": [2, 1]})
-    fig.suptitle(run["title"], fontsize=11)
+    fig, (whole, zoom, mem) = plt.subplots(3, 1, figsize=(12, 12), gridspec_kw={"height_ratios": [3, 3, 2]})
+    fig.suptitle(run["title"], fontsize=10)
 
-    start, end, quiet_p99 = run["quiet"]
-    lat.axvspan(start - t0, end - t0, color="0.92", label="no swaps (quiet run)")
-    for kind, colour in SWAP_COLOURS.items():
-        xs = [t - t0 for t, k in run["swaps"] if k == kind]
-        if xs:
-            # One thin line per swap; many swaps close together read as a band.
-            lat.vlines(xs, 0, 1, transform=lat.get_xaxis_transform(), colors=colour, linewidth=0.6,
-                       alpha=0.45, label=f"swap by {kind} ({len(xs)})")
-    good = [(t - t0, ms) for t, ms, ok in run["probe"] if ok]
-    bad = [(t - t0, ms) for t, ms, ok in run["probe"] if not ok]
-    if good:
-        lat.scatter(*zip(*good), s=5, color="tab:blue", zorder=3,
-                    label=f"probe request ({len(good)}, one every {run['probe_interval_ms']:g} ms)")
-    if bad:
-        lat.scatter(*zip(*bad), s=30, marker="x", color="red", zorder=4, label=f"failed probe ({len(bad)})")
-    lat.hlines([quiet_p99], start - t0, end - t0, colors="black", linewidth=2, zorder=5,
-               label="wrk p99 per run")
-    for s, e, p99 in run["segments"]:
-        lat.hlines([p99], s - t0, e - t0, colors="black", linewidth=2, zorder=5)
-    lat.set_yscale("log")
-    lat.set_ylabel("request latency (ms, log scale)")
-    lat.set_xlabel("seconds since the quiet run started")
-    lat.set_xlim(left=0)
-    lat.grid(True, which="major", axis="y", alpha=0.4)
-    lat.legend(loc="upper left", fontsize=8, framealpha=0.9)
-    lat.set_title(f"request latency under wrk -t1 -c{run['connections']} load, each swap marked", fontsize=10)
+    _latency_panel(whole, run, 4)
+    whole.set_xlim(left=0)
+    whole.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    whole.set_title(f"request latency under wrk -t1 -c{run['connections']} load: the whole run", fontsize=10)
+
+    _latency_panel(zoom, run, 12)
+    if run["swaps"]:
+        first, last = run["swaps"][0][0] - run["t0"], run["swaps"][-1][0] - run["t0"]
+        margin = max(0.05, (last - first) * 0.05)
+        zoom.set_xlim(first - margin, last + margin)
+    zoom.set_title("the same, from the first swap to the last", fontsize=10)
 
     if run["rss"]:
         xs, ys = zip(*run["rss"])
         mem.plot(xs, [y / 1024 for y in ys], color="tab:purple", linewidth=1.2, label="after each swap")
     mem.axhline(run["rss_before"] / 1024, color="0.5", linestyle="--", linewidth=1, label="before the swaps")
     mem.scatter([run["swaps_done"]], [run["rss_after"] / 1024], color="black", zorder=3,
-                label="after draining")
+                label="after the last drain")
     mem.set_xlabel("swaps done")
     mem.set_ylabel("host RSS (MiB)")
     mem.set_xlim(left=0)
@@ -84,7 +95,7 @@ def swap_png(path, run):
     mem.set_title("host resident memory over swaps", fontsize=10)
 
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
 

@@ -243,7 +243,7 @@ def main():
             f"p99 ratio: {during / quiet['p99']:.2f}" if quiet["p99"] else "p99 ratio: n/a",
         ]
         title = (f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2; swap p50/p99 {pct(all_swaps, 50):.1f}/"
-                 f"{pct(all_swaps, 99):.1f} ms; wrk p99 {during:.2f} ms during swaps (worst run) vs "
+                 f"{pct(all_swaps, 99):.1f} ms\nwrk p99 {during:.2f} ms during swaps (worst run) vs "
                  f"{quiet['p99']:.2f} ms without; RSS {rss_before} -> {rss_after} KiB")
         run = {"t0": t_begin, "title": title, "connections": args.connections,
                "probe_interval_ms": PROBE_INTERVAL_S * 1000, "probe": samples, "swaps": swap_marks,
