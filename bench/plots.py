@@ -120,8 +120,8 @@ def throughput_png(path, run):
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     fig.suptitle(run["title"], fontsize=10)
-    for ax, key, unit, labels in ((axes[0], "rps", "requests/s", rps_labels),
-                                  (axes[1], "cpu", "CPU-seconds per 100k requests", cpu_labels)):
+    for ax, key, unit, labels, fmt in ((axes[0], "rps", "requests/s", rps_labels, "{:,.0f}"),
+                                       (axes[1], "cpu", "CPU-seconds per 100k requests", cpu_labels, "{:.3f} s")):
         peers = [beast[key], berth[key], msgpack[key]]
         medians = [lower_median(v) for v in peers]
         bars = ax.bar(range(3), medians, color=colours, width=0.6)
@@ -129,17 +129,21 @@ def throughput_png(path, run):
             ax.scatter([i] * len(values), values, color="black", s=12, zorder=3,
                        label=f"one round (of {rounds})" if i == 0 else None)
         top = max(max(v) for v in peers if v) if any(peers) else 1
-        for bar, text in zip(bars, labels):
-            ax.text(bar.get_x() + bar.get_width() / 2, top * 1.03, text, ha="center", va="bottom",
-                    fontsize=9, fontweight="bold")
-        ax.set_ylim(0, top * 1.25)
+        for bar, text, median in zip(bars, labels, medians):
+            middle = bar.get_x() + bar.get_width() / 2
+            ax.text(middle, top * 1.03, text, ha="center", va="bottom", fontsize=9, fontweight="bold")
+            ax.text(middle, median / 2, fmt.format(median), ha="center", va="center", fontsize=9,
+                    color="white", fontweight="bold")
+        ax.set_ylim(0, top * 1.35)
         ax.set_xticks(range(3), names)
         ax.set_ylabel(f"{unit} (bar: median)")
         ax.grid(True, axis="y", alpha=0.4)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
     axes[0].set_title("throughput (higher is better)", fontsize=10)
     axes[1].set_title("CPU per request (lower is better)", fontsize=10)
-    fig.tight_layout()
+    fig.text(0.5, 0.01, "bar: median of the rounds; ratio: median of the per-round ratios "
+             "(as printed by bench/throughput)", ha="center", fontsize=8, color="0.3")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
@@ -149,10 +153,10 @@ def main(argv):
     if len(argv) != 3 or argv[1] != "throughput":
         print("usage: plots.py throughput RESULTS.json  (draws RESULTS.png beside it)", file=sys.stderr)
         return 2
-    with open(argv[2]) as f:
-        run = json.load(f)
     png = os.path.splitext(argv[2])[0] + ".png"
     try:
+        with open(argv[2]) as f:
+            run = json.load(f)
         if throughput_png(png, run):
             print(f"picture: {png}")
     except Exception as e:  # a picture is a by-product: its failure never fails the benchmark
