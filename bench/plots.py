@@ -2,7 +2,7 @@
 """Pictures of the bench results: PNGs drawn with matplotlib's Agg backend (no display).
 
 bench/swap.py calls swap_png directly; bench/throughput runs `plots.py throughput FILE.json`,
-which draws FILE.png beside it. Without matplotlib (Debian python3-matplotlib) each prints one
+which draws FILE.png beside it (`plots.py swap swap.json` redraws a swap run the same way). Without matplotlib (Debian python3-matplotlib) each prints one
 line and draws nothing: a missing picture never fails a benchmark.
 """
 import json
@@ -150,17 +150,18 @@ def throughput_png(path, run):
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] != "throughput":
-        print("usage: plots.py throughput RESULTS.json  (draws RESULTS.png beside it)", file=sys.stderr)
+    draw = {"throughput": throughput_png, "swap": swap_png}
+    if len(argv) != 3 or argv[1] not in draw:
+        print("usage: plots.py throughput|swap RESULTS.json  (draws RESULTS.png beside it)", file=sys.stderr)
         return 2
     png = os.path.splitext(argv[2])[0] + ".png"
     try:
         with open(argv[2]) as f:
             run = json.load(f)
-        if throughput_png(png, run):
+        if draw[argv[1]](png, run):
             print(f"picture: {png}")
     except Exception as e:  # a picture is a by-product: its failure never fails the benchmark
-        print(f"bench/throughput: no picture: {e}", file=sys.stderr)
+        print(f"bench/{argv[1]}: no picture: {e}", file=sys.stderr)
     return 0
 
 
