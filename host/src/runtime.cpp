@@ -7,6 +7,7 @@
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
 #include "net/server.hpp"
+#include "ops/metrics_host.hpp"
 #include "ops/telemetry.hpp"
 #include "pipeline/docs_assets.hpp"
 #include "plugin/module.hpp"
@@ -53,6 +54,7 @@ struct runtime::impl {
     config cfg;
     // Before everything that reports to it: destroyed after all of them.
     ops::telemetry telemetry;
+    std::shared_ptr<ops::metrics> metrics;  // GET /metrics; fed by telemetry
     // Declared before the server: the server (and its I/O threads) stops first.
     std::unique_ptr<net::server> server;
     std::vector<std::shared_ptr<plugin::module>> modules;
@@ -97,6 +99,7 @@ void runtime::start() {
 
     impl_->services.tokens = impl_->tokens.get();
     impl_->services.telemetry = &impl_->telemetry;
+    impl_->metrics = ops::make_host_metrics(impl_->telemetry, impl_->tokens.get());
     impl_->services.call = [this](const std::string& callee, const http::request& req, const abi::request_context& ctx) {
         for (auto& m : impl_->modules)
             if (m->config().name == callee) return m->call(req, ctx);
@@ -130,7 +133,8 @@ void runtime::start() {
                                         std::chrono::milliseconds(c.watch_poll_interval_ms)});
     impl_->admin = std::make_shared<admin::admin_api>(
         impl_->modules, *impl_->deployer,
-        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get(), docs, &impl_->telemetry}, std::move(audit));
+        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get(), docs, &impl_->telemetry,
+                              impl_->metrics.get()}, std::move(audit));
     impl_->admin_listener =
         impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits, impl_->admin, true);
     if (!is_loopback(c.admin_address))

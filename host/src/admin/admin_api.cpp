@@ -170,6 +170,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/retire", retire);
     routes_.add("POST", "/tokens", issue_token);
     routes_.add("GET", "/openapi.json", openapi);
+    routes_.add("GET", "/metrics", metrics);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -312,6 +313,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         }
         case issue_token: return issue(request, done);
         case openapi: return done(merged_openapi(request));
+        case metrics: return done(metrics_page());
         default: break;
     }
 

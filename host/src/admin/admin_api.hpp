@@ -36,6 +36,7 @@ class docs_assets;
 
 namespace berth::host::ops {
 class telemetry;
+class metrics;
 }
 
 namespace berth::host::admin {
@@ -46,6 +47,7 @@ struct admin_settings {
     const auth::token_service* tokens = nullptr;  // for POST /tokens; null: not offered
     std::shared_ptr<const pipeline::docs_assets> docs;  // Swagger UI for GET /docs; null: 404
     ops::telemetry* telemetry = nullptr;  // events and metrics (ops/telemetry.hpp); null: none
+    const ops::metrics* metrics = nullptr;  // GET /metrics (ops/metrics_host.hpp); null: 404
 };
 
 class admin_api : public net::http_service {
@@ -63,7 +65,7 @@ public:
 
 private:
     enum route_id : std::size_t {
-        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, route_count
+        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, metrics, route_count
     };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
@@ -80,6 +82,8 @@ private:
     // admin_retire.cpp: POST /modules/{name}/retire?major=N, on the deploy thread.
     void retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request, const completion& done,
                       const char* module_key);
+    // admin_metrics.cpp: GET /metrics, the registry and the modules' state now.
+    http::response metrics_page() const;
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;

@@ -2,6 +2,7 @@
 
 #include "contract/compat.hpp"
 #include "exec/serial_executor.hpp"
+#include "ops/telemetry.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -59,6 +60,33 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
     return out;
 }
 
+// A swap's outcome on the event stream (kind "swap", fields as docs/operations.md lists them);
+// boot loads are not swaps.
+void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std::string& trigger,
+               std::optional<std::uint64_t> from) {
+    if (trigger == "boot" || !m.services() || !m.services()->telemetry) return;
+    nlohmann::json fields = {{"outcome", plugin::to_string(r.outcome)}, {"trigger", trigger}};
+    if (r.outcome == plugin::swap_outcome::failed && r.failure) {
+        fields["step"] = r.failure->step;
+        fields["reason"] = r.failure->message;
+    }
+    if (r.outcome == plugin::swap_outcome::refused) {
+        fields["step"] = "contract";
+        fields["reason"] = "breaking_change";
+    }
+    if (from) fields["from_generation"] = *from;
+    if (auto now = m.active(); now && r.outcome == plugin::swap_outcome::swapped) {
+        fields["to_generation"] = now->number();
+        fields["version"] = now->version();
+    }
+    m.services()->telemetry->emit("swap", m.config().name, std::move(fields));
+}
+
+std::optional<std::uint64_t> active_number(const plugin::module& m) {
+    auto a = m.active();
+    return a ? std::optional<std::uint64_t>(a->number()) : std::nullopt;
+}
+
 }  // namespace
 
 std::vector<contract_change> deployer::contract_changes(const plugin::module& m, const pipeline::route_set& next) {
@@ -113,13 +141,19 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
 
 plugin::swap_result deployer::reload(plugin::module& m, std::optional<std::filesystem::path> library,
                                      const std::string& trigger, contract_gate gate) const {
-    return swap(m, library.value_or(m.config().library), trigger, std::nullopt, gate);
+    const auto from = active_number(m);
+    auto r = swap(m, library.value_or(m.config().library), trigger, std::nullopt, gate);
+    emit_swap(m, r, trigger, from);
+    return r;
 }
 
 std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
     auto target = m.rollback_to();
     if (!target) return std::nullopt;
-    return swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
+    const auto from = active_number(m);
+    auto r = swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
+    emit_swap(m, r, "rollback", from);
+    return r;
 }
 
 plugin::retire_result deployer::retire(plugin::module& m, int major) const { return m.retire(major); }

@@ -167,7 +167,13 @@ private:
     // hold start draining. Returns the replaced map. Under mutex_.
     std::shared_ptr<const serving_map> install(std::shared_ptr<const serving_map> to,
                                                std::optional<std::uint64_t> old_active_restores);
-    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
+    // What served a request, for the request stream (ops/telemetry.hpp): the generation is held
+    // until the record is observed, so the route template it names stays valid.
+    struct served_by {
+        std::shared_ptr<generation> gen;
+        const pipeline::route_contract* route = nullptr;
+    };
+    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t, served_by& by);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
     bool is_own_shadow(const std::filesystem::path& p) const;
