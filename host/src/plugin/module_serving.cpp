@@ -73,9 +73,9 @@ http::response module::not_served(std::string_view target) const {
 
 http::response module::health() const {
     auto gen = active();
-    if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config_.name}});
+    if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config().name}});
     return http::json_response(
-        200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
+        200, {{"status", "ok"}, {"module", config().name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
 }
 
 http::response module::openapi() const {
@@ -89,7 +89,7 @@ std::optional<http::response> module::check_head(const http::request& head) {
     if (pipeline::is_docs_target(head.target)) return pipeline::refuse_docs_method(head.method);
     if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
         return pipeline::refuse_method(route, head.method);
-    if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return at_capacity();
+    if (admitted_.load() >= config().limits.max_in_flight + config().limits.max_queue) return at_capacity();
     auto gen = serving_for(head.target);
     if (!gen) return not_served(head.target);
     return pipeline::check_head(gen->endpoint(), head, abi::request_context{head.id, {}});
@@ -97,10 +97,10 @@ std::optional<http::response> module::check_head(const http::request& head) {
 
 void module::handle(http::request request, completion done) {
     // CORS preflights and /docs on the I/O thread, like the host routes: no plugin code runs.
-    if (pipeline::is_preflight(request)) return done(pipeline::preflight(config_.cors.allowed_origins, request));
-    done = pipeline::with_cors(config_.cors.allowed_origins, request, std::move(done));
+    if (pipeline::is_preflight(request)) return done(pipeline::preflight(config().cors.allowed_origins, request));
+    done = pipeline::with_cors(config().cors.allowed_origins, request, std::move(done));
     if (pipeline::is_docs_target(request.target))
-        return done(pipeline::serve_module_docs(docs_.get(), request, config_.name));
+        return done(pipeline::serve_module_docs(docs_.get(), request, config().name));
     // Host routes on the I/O thread: never behind plugin work.
     if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
         auto refusal = pipeline::refuse_method(route, request.method);
@@ -109,7 +109,7 @@ void module::handle(http::request request, completion done) {
     }
     // Admission before queueing: a module that is full answers at once, and other modules, on
     // threads of their own, never notice.
-    if (admitted_.fetch_add(1) >= config_.limits.max_in_flight + config_.limits.max_queue) {
+    if (admitted_.fetch_add(1) >= config().limits.max_in_flight + config().limits.max_queue) {
         --admitted_;
         {
             std::lock_guard lock(mutex_);
@@ -140,7 +140,7 @@ void module::handle(http::request request, completion done) {
         try {
             r = q->self->serve(q->request, ticket);
         } catch (const std::exception& e) {
-            spdlog::error("[{}] request {} failed in the host: {}", q->self->config_.name, ticket->request_id, e.what());
+            spdlog::error("[{}] request {} failed in the host: {}", q->self->config().name, ticket->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
         }
         ticket->answer(std::move(r));
