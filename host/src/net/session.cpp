@@ -70,7 +70,7 @@ void session::evict() {
 }
 
 void session::do_read() {
-    if (owner_->srv()->stopping) return do_close();
+    if (owner_->srv()->stopping || owner_->closing()) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_limit_bytes));
     parser_->body_limit(limits().body_limit_bytes);
