@@ -31,6 +31,22 @@ void remove_created(const fs::path& db) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
 }
 
+// as_document shows every key, unset ones too ("" for "none", max_in_flight 0 for "the
+// default"): as a file would leave them out, so that the schema reads the document as the file.
+void drop_unset(nlohmann::json& j) {
+    if (!j.is_object()) return;
+    for (auto it = j.begin(); it != j.end();) {
+        const bool unset = (it->is_string() && it->get_ref<const std::string&>().empty()) ||
+                           (it.key() == "max_in_flight" && *it == 0);
+        if (unset) {
+            it = j.erase(it);
+            continue;
+        }
+        if (it.key() != "settings") drop_unset(*it);  // settings are the plugin's, verbatim
+        ++it;
+    }
+}
+
 }  // namespace
 
 std::variant<std::shared_ptr<plugin::module>, plugin::load_failure> runtime::impl::bring_up(const module_config& pc,
@@ -136,6 +152,7 @@ void runtime::impl::add_module(nlohmann::json entry, std::function<void(admin::a
         }
         // The whole config with this entry added, checked as the file is: every rule applies.
         auto doc = as_document(live);
+        drop_unset(doc);
         const std::string at = "/modules/" + contract::escape_pointer_token(name);
         doc["modules"][name] = std::move(entry);
         const auto base = live.source_file.empty() ? fs::current_path() : live.source_file.parent_path();

@@ -158,7 +158,7 @@ TEST_F(ConfigReload, AddRePortAndSettingsUnderLoadDropNothingOnTheUntouchedModul
 
 TEST_F(ConfigReload, AFailedStepUndoesTheStepsBeforeIt) {
     host_.config()["modules"]["extra"] = module_entry(test_plugin("swap_probe_v2"));
-    host_.config()["modules"]["moved"]["library"] = test_plugin("failing_start").string();
+    host_.config()["modules"]["moved"]["library"] = test_plugin("swap_probe_failing_start").string();
     host_.write();
     auto r = reload();
     ASSERT_EQ(r.status, 409) << r.body;
@@ -167,7 +167,7 @@ TEST_F(ConfigReload, AFailedStepUndoesTheStepsBeforeIt) {
     EXPECT_EQ(j["failed_step"], 1);
     EXPECT_EQ(j["step"]["module"], "moved");
     EXPECT_EQ(j["rolled_back"], true);
-    EXPECT_NE(j["detail"].get<std::string>().find("start"), std::string::npos);
+    EXPECT_NE(j["detail"].get<std::string>().find("failed: start: "), std::string::npos) << j["detail"];
     EXPECT_FALSE(host_.runtime().module_port("extra"));  // the added module is gone again
     EXPECT_EQ(generation_of(host_, "moved"), 1u);
     EXPECT_EQ(http_request(host_.port("moved"), "GET", "/v1/version").json()["version"], "1.0.0");
