@@ -255,7 +255,7 @@ void session::build(http::response r) {
     res_.set("X-Request-Id", request_id_);  // every answer carries the request's id, the host's
     res_.set(bhttp::field::server, "berth");
     res_.body() = std::move(r.body);
-    res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping);
+    res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping && !owner_->closing());
     res_.prepare_payload();
     if (head_) res_.body().clear();  // HEAD: the headers (Content-Length included), no body
 }
