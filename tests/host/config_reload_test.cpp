@@ -174,6 +174,53 @@ TEST_F(ConfigReload, AFailedStepUndoesTheStepsBeforeIt) {
     EXPECT_EQ(host_.runtime().modules().size(), 3u);
 }
 
+TEST_F(ConfigReload, AFailedStepMovesARePortedModuleBack) {
+    const auto new_port = free_port();
+    host_.config()["modules"]["moved"]["port"] = new_port;
+    host_.config()["modules"]["steady"]["library"] = test_plugin("swap_probe_failing_start").string();
+    host_.write();
+    auto r = reload();
+    ASSERT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(actions(r.json()["plan"]), nlohmann::json({"re-port moved", "swap steady"}));
+    EXPECT_TRUE(port_is_released(new_port));
+    EXPECT_NE(host_.port("moved"), new_port);
+    EXPECT_EQ(http_request(host_.port("moved"), "GET", "/v1/version").status, 200);
+    EXPECT_EQ(generation_of(host_, "steady"), 1u);
+}
+
+TEST_F(ConfigReload, AFailedStepLoadsARemovedModuleAgain) {
+    host_.config()["modules"].erase("moved");
+    host_.config()["modules"]["steady"]["library"] = test_plugin("swap_probe_failing_start").string();
+    host_.write();
+    auto r = reload();
+    ASSERT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(actions(r.json()["plan"]), nlohmann::json({"remove moved", "swap steady"}));
+    ASSERT_TRUE(host_.runtime().module_port("moved"));
+    EXPECT_EQ(http_request(host_.port("moved"), "GET", "/v1/version").json()["version"], "1.0.0");
+}
+
+TEST_F(ConfigReload, ASecondReloadWhileOneRunsIs409) {
+    // The first reload removes a module with a request in flight: it is draining when the second comes.
+    http_connection c(host_.port("moved"));
+    reply slow, first;
+    std::thread client([&] { slow = c.request("GET", "/v1/slow?ms=1500"); });
+    ASSERT_TRUE(eventually([&] {
+        for (auto& s : host_.runtime().modules())
+            if (s.name == "moved") return s.queued_or_running == 1;
+        return false;
+    }));
+    host_.config()["modules"].erase("moved");
+    host_.write();
+    std::thread reloader([&] { first = reload(); });
+    ASSERT_TRUE(eventually([&] { return !host_.runtime().module_port("moved"); }));  // out of the set, draining
+    auto second = reload();
+    reloader.join();
+    client.join();
+    EXPECT_EQ(second.status, 409) << second.body;
+    EXPECT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(slow.status, 200);  // the drain let it finish
+}
+
 TEST_F(ConfigReload, TheRuntimeCallReportsTheSamePlan) {
     host_.config()["modules"]["greet"]["settings"]["salutation"] = "Howdy";
     host_.write();
