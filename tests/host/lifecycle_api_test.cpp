@@ -146,5 +146,27 @@ TEST_F(LifecycleApi, ThePluginsNamesAreDeprecatedAliases) {
     EXPECT_EQ(d.json()["plugin"], "second");
 }
 
+TEST(LifecycleWatch, TheWatcherFollowsAnAddedModule) {
+    namespace fs = std::filesystem;
+    temp_dir libs;
+    const auto owner_only = fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec;
+    const auto lib = libs.path() / "probe.so";
+    fs::copy_file(test_plugin("swap_probe_v1"), lib);
+    fs::permissions(lib, owner_only);
+    file_host host({{"probe", module_entry(test_plugin("swap_probe_v1"))}},
+                   {{"deploy", {{"allowed_dirs", {test_plugin("x").parent_path().string(), libs.path().string()}}}},
+                    {"watch", {{"debounce_ms", 20}}}});
+    auto r = host.admin("POST", "/modules", nlohmann::json{{"name", "watched"}, {"library", lib.string()}, {"port", 0}}.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    // The deploy contract: a new file beside the old one, renamed into place.
+    const auto next = libs.path() / "probe.so.new";
+    fs::copy_file(test_plugin("swap_probe_v2"), next);
+    fs::permissions(next, owner_only);
+    fs::rename(next, lib);
+    EXPECT_TRUE(eventually([&] {
+        return http_request(host.port("watched"), "GET", "/v1/version").json().value("version", "") == "2.0.0";
+    }));
+}
+
 }  // namespace
 }  // namespace berth::test

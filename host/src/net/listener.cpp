@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <thread>
 
 namespace berth::host::net {
@@ -35,7 +36,15 @@ void listener::set_limits(const limits_config& next) {
 
 bool listener::close_and_drain(std::chrono::milliseconds grace) {
     closing_ = true;
-    close();
+    // The acceptor closes on its strand; wait for it, so that the port is free when this returns.
+    auto closed = std::make_shared<std::promise<void>>();
+    asio::post(acceptor_.get_executor(), [self = shared_from_this(), closed] {
+        boost::system::error_code ignored;
+        self->acceptor_.close(ignored);
+        self->backoff_.cancel();
+        closed->set_value();
+    });
+    closed->get_future().wait_for(std::chrono::seconds(1));  // bounded: the I/O threads may be stopping
     auto mine = [this] {
         std::vector<std::shared_ptr<session>> out;
         std::lock_guard lock(srv_->mutex);
