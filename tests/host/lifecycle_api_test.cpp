@@ -32,6 +32,14 @@ TEST_F(LifecycleApi, AnAddedModuleServesOnItsPortAndIsListed) {
     EXPECT_EQ(host_.admin("GET", "/modules/second").status, 200);
 }
 
+TEST_F(LifecycleApi, ARelativeLibraryResolvesAgainstTheConfigFilesFolder) {
+    const auto relative = std::filesystem::relative(test_plugin("swap_probe_v2"), host_.file().parent_path());
+    ASSERT_TRUE(relative.is_relative());
+    auto r = add({{"name", "second"}, {"library", relative.string()}, {"port", 0}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.json()["module"]["configured_library"], test_plugin("swap_probe_v2").lexically_normal().string());
+}
+
 TEST_F(LifecycleApi, AnEntryAgainstTheSchemaIsRefusedWithAPointerIntoTheBody) {
     auto r = add({{"name", "second"}, {"library", test_plugin("swap_probe_v2").string()}, {"port", "eighty"}});
     ASSERT_EQ(r.status, 400) << r.body;

@@ -70,7 +70,8 @@ public:
 
     // Reads configuration().source_file again, validates it whole and plans what changes:
     // modules to add, remove, swap, re-port or re-configure; unchanged modules are untouched.
-    // Applies the plan unless `dry_run`. Any thread; one reload at a time.
+    // Applies the plan unless `dry_run`. Any thread; one reload at a time (a second one meanwhile
+    // returns at once with `busy`). Blocks until the deploy thread has run it.
     reload_report reload_config(bool dry_run = false);
 
     // Every configured module is bound and serves a generation that reported ready (what
