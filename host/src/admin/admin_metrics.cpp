@@ -6,6 +6,7 @@
 #include "http/problem.hpp"
 #include "ops/metrics.hpp"
 #include "plugin/module.hpp"
+#include "plugin/module_set.hpp"
 
 namespace berth::host::admin {
 
@@ -49,7 +50,7 @@ http::response admin_api::metrics_page() const {
     if (!settings_.metrics) return http::problem(404, "this host keeps no metrics");
     http::response r;
     r.headers.emplace_back("Content-Type", std::string(ops::exposition_content_type));
-    r.body = settings_.metrics->render([this](ops::exposition& out) { collect_modules(out, modules_); });
+    r.body = settings_.metrics->render([this](ops::exposition& out) { collect_modules(out, *modules_->snapshot()); });
     return r;
 }
 

@@ -113,9 +113,9 @@ http::response module::not_served(std::string_view target) const {
 
 http::response module::health() const {
     auto gen = active();
-    if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config_.name}});
+    if (!gen) return http::json_response(503, {{"status", "unavailable"}, {"module", config().name}});
     return http::json_response(
-        200, {{"status", "ok"}, {"module", config_.name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
+        200, {{"status", "ok"}, {"module", config().name}, {"plugin", gen->plugin_name()}, {"version", gen->version()}});
 }
 
 http::response module::openapi() const {
@@ -129,13 +129,13 @@ std::optional<http::response> module::check_head(const http::request& head) {
     if (pipeline::is_preflight(head)) return std::nullopt;  // handle() answers it
     // A refusal here is the request's answer: the edge sends it and handle() never sees it.
     auto told = [&](std::optional<http::response> r, answered by) {
-        if (r) observe(services_, config_.name, head, head.id, r->status, r->body.size(), by, t0);
+        if (r) observe(services_, config().name, head, head.id, r->status, r->body.size(), by, t0);
         return r;
     };
     if (pipeline::is_docs_target(head.target)) return told(pipeline::refuse_docs_method(head.method), {"host"});
     if (auto route = pipeline::host_route_of(head.target); route != pipeline::host_route::none)
         return told(pipeline::refuse_method(route, head.method), {"host"});
-    if (admitted_.load() >= config_.limits.max_in_flight + config_.limits.max_queue) return told(at_capacity(), {});
+    if (admitted_.load() >= config().limits.max_in_flight + config().limits.max_queue) return told(at_capacity(), {});
     auto gen = serving_for(head.target);
     if (!gen) return told(not_served(head.target), {});
     const pipeline::route_contract* matched = nullptr;
@@ -147,14 +147,14 @@ void module::handle(http::request request, completion done) {
     const auto t0 = clock::now();
     // Answered here, on the I/O thread: told to the request stream, then sent.
     auto reply = [&](http::response r, answered by = {"host"}) {
-        observe(services_, config_.name, request, request.id, r.status, r.body.size(), by, t0);
+        observe(services_, config().name, request, request.id, r.status, r.body.size(), by, t0);
         done(std::move(r));
     };
     // CORS preflights and /docs on the I/O thread, like the host routes: no plugin code runs.
-    if (pipeline::is_preflight(request)) return reply(pipeline::preflight(config_.cors.allowed_origins, request));
-    done = pipeline::with_cors(config_.cors.allowed_origins, request, std::move(done));
+    if (pipeline::is_preflight(request)) return reply(pipeline::preflight(config().cors.allowed_origins, request));
+    done = pipeline::with_cors(config().cors.allowed_origins, request, std::move(done));
     if (pipeline::is_docs_target(request.target))
-        return reply(pipeline::serve_module_docs(docs_.get(), request, config_.name));
+        return reply(pipeline::serve_module_docs(docs_.get(), request, config().name));
     // Host routes on the I/O thread: never behind plugin work.
     if (auto route = pipeline::host_route_of(request.target); route != pipeline::host_route::none) {
         auto refusal = pipeline::refuse_method(route, request.method);
@@ -163,7 +163,7 @@ void module::handle(http::request request, completion done) {
     }
     // Admission before queueing: a module that is full answers at once, and other modules, on
     // threads of their own, never notice.
-    if (admitted_.fetch_add(1) >= config_.limits.max_in_flight + config_.limits.max_queue) {
+    if (admitted_.fetch_add(1) >= config().limits.max_in_flight + config().limits.max_queue) {
         --admitted_;
         {
             std::lock_guard lock(mutex_);
@@ -197,14 +197,14 @@ void module::handle(http::request request, completion done) {
         try {
             r = q->self->serve(q->request, ticket, by);
         } catch (const std::exception& e) {
-            spdlog::error("[{}] request {} failed in the host: {}", q->self->config_.name, ticket->request_id, e.what());
+            spdlog::error("[{}] request {} failed in the host: {}", q->self->config().name, ticket->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
         }
         int status = r.status;
         std::size_t bytes_out = r.body.size();
         // Someone answered first: a drain cut-off, whose 503 is what the client got.
         if (!ticket->answer(std::move(r))) status = 503, bytes_out = 0;
-        observe(q->self->services_, q->self->config_.name, q->request, ticket->request_id, status, bytes_out,
+        observe(q->self->services_, q->self->config().name, q->request, ticket->request_id, status, bytes_out,
                 named(by.gen.get(), by.route), q->arrived);
     });
 }
@@ -240,7 +240,7 @@ http::response module::call(const http::request& request, const abi::request_con
         r = pipeline::serve(gen->endpoint(), request, rc, &matched);
     }
     r.set_header("X-Request-Id", rc.request_id);
-    observe(services_, config_.name, request, rc.request_id, r.status, r.body.size(), named(gen.get(), matched), t0);
+    observe(services_, config().name, request, rc.request_id, r.status, r.body.size(), named(gen.get(), matched), t0);
     return r;
 }
 
