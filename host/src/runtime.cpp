@@ -4,6 +4,7 @@
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
 #include "ops/metrics_host.hpp"
+#include "ops/metrics_leases.hpp"
 #include "plugin/module.hpp"
 #include "runtime_impl.hpp"
 
@@ -76,6 +77,11 @@ void runtime::start() {
     impl_->services.tokens = impl_->tokens.get();
     impl_->services.telemetry = &impl_->telemetry;
     impl_->metrics = ops::make_host_metrics(impl_->telemetry, impl_->tokens.get());
+    auto leases = std::make_shared<ops::lease_metrics>();  // modules' database lease waits (ABI 1.2)
+    impl_->metrics->add_collector([leases](ops::exposition& out) { leases->collect(out); });
+    impl_->services.lease_wait = [leases](std::string_view module, std::chrono::nanoseconds waited, bool granted) {
+        leases->observe(module, waited, granted);
+    };
     impl_->services.call = [this](const std::string& callee, const http::request& req, const abi::request_context& ctx) {
         if (auto m = impl_->modules->find(callee)) return m->call(req, ctx);
         return http::problem(502, "no module named '" + callee + "' is configured");

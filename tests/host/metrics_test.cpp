@@ -42,7 +42,10 @@ protected:
         host_ = std::make_unique<test_host>(
             std::vector<plugin_spec>{
                 {"items", test_plugin("contract_versions_base")},
-                {"probe", test_plugin("contract_probe"), {{"limits", {{"max_in_flight", 1}, {"max_queue", 0}}}}}},
+                {"probe", test_plugin("contract_probe"), {{"limits", {{"max_in_flight", 1}, {"max_queue", 0}}}}},
+                // One database session and a short lease timeout: a second lease times out.
+                {"ledger", test_plugin("ledger_v1"),
+                 {{"settings", {{"pool_size", 1}, {"lease_timeout_ms", 20}}}, {"limits", {{"max_in_flight", 4}}}}}},
             top);
     }
     std::string scrape() {
@@ -183,6 +186,36 @@ TEST_F(Metrics, ReportTheProcess) {
     EXPECT_GT(value_of(text, "berth_process_threads"), 1);
 }
 
+TEST_F(Metrics, MeasureDatabaseLeaseWaitsByModule) {
+    const std::string count = R"(berth_db_lease_wait_seconds_count{module="ledger"})";
+    const double before = value_of(scrape(), count);  // start() leased once for its migrations
+    ASSERT_GE(before, 1);
+    ASSERT_EQ(http_request(host_->port("ledger"), "POST", "/v1/entries", R"({"text": "one"})",
+                           {{"Content-Type", "application/json"}}).status, 201);
+    ASSERT_EQ(get("ledger", "/v1/entries").status, 200);
+    auto text = scrape();
+    EXPECT_EQ(value_of(text, count), before + 2);
+    EXPECT_EQ(value_of(text, R"(berth_db_lease_wait_seconds_bucket{module="ledger",le="+Inf"})"), before + 2);
+    EXPECT_EQ(value_of(text, R"(berth_db_lease_timeouts_total{module="ledger"})"), 0);
+    // Modules without a database report no leases: one label set, the ledger's.
+    EXPECT_EQ(lines_with(text, "berth_db_lease_wait_seconds_count", "module=").size(), 1u) << text;
+}
+
+TEST_F(Metrics, CountADatabaseLeaseThatTimedOut) {
+    const std::string count = R"(berth_db_lease_wait_seconds_count{module="ledger"})";
+    const double before = value_of(scrape(), count);
+    std::thread holder([this] { EXPECT_EQ(get("ledger", "/v1/hold?ms=3000").status, 200); });
+    // The holder's lease is reported once granted: from then on the only session is taken.
+    ASSERT_TRUE(eventually([&] { return value_of(scrape(), count) == before + 1; }));
+    auto busy = get("ledger", "/v1/entries");
+    holder.join();
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    auto text = scrape();
+    EXPECT_EQ(value_of(text, R"(berth_db_lease_timeouts_total{module="ledger"})"), 1);
+    EXPECT_EQ(value_of(text, count), before + 2);  // the wait that timed out is measured too
+    EXPECT_GE(value_of(text, R"(berth_db_lease_wait_seconds_sum{module="ledger"})"), 0.02);
+}
+
 TEST_F(Metrics, PassPromtoolCheckMetricsAfterTraffic) {
     const fs::path promtool = "/usr/bin/promtool";
     if (!fs::exists(promtool)) GTEST_SKIP() << "promtool is missing: install Debian's prometheus (scripts/install-deps)";
@@ -190,6 +223,7 @@ TEST_F(Metrics, PassPromtoolCheckMetricsAfterTraffic) {
     ASSERT_EQ(get("items", "/v1/nope").status, 404);
     ASSERT_EQ(get("items", "/v1/items/1/history").status, 401);
     ASSERT_EQ(get("probe", "/healthz").status, 200);
+    ASSERT_EQ(get("ledger", "/v1/entries").status, 200);
     ASSERT_EQ(host_->admin("POST", "/modules/items/reload",
                            json{{"library", test_plugin("contract_versions_removed").string()}}.dump())
                   .status,

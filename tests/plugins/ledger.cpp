@@ -6,6 +6,9 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <chrono>
+#include <thread>
+
 #ifndef LEDGER_VARIANT
 #define LEDGER_VARIANT 1
 #endif
@@ -44,10 +47,21 @@ public:
             while (st.fetch()) out.push_back({{"text", text}, {"tag", tag}});
             return berth::response::json(200, {{"version", manifest.version}, {"entries", out}});
         });
+        // Holds a database session for ?ms= (at most 5000), so that another lease can time out.
+        r.get("/v1/hold", [this](const berth::request& req) {
+            const int ms = std::stoi(std::string(req.query("ms").value_or("100")));  // 0..5000 by the schema
+            auto s = db_->lease();
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            return berth::response::json(200, {{"held_ms", ms}});
+        }).query({{"type", "object"}, {"properties", {{"ms", {{"type", "integer"}, {"minimum", 0}, {"maximum", 5000}}}}}});
     }
 
+    // Settings: pool_size and lease_timeout_ms (the database options), for the lease tests.
     void start(const berth::context& ctx) override {
-        db_ = std::make_unique<berth::database>(ctx);
+        berth::database_options options;
+        options.pool_size = static_cast<std::size_t>(ctx.integer_setting("pool_size", 4, 1, 16));
+        options.lease_timeout = std::chrono::milliseconds(ctx.integer_setting("lease_timeout_ms", 5000, 1, 60000));
+        db_ = std::make_unique<berth::database>(ctx, options);
         db_->migrate(migrations());
     }
     void stop() override { db_.reset(); }

@@ -4,7 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 
 namespace berth::host::abi {
 
@@ -107,10 +110,23 @@ int call(void* ctx, const berth_call* c, const berth_response_writer* response,
     }
 }
 
+void report_lease_wait(void* ctx, uint64_t waited_ns, int granted) {
+    auto* g = static_cast<const host_context*>(ctx);
+    if (!g->services || !g->services->lease_wait) return;
+    // Clamped: a plugin's figure must not wrap into a negative duration.
+    constexpr auto most = static_cast<uint64_t>(std::chrono::nanoseconds::max().count());
+    try {
+        g->services->lease_wait(g->module, std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(waited_ns, most))),
+                                granted != 0);
+    } catch (...) {
+    }
+}
+
 }  // namespace
 
 berth_host_api host_api(const host_context* ctx) {
-    return berth_host_api{sizeof(berth_host_api), const_cast<host_context*>(ctx), &log, &issue_token, &call};
+    return berth_host_api{sizeof(berth_host_api), const_cast<host_context*>(ctx), &log, &issue_token, &call,
+                          &report_lease_wait};
 }
 
 }  // namespace berth::host::abi

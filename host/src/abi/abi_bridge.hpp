@@ -53,7 +53,8 @@ struct plugin_instance {
     void* instance = nullptr;
 };
 
-// The berth_host_api table for a plugin instance: log, issue_token, call (ABI 1.1).
+// The berth_host_api table for a plugin instance: log, issue_token, call (ABI 1.1),
+// report_lease_wait (ABI 1.2).
 berth_host_api host_api(const host_context* ctx);
 
 }  // namespace berth::host::abi

@@ -1,11 +1,13 @@
 // What the host offers every generation through berth_host_api beyond logging: token
-// signing and in-process calls into other modules. Owned by the runtime.
+// signing, in-process calls into other modules and database lease reports. Owned by the runtime.
 #pragma once
 
 #include "http/message.hpp"
 
+#include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace berth::host::auth {
 class token_service;
@@ -30,6 +32,9 @@ struct host_services {
         call;
     // The access and event streams (ops/telemetry.hpp); null in tests that build a module alone.
     ops::telemetry* telemetry = nullptr;
+    // A module's database lease waited `waited` and got a session (granted) or timed out (ABI 1.2).
+    // Any thread, on the request's path: cheap, and must not throw. Empty: reports are dropped.
+    std::function<void(std::string_view module, std::chrono::nanoseconds waited, bool granted)> lease_wait;
 };
 
 }  // namespace berth::host::abi

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1u
-#define BERTH_ABI_MINOR 1u
+#define BERTH_ABI_MINOR 2u
 #define BERTH_SDK_VERSION BERTH_VERSION
 #define BERTH_DESCRIPTOR_SYMBOL "berth_plugin"
 
@@ -85,7 +85,7 @@ typedef struct berth_call {
 } berth_call;
 
 /* Services the host offers a plugin. Valid from create() until destroy() returns.
- * Callable from any thread. Fields after `log` exist when struct_size covers them (ABI 1.1). */
+ * Callable from any thread. Fields after `log` exist when struct_size covers them (ABI 1.1, 1.2). */
 typedef struct berth_host_api {
     uint32_t struct_size;
     void* ctx;
@@ -100,6 +100,9 @@ typedef struct berth_host_api {
      * status, including the callee's problem responses) goes to `response`. BERTH_ERROR only
      * when the call could not be made at all (message in `error`). */
     int (*call)(void* ctx, const berth_call* call, const berth_response_writer* response, const berth_writer* error);
+    /* ABI 1.2: reports how long the plugin waited for one of its database sessions, and whether it
+     * got one (granted = 1) or gave up at its lease timeout (granted = 0). For the host's metrics. */
+    void (*report_lease_wait)(void* ctx, uint64_t waited_ns, int granted);
 } berth_host_api;
 
 /* One HTTP request, as dispatched to a route the plugin declared. Everything is borrowed

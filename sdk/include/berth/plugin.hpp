@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <cctype>
@@ -434,6 +435,14 @@ public:
         if (host_->call(host_->ctx, &c, &out.writer, &error.writer) != BERTH_OK)
             throw std::runtime_error("call to " + std::string(module) + " failed: " + error.text);
         return std::move(out.result);
+    }
+
+    // Tells the host how long a database lease waited and whether it got a session (ABI 1.2;
+    // nothing on an older host). berth::database calls it; any thread, never throws.
+    void report_lease_wait(std::chrono::nanoseconds waited, bool granted) const {
+        if (!host_has(&berth_host_api::report_lease_wait)) return;
+        const auto ns = waited.count() > 0 ? static_cast<std::uint64_t>(waited.count()) : std::uint64_t{0};
+        host_->report_lease_wait(host_->ctx, ns, granted ? 1 : 0);
     }
 
 private:

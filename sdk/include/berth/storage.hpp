@@ -105,7 +105,7 @@ public:
         std::mutex* writer_;
     };
 
-    database(const context& ctx, database_options options = {}) : options_(std::move(options)) {
+    database(const context& ctx, database_options options = {}) : options_(std::move(options)), ctx_(ctx) {
         const std::string& conn = ctx.database();
         auto sep = conn.find("://");
         const std::string backend = sep == std::string::npos ? "sqlite3" : conn.substr(0, sep);
@@ -133,10 +133,13 @@ public:
     }
 
     // Borrows a session, waiting at most lease_timeout; a database that stays busy answers 503.
+    // The wait, granted or not, goes to the host's metrics.
     session_lease lease() {
         std::size_t index = 0;
-        if (!pool_->try_lease(index, static_cast<int>(options_.lease_timeout.count())))
-            throw http_error(503, "Database busy", "no database connection became free in time");
+        const auto began = std::chrono::steady_clock::now();
+        const bool granted = pool_->try_lease(index, static_cast<int>(options_.lease_timeout.count()));
+        ctx_.report_lease_wait(std::chrono::steady_clock::now() - began, granted);
+        if (!granted) throw http_error(503, "Database busy", "no database connection became free in time");
         return {*pool_, index, writer_};
     }
 
@@ -201,6 +204,7 @@ private:
     }
 
     database_options options_;
+    context ctx_;  // a copy: it reaches the host for lease reports wherever the caller's went
     std::string connect_, path_, module_;
     std::filesystem::path backups_;
     std::unique_ptr<soci::connection_pool> pool_;
