@@ -118,5 +118,15 @@ TEST_F(Notify, SigtermSendsStoppingAndExitsZero) {
     EXPECT_EQ(WEXITSTATUS(child_->wait_status()), 0);
 }
 
+TEST_F(Notify, SigintStopsLikeSigterm) {
+    ASSERT_TRUE(has_line(sock_->next(), "READY=1"));
+    ASSERT_EQ(::kill(child_->pid(), SIGINT), 0);
+    auto stopping = sock_->next();
+    EXPECT_TRUE(has_line(stopping, "STOPPING=1")) << stopping;
+    child_->stop();  // reaps (a SIGTERM on top of a stop changes nothing)
+    ASSERT_TRUE(WIFEXITED(child_->wait_status()));
+    EXPECT_EQ(WEXITSTATUS(child_->wait_status()), 0);
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -193,5 +193,23 @@ TEST(Sigterm, ARequestWhoseBodyArrivesAfterTheSignalIsAnswered) {
     EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
 }
 
+// SQLite removes a database's -wal file when its last connection closes cleanly: none is left
+// once berthd has exited on SIGTERM, even after writes.
+TEST(Sigterm, EveryDatabaseIsClosedAtExit) {
+    temp_dir dir;
+    berthd_child b(dir.path(), nlohmann::json::object());
+    b.start();
+    auto r = post_json(b.port("users"), "/v1/users",
+                       {{"email", "closing@example.com"}, {"password", "a closing password"}, {"name", "C"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_TRUE(std::filesystem::exists(b.db("users").string() + "-wal"));
+    b.stop();
+    EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
+    for (auto name : {"users", "categories", "products", "payment"}) {
+        EXPECT_TRUE(std::filesystem::exists(b.db(name))) << name;
+        EXPECT_FALSE(std::filesystem::exists(b.db(name).string() + "-wal")) << name;
+    }
+}
+
 }  // namespace
 }  // namespace berth::test
