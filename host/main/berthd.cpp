@@ -37,9 +37,9 @@ std::string serving_status(const berth::host::runtime& rt) {
 // berthd never exits for it.
 void reload(berth::host::runtime& rt) {
     berth::daemon::notify_reloading();
+    const auto file = rt.configuration().source_file.string();  // before: a reload may replace the config
     try {
         auto report = rt.reload_config(false);
-        const auto& file = rt.configuration().source_file.string();
         for (auto& e : report.errors)
             spdlog::error("SIGHUP: {}: {}: {}", file, e.pointer.empty() ? "(document)" : e.pointer, e.message);
         for (auto& step : report.plan) spdlog::info("SIGHUP: {} {}: {}", step.action, step.module, step.detail);
@@ -50,8 +50,10 @@ void reload(berth::host::runtime& rt) {
                           *report.failed_step + 1, report.failure);
         else if (report.plan.empty())
             spdlog::info("SIGHUP: {} is valid; nothing to change", file);
-        else
+        else if (report.applied)
             spdlog::info("SIGHUP: {} applied ({} steps)", file, report.plan.size());
+        else
+            spdlog::warn("SIGHUP: {}: {} steps planned, not applied", file, report.plan.size());
     } catch (const std::exception& e) {
         spdlog::error("SIGHUP: the reload failed: {}", e.what());
     }
