@@ -25,6 +25,7 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -124,12 +125,17 @@ TEST(Sigterm, EveryRequestAcceptedUnderLoadIsAnsweredAndBerthdExitsZero) {
     std::condition_variable progress;
     std::atomic<int> answered{0}, not_accepted{0}, cut{0};
     std::vector<std::string> cuts;
+    std::optional<std::chrono::steady_clock::time_point> refused_at;  // the first refused connect
     // Each client sends keep-alive requests, a new connection when one closes, until the
     // listener refuses it (berthd has stopped accepting).
     auto run = [&] {
         while (true) {
             client c(port);
-            if (!c.connected()) return;
+            if (!c.connected()) {
+                std::lock_guard lock(m);
+                if (!refused_at) refused_at = std::chrono::steady_clock::now();
+                return;
+            }
             for (;;) {
                 std::string answer;
                 auto o = c.send(get("/v1/products")) ? c.read_response(answer) : outcome::not_accepted;
@@ -157,14 +163,19 @@ TEST(Sigterm, EveryRequestAcceptedUnderLoadIsAnsweredAndBerthdExitsZero) {
         ASSERT_TRUE(progress.wait_for(lock, std::chrono::seconds(30), [&] { return answered >= 400; }));
     }
     const int before = answered;
+    const auto signalled = std::chrono::steady_clock::now();
     b.stop();  // SIGTERM, then wait for the exit
+    const auto exited = std::chrono::steady_clock::now();
     for (auto& t : clients) t.join();
 
     EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
     EXPECT_EQ(cut, 0) << (cuts.empty() ? "" : cuts.front());
     EXPECT_GE(answered, before);
     std::cout << "answered " << answered << " (" << answered - before << " after the signal was sent), not accepted "
-              << not_accepted << ", cut " << cut << "\n";
+              << not_accepted << ", cut " << cut << "; listener closed after "
+              << (refused_at ? std::chrono::duration_cast<std::chrono::milliseconds>(*refused_at - signalled).count() : -1)
+              << " ms, exit after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(exited - signalled).count() << " ms\n";
 }
 
 // A request whose header berthd has read while its body is still on the way when SIGTERM comes
