@@ -1,7 +1,8 @@
 # The Debian package unpacks and runs: cpack -G DEB from the build tree, dpkg-deb -x into a
 # temporary root, then from that root: the files the package promises, its control scripts,
-# `berthd --check-config` on the packaged config, the systemd unit through systemd-analyze,
-# and the SDK's out-of-tree plugin build (tests/out_of_tree) against <root>/usr.
+# `berthd --check-config` on the packaged config, berthd serving the packaged plugins and
+# stopping on SIGTERM, the systemd unit through systemd-analyze, and the SDK's out-of-tree
+# plugin build (tests/out_of_tree) against <root>/usr.
 #
 # The packaged /etc/berth/berth.json names /usr/lib/berth/plugins and /var/lib/berth, which do
 # not exist outside an installed system: the test checks a copy with those paths rewritten
@@ -80,6 +81,20 @@ file(WRITE ${WORK_DIR}/berth.json "${config}")
 run(${root}/usr/bin/berthd --check-config ${WORK_DIR}/berth.json)
 if(NOT run_output MATCHES "valid \\(4 modules\\)")
   message(FATAL_ERROR "berthd --check-config said: ${run_output}")
+endif()
+
+# The packaged berthd serves the packaged plugins (ports made ephemeral: the fixed ones may be
+# taken here), then stops on SIGTERM with exit 0. `timeout` sends the SIGTERM; 10 s is a bound
+# on a start that takes well under one, and --preserve-status returns berthd's own exit status.
+string(REGEX REPLACE "\"port\": [0-9]+" "\"port\": 0" served "${config}")
+file(WRITE ${WORK_DIR}/serve.json "${served}")
+find_program(TIMEOUT timeout REQUIRED)
+execute_process(COMMAND ${TIMEOUT} --preserve-status -s TERM 10 ${root}/usr/bin/berthd --config ${WORK_DIR}/serve.json
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX MATCHALL "http://127.0.0.1:[0-9]+  serving 1.0.0" serving "${out}")
+list(LENGTH serving serving_count)
+if(NOT rc EQUAL 0 OR NOT serving_count EQUAL 4)
+  message(FATAL_ERROR "the packaged berthd did not serve the 4 packaged modules and stop with 0 (rc ${rc}):\n${out}\n${err}")
 endif()
 
 # The unit, with ExecStart pointing into the root (verify wants the program to exist).
