@@ -2,6 +2,8 @@
 #include <berth/abi.h>
 #include <berth/host/runtime.hpp>
 
+#include "service_notify.hpp"
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +17,47 @@ int report(const berth::host::config_result& r, const std::string& file) {
         std::cerr << "berthd: " << file << ": " << (e.pointer.empty() ? "(document)" : e.pointer) << ": " << e.message
                   << "\n";
     return r.errors.empty() ? 0 : 2;
+}
+
+// What the service manager's status line says once the host serves.
+std::string serving_status(const berth::host::runtime& rt) {
+    std::size_t serving = 0, total = 0;
+    std::string failed;
+    for (auto& m : rt.modules()) {
+        ++total;
+        if (m.active && m.bound) ++serving;
+        else failed += (failed.empty() ? "" : ", ") + m.name;
+    }
+    return "serving " + std::to_string(serving) + " of " + std::to_string(total) + " modules; admin on " +
+           rt.configuration().admin_address + ":" + std::to_string(rt.admin_port()) +
+           (failed.empty() ? "" : "; not serving: " + failed);
+}
+
+// SIGHUP: re-read the config file and apply its plan. A bad file is logged and changes nothing;
+// berthd never exits for it.
+void reload(berth::host::runtime& rt) {
+    berth::daemon::notify_reloading();
+    const auto file = rt.configuration().source_file.string();  // before: a reload may replace the config
+    try {
+        auto report = rt.reload_config(false);
+        for (auto& e : report.errors)
+            spdlog::error("SIGHUP: {}: {}: {}", file, e.pointer.empty() ? "(document)" : e.pointer, e.message);
+        for (auto& step : report.plan) spdlog::info("SIGHUP: {} {}: {}", step.action, step.module, step.detail);
+        if (!report.errors.empty())
+            spdlog::error("SIGHUP: {} is not valid; nothing changed", file);
+        else if (report.failed_step)
+            spdlog::error("SIGHUP: step {} of the plan failed ({}); what it had changed was put back",
+                          *report.failed_step + 1, report.failure);
+        else if (report.plan.empty())
+            spdlog::info("SIGHUP: {} is valid; nothing to change", file);
+        else if (report.applied)
+            spdlog::info("SIGHUP: {} applied ({} steps)", file, report.plan.size());
+        else
+            spdlog::warn("SIGHUP: {}: {} steps planned, not applied", file, report.plan.size());
+    } catch (const std::exception& e) {
+        spdlog::error("SIGHUP: the reload failed: {}", e.what());
+    }
+    berth::daemon::notify_ready(serving_status(rt));
 }
 
 }  // namespace
@@ -52,11 +95,13 @@ int main(int argc, char** argv) {
     auto r = berth::host::load_config(config_file);
     if (int rc = report(r, config_file)) return rc;
 
-    // Block the stop signals before any thread starts, then wait for one here.
+    // Block the signals berthd answers before any thread starts (every thread inherits the mask),
+    // then take them one at a time here. A SIGHUP that comes during start waits for start to end.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     berth::host::runtime rt(std::move(*r.value));
@@ -79,10 +124,21 @@ int main(int argc, char** argv) {
                   << (m.last_error ? "  (" + m.last_error->step + ": " + m.last_error->message + ")" : "") << "\n";
     std::cout.flush();
 
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("signal {}: stopping", sig);
+    berth::daemon::notify_ready(serving_status(rt));
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            reload(rt);
+            continue;
+        }
+        break;
+    }
+    spdlog::info("stopping: no new connections; in-flight requests have {} ms", rt.configuration().shutdown_grace_ms);
+    berth::daemon::notify_stopping();
     for (auto& u : rt.stop())
         if (!u.unloaded) spdlog::warn("[{}] library retained at exit: {}", u.name, u.detail);
+    spdlog::info("stopped");
     return 0;
 }

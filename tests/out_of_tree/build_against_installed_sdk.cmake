@@ -1,5 +1,9 @@
 # Installs the SDK component of the Berth build into a prefix and builds the plugin in
-# tests/out_of_tree/plugin against it, exactly as a third party would.
+# tests/out_of_tree/plugin against it, exactly as a third party would. With -DPREFIX=DIR it
+# builds against an SDK already installed there (the unpacked .deb: tests/package).
+if(PREFIX)
+  set(BINARY_DIR unused)
+endif()
 foreach(v SOURCE_DIR BINARY_DIR WORK_DIR)
   if(NOT ${v})
     message(FATAL_ERROR "${v} is required")
@@ -7,6 +11,9 @@ foreach(v SOURCE_DIR BINARY_DIR WORK_DIR)
 endforeach()
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
+if(PREFIX)
+  set(prefix ${PREFIX})
+endif()
 
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
@@ -15,7 +22,9 @@ function(run)
   endif()
 endfunction()
 
-run(${CMAKE_COMMAND} --install ${BINARY_DIR} --component sdk --prefix ${prefix})
+if(NOT PREFIX)
+  run(${CMAKE_COMMAND} --install ${BINARY_DIR} --component sdk --prefix ${prefix})
+endif()
 if(NOT EXISTS ${prefix}/include/berth/plugin.hpp)
   message(FATAL_ERROR "the SDK install has no berth/plugin.hpp")
 endif()

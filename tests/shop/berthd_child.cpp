@@ -113,6 +113,7 @@ void berthd_child::stop() {
 void berthd_child::reap() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    status_ = status;
     pid_ = -1;
 }
 

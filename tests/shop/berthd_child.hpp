@@ -26,6 +26,9 @@ public:
     void kill9();  // SIGKILL and reap
     void stop();   // SIGTERM and reap
     bool running() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
+    // After stop() or kill9(): the wait status of the last run (WIFEXITED, WEXITSTATUS).
+    int wait_status() const { return status_; }
 
     std::uint16_t port(const std::string& module) const { return ports_.at(module); }
     // A token minted by the operator on the admin API (POST /tokens, with <data_dir>/admin.token).
@@ -38,6 +41,7 @@ private:
     std::filesystem::path dir_;
     std::map<std::string, std::uint16_t> ports_;
     pid_t pid_ = -1;
+    int status_ = 0;
 };
 
 // A port nothing listens on right now (bound and closed).

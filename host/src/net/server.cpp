@@ -111,7 +111,10 @@ void server::stop(std::chrono::milliseconds grace) {
     sessions.clear();
     {
         std::unique_lock lock(impl_->mutex);
-        if (!impl_->threads.empty()) impl_->idle.wait_for(lock, grace, [&] { return impl_->in_flight == 0; });
+        // Every connection that had begun a request answers it and closes (idle ones were
+        // closed above), or the grace period ends.
+        if (!impl_->threads.empty())
+            impl_->idle.wait_for(lock, grace, [&] { return impl_->in_flight == 0 && impl_->sessions.empty(); });
         for (auto& [_, w] : impl_->sessions)
             if (auto s = w.lock()) sessions.push_back(s);
     }

@@ -52,12 +52,19 @@ void session::start() {
 
 void session::close_if_idle(bool force) {
     asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
-        if (!self->busy_ || force) {
+        if (force || (!self->busy_ && !self->receiving())) {
             beast::error_code ignored;
             self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
             self->stream_.close();
         }
     });
+}
+
+bool session::receiving() {
+    if (buffer_.size() > 0 || (parser_ && parser_->got_some() && !parser_->is_done())) return true;
+    beast::error_code ec;
+    const auto pending = stream_.socket().available(ec);
+    return !ec && pending > 0;
 }
 
 void session::evict() {
@@ -271,9 +278,10 @@ void session::on_write(beast::error_code ec, std::size_t) {
 void session::do_close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    if (linger_) {
-        // The client may still be sending what we refused; closing with unread input
-        // would reset the connection and could destroy our answer before it is read.
+    if (linger_ || (owner_->srv()->stopping && receiving())) {
+        // The client may still be sending what we refused (or, at a stop, a next request we
+        // will not read); closing with unread input would reset the connection and could
+        // destroy our answer before it is read.
         stream_.expires_after(std::chrono::seconds(2));
         drain();
     }

@@ -61,6 +61,9 @@ private:
     void build(http::response r);
     void on_write(boost::beast::error_code ec, std::size_t);
     void do_close();
+    // Some of a request has arrived (parsed, buffered, or waiting in the socket): at a stop
+    // the request counts as accepted and is answered.
+    bool receiving();
     void drain();
 
     boost::beast::tcp_stream stream_;

@@ -1,0 +1,226 @@
+// SIGTERM under load loses no accepted request. "Accepted" (docs/operations.md, Signals): berthd
+// had read at least one byte of the request from its connection when the stop began. Such a
+// request is answered completely (with Connection: close). A request berthd had not begun to
+// read fails on the client's side before any byte of an answer (refused, EOF or reset), and
+// it was never executed, so it may be retried elsewhere. A request cut after its answer began
+// is the failure these tests look for; berthd must then exit 0.
+#include "shop/berthd_child.hpp"
+#include "support/eventually.hpp"
+#include "support/http_client.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace berth::test {
+namespace {
+
+enum class outcome { answered, not_accepted, cut };
+
+// A blocking client connection that tells a cut answer from no answer at all.
+class client {
+public:
+    explicit client(std::uint16_t port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    ~client() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    bool connected() const { return connected_; }
+    bool send(const std::string& bytes) {
+        std::size_t off = 0;
+        while (off < bytes.size()) {
+            auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            off += static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+    // Reads "HTTP/1.1 100 Continue" and its blank line, nothing more.
+    bool read_interim() {
+        std::string got;
+        char ch;
+        while (got.size() < 256 && got.find("\r\n\r\n") == std::string::npos) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 20'000) <= 0 || ::recv(fd_, &ch, 1, 0) != 1) return false;
+            got += ch;
+        }
+        return got.rfind("HTTP/1.1 100", 0) == 0;
+    }
+    // Reads one whole response (status line, headers, Content-Length body) into `out`.
+    outcome read_response(std::string& out) {
+        out.clear();
+        std::size_t need = std::string::npos;
+        for (;;) {
+            if (auto end = out.find("\r\n\r\n"); need == std::string::npos && end != std::string::npos) {
+                if (out.rfind("HTTP/1.1 100", 0) == 0) {  // an interim answer: the real one follows
+                    out.erase(0, end + 4);
+                    continue;
+                }
+                need = end + 4 + content_length(out.substr(0, end));
+            }
+            if (need != std::string::npos && out.size() >= need) return outcome::answered;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 20'000) <= 0) return out.empty() ? outcome::not_accepted : outcome::cut;
+            char buf[16384];
+            auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) return out.empty() ? outcome::not_accepted : outcome::cut;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    static std::size_t content_length(const std::string& head) {
+        for (std::size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos;) {
+            at += 2;
+            if (strncasecmp(head.c_str() + at, "content-length:", 15) == 0) return std::stoul(head.substr(at + 15));
+        }
+        return 0;
+    }
+    int fd_ = -1;
+    bool connected_ = false;
+};
+
+std::string get(const std::string& target) { return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"; }
+
+bool closes(const std::string& response) {
+    return response.find("\r\nConnection: close\r\n") != std::string::npos ||
+           response.find("\r\nconnection: close\r\n") != std::string::npos;
+}
+
+bool exited_zero(const berthd_child& b) {
+    return WIFEXITED(b.wait_status()) && WEXITSTATUS(b.wait_status()) == 0;
+}
+
+TEST(Sigterm, EveryRequestAcceptedUnderLoadIsAnsweredAndBerthdExitsZero) {
+    temp_dir dir;
+    berthd_child b(dir.path(), nlohmann::json::object());
+    b.start();
+    const auto port = b.port("products");
+
+    std::mutex m;
+    std::condition_variable progress;
+    std::atomic<int> answered{0}, not_accepted{0}, cut{0};
+    std::vector<std::string> cuts;
+    std::optional<std::chrono::steady_clock::time_point> refused_at;  // the first refused connect
+    // Each client sends keep-alive requests, a new connection when one closes, until the
+    // listener refuses it (berthd has stopped accepting).
+    auto run = [&] {
+        while (true) {
+            client c(port);
+            if (!c.connected()) {
+                std::lock_guard lock(m);
+                if (!refused_at) refused_at = std::chrono::steady_clock::now();
+                return;
+            }
+            for (;;) {
+                std::string answer;
+                auto o = c.send(get("/v1/products")) ? c.read_response(answer) : outcome::not_accepted;
+                if (o == outcome::answered) {
+                    ++answered;
+                    progress.notify_all();
+                    if (closes(answer)) break;
+                    continue;
+                }
+                if (o == outcome::cut) {
+                    ++cut;
+                    std::lock_guard lock(m);
+                    cuts.push_back(answer);
+                } else {
+                    ++not_accepted;
+                }
+                break;
+            }
+        }
+    };
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 8; ++i) clients.emplace_back(run);
+    {
+        std::unique_lock lock(m);  // load is running: a few hundred answers have come back
+        ASSERT_TRUE(progress.wait_for(lock, std::chrono::seconds(30), [&] { return answered >= 400; }));
+    }
+    const int before = answered;
+    const auto signalled = std::chrono::steady_clock::now();
+    b.stop();  // SIGTERM, then wait for the exit
+    const auto exited = std::chrono::steady_clock::now();
+    for (auto& t : clients) t.join();
+
+    EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
+    EXPECT_EQ(cut, 0) << (cuts.empty() ? "" : cuts.front());
+    EXPECT_GE(answered, before);
+    std::cout << "answered " << answered << " (" << answered - before << " after the signal was sent), not accepted "
+              << not_accepted << ", cut " << cut << "; listener closed after "
+              << (refused_at ? std::chrono::duration_cast<std::chrono::milliseconds>(*refused_at - signalled).count() : -1)
+              << " ms, exit after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(exited - signalled).count() << " ms\n";
+}
+
+// A request whose header berthd has read while its body is still on the way when SIGTERM comes
+// was accepted: berthd reads the rest and answers it.
+TEST(Sigterm, ARequestWhoseBodyArrivesAfterTheSignalIsAnswered) {
+    temp_dir dir;
+    berthd_child b(dir.path(), nlohmann::json::object());
+    b.start();
+    const auto port = b.port("users");
+    const std::string body = R"({"email":"late@example.com","password":"a late password","name":"Late"})";
+    client c(port);
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send("POST /v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+    // berthd has read the header once it asks for the body.
+    ASSERT_TRUE(c.read_interim());
+    ASSERT_EQ(::kill(b.pid(), SIGTERM), 0);
+    // Its stop has begun once the listener refuses connections; idle ones are being closed now.
+    ASSERT_TRUE(eventually([&] { return !client(port).connected(); }, std::chrono::seconds(20)));
+    ASSERT_TRUE(c.send(body));
+    std::string answer;
+    ASSERT_EQ(c.read_response(answer), outcome::answered) << answer;
+    EXPECT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer;
+    EXPECT_TRUE(closes(answer)) << answer;
+    b.stop();
+    EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
+}
+
+// SQLite removes a database's -wal file when its last connection closes cleanly: none is left
+// once berthd has exited on SIGTERM, even after writes.
+TEST(Sigterm, EveryDatabaseIsClosedAtExit) {
+    temp_dir dir;
+    berthd_child b(dir.path(), nlohmann::json::object());
+    b.start();
+    auto r = post_json(b.port("users"), "/v1/users",
+                       {{"email", "closing@example.com"}, {"password", "a closing password"}, {"name", "C"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_TRUE(std::filesystem::exists(b.db("users").string() + "-wal"));
+    b.stop();
+    EXPECT_TRUE(exited_zero(b)) << "wait status " << b.wait_status();
+    for (auto name : {"users", "categories", "products", "payment"}) {
+        EXPECT_TRUE(std::filesystem::exists(b.db(name))) << name;
+        EXPECT_FALSE(std::filesystem::exists(b.db(name).string() + "-wal")) << name;
+    }
+}
+
+}  // namespace
+}  // namespace berth::test
