@@ -1,5 +1,6 @@
 #include "admin/admin_api.hpp"
 
+#include "admin/dashboard_links.hpp"
 #include "admin/status_json.hpp"
 #include "auth/token_service.hpp"
 #include "contract/compat.hpp"
@@ -161,7 +162,8 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
       token_digest_(digest(settings_.token)),
       audit_(std::move(audit)),
       thread_(std::make_unique<exec::worker_pool>(1)),
-      modules_(std::move(modules)) {
+      modules_(std::move(modules)),
+      dashboard_links_(std::make_unique<dashboard_links>()) {
     routes_.add("GET", "/healthz", health);
     routes_.add("GET", "/modules", list_modules);
     routes_.add("GET", "/modules/{name}", show_module);
@@ -170,6 +172,10 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/retire", retire);
     routes_.add("POST", "/tokens", issue_token);
     routes_.add("GET", "/openapi.json", openapi);
+    routes_.add("GET", "/", dash_page);
+    routes_.add("GET", "/dashboard/{file}", dash_file);
+    routes_.add("POST", "/dashboard/links", dash_link);
+    routes_.add("POST", "/dashboard/session", dash_session);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -208,6 +214,12 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
     if (pipeline::host_route_of(request.target) == pipeline::host_route::openapi &&
         (request.method == "GET" || request.method == "HEAD"))
         return std::nullopt;
+    // The dashboard's files and its code-for-token exchange are open (admin_dashboard.cpp).
+    if (is_open_dashboard_call(request)) {
+        if (is_mutating(request) && !http::is_json_media_type(request.header("Content-Type")))
+            return http::problem(415, "POST /dashboard/session takes Content-Type: application/json");
+        return std::nullopt;
+    }
     auto auth = request.header("Authorization");
     const bool bearer = auth.size() > 7 && http::iequals(auth.substr(0, 7), "Bearer ");
     if (!bearer || sodium_memcmp(digest(auth.substr(7)).data(), token_digest_.data(), token_digest_.size()) != 0) {
@@ -312,6 +324,10 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         }
         case issue_token: return issue(request, done);
         case openapi: return done(merged_openapi(request));
+        case dash_page: return done(dashboard_page());
+        case dash_file: return done(dashboard_asset(params.front().second));
+        case dash_link: return dashboard_link(request, done);
+        case dash_session: return dashboard_session(request, done);
         default: break;
     }
 
