@@ -48,5 +48,12 @@ TEST(Dashboard, ChromiumOpensALinkSeesEveryModuleRisingRequestsAndTheSwapHistory
     std::printf("%s\nscreenshot: %s\n", output.c_str(), (shots / "dashboard.png").c_str());
 }
 
+TEST(Dashboard, ItsMetricsReaderParsesThePrometheusTextFormatAndComputesP99) {
+    std::string output;
+    EXPECT_EQ(run_node_script("dashboard_metrics.mjs", {std::string(BERTH_SOURCE_DIR) + "/host/dashboard/metrics.js"}, output), 0)
+        << output;
+    EXPECT_NE(output.find("8 checks held"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -49,6 +49,7 @@ TEST_F(Dashboard, ThePageIsServedAtTheRootWithoutTheTokenAndWithoutInlineScript)
     auto r = http_request(admin(), "GET", "/");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_TRUE(contains(r.body, R"(<script src="/dashboard/metrics.js"></script>)")) << r.body;
     EXPECT_TRUE(contains(r.body, R"(<script src="/dashboard/app.js"></script>)")) << r.body;
     EXPECT_TRUE(contains(r.body, R"(<link rel="stylesheet" href="/dashboard/app.css">)")) << r.body;
     EXPECT_FALSE(contains(r.body, "<script>")) << "no inline script under a CSP of 'self'";
@@ -60,6 +61,10 @@ TEST_F(Dashboard, ItsScriptAndStyleAreServedWithTheirTypesWithoutTheToken) {
     ASSERT_EQ(js.status, 200) << js.body;
     EXPECT_EQ(js.header("Content-Type"), "text/javascript; charset=utf-8");
     EXPECT_TRUE(contains(js.body, "sessionStorage")) << "the script is the dashboard's";
+    auto metrics = http_request(admin(), "GET", "/dashboard/metrics.js");
+    ASSERT_EQ(metrics.status, 200) << metrics.body;
+    EXPECT_EQ(metrics.header("Content-Type"), "text/javascript; charset=utf-8");
+    EXPECT_TRUE(contains(metrics.body, "parseMetrics"));
     auto css = http_request(admin(), "GET", "/dashboard/app.css");
     ASSERT_EQ(css.status, 200) << css.body;
     EXPECT_EQ(css.header("Content-Type"), "text/css; charset=utf-8");
@@ -67,7 +72,7 @@ TEST_F(Dashboard, ItsScriptAndStyleAreServedWithTheirTypesWithoutTheToken) {
 }
 
 TEST_F(Dashboard, EveryFileCarriesAStrictContentSecurityPolicy) {
-    for (const char* target : {"/", "/dashboard/app.js", "/dashboard/app.css"}) {
+    for (const char* target : {"/", "/dashboard/app.js", "/dashboard/metrics.js", "/dashboard/app.css"}) {
         auto r = http_request(admin(), "GET", target);
         ASSERT_EQ(r.status, 200) << target;
         auto csp = r.header("Content-Security-Policy");
