@@ -279,8 +279,11 @@ async function tick() {
       api('GET', '/metrics').catch((e) => { if (e.status === 401) throw e; notes.push(`metrics: ${e.message}`); return ''; }),
     ]);
     await readEvents().catch((e) => { if (e.status === 401) throw e; notes.push(`events: ${e.message}`); });
-    record(figuresByModule(parseMetrics(metrics)), t);
     const list = Array.isArray(modules) ? modules : modules.modules || modules.plugins || [];
+    const figures = figuresByModule(parseMetrics(metrics));
+    // A module /metrics has no line for yet has answered nothing: zero, not unknown.
+    if (metrics) for (const m of list) if (!figures.has(m.name)) figures.set(m.name, { requests: 0, errors: 0, buckets: new Map() });
+    record(figures, t);
     drawModules(list);
     drawHistory();
     $('history-note').textContent = notes.join(' · ');

@@ -30,6 +30,7 @@ let page;
 const problems = [];  // what the page did that it must not: CSP refusals, script errors, other origins
 const result = {};
 let expectFailure = false;  // while the deliberately bad swap is asked for
+let loading = true;  // the paced load runs until the screenshot is taken
 
 const card = (m) => `#modules .module[data-module="${m}"]`;
 const requestsOf = (m) => page.$eval(`${card(m)} .requests-total`, (e) => Number(e.dataset.requests));
@@ -99,6 +100,13 @@ try {
     [`${card('products')} .requests-total`, before + 40], { timeout: step })
     .catch(async () => { throw new Error(`products' request count did not rise by 40 from ${before}: ${await requestsOf('products')}`); });
   result.requests = { before, after: await requestsOf('products') };
+  // A light load from here on, so that the sparklines in the screenshot have something to show.
+  const paced = (async () => {
+    while (loading) {
+      await fetch(`http://127.0.0.1:${productsPort}/v1/products`).then((r) => r.arrayBuffer()).catch(() => {});
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  })();
   await page.locator(`${card('products')} svg.spark.requests polyline`).waitFor({ timeout: step });
 
   // --- a swap that fails, with its reason ---
@@ -132,6 +140,8 @@ try {
   result.history = await historyRows('products');
 
   await page.screenshot({ path: path.join(shotDir, 'dashboard.png'), fullPage: true });
+  loading = false;
+  await paced;
   if (problems.length) throw new Error(problems.join('\n'));
   console.log(JSON.stringify(result));
 } catch (e) {
@@ -141,5 +151,6 @@ try {
   if (problems.length) console.error(problems.join('\n'));
   process.exitCode = 1;
 } finally {
+  loading = false;
   if (browser) await browser.close();
 }
