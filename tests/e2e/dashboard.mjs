@@ -89,7 +89,8 @@ try {
   // --- requests rising under a small load ---
   // The first sample of /metrics is there once the card shows a figure.
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('requests'),
-    `${card('products')} .requests-total`, { timeout: step });
+    `${card('products')} .requests-total`, { timeout: step })
+    .catch(async () => { throw new Error(`no request figures on the products card; the page says: ${await page.textContent('#history-note')}`); });
   const before = await requestsOf('products');
   for (let i = 0; i < 40; ++i) {
     const r = await fetch(`http://127.0.0.1:${productsPort}/v1/products`);
