@@ -107,6 +107,9 @@ function record(figures, t) {
   for (const [module, f] of figures) {
     if (!state.series.has(module)) state.series.set(module, []);
     const s = state.series.get(module);
+    // A read between two samples (after a click) redraws but makes no sample: a rate over a few
+    // milliseconds would read as a drop to zero.
+    if (s.length && t - s[s.length - 1].t < SAMPLE_MS * 0.75) continue;
     s.push({ t, ...f });
     if (s.length > KEPT_SAMPLES + 1) s.shift();
   }
