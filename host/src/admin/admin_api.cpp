@@ -1,5 +1,6 @@
 #include "admin/admin_api.hpp"
 
+#include "admin/dashboard_links.hpp"
 #include "admin/status_json.hpp"
 #include "auth/token_service.hpp"
 #include "contract/compat.hpp"
@@ -162,7 +163,8 @@ admin_api::admin_api(std::shared_ptr<const plugin::module_set> modules, deploy::
       token_digest_(digest(settings_.token)),
       audit_(std::move(audit)),
       thread_(std::make_unique<exec::worker_pool>(1)),
-      modules_(std::move(modules)) {
+      modules_(std::move(modules)),
+      dashboard_links_(std::make_unique<dashboard_links>()) {
     routes_.add("GET", "/healthz", health);
     routes_.add("GET", "/modules", list_modules);
     routes_.add("GET", "/modules/{name}", show_module);
@@ -176,6 +178,10 @@ admin_api::admin_api(std::shared_ptr<const plugin::module_set> modules, deploy::
     routes_.add("DELETE", "/modules/{name}", remove_module);
     routes_.add("GET", "/readyz", readyz);
     routes_.add("POST", "/config/reload", config_reload);
+    routes_.add("GET", "/", dash_page);
+    routes_.add("GET", "/dashboard/{file}", dash_file);
+    routes_.add("POST", "/dashboard/links", dash_link);
+    routes_.add("POST", "/dashboard/session", dash_session);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -212,6 +218,12 @@ std::optional<http::response> admin_api::gate(const http::request& request) cons
     if (pipeline::host_route_of(request.target) == pipeline::host_route::openapi &&
         (request.method == "GET" || request.method == "HEAD"))
         return std::nullopt;
+    // The dashboard's files and its code-for-token exchange are open (admin_dashboard.cpp).
+    if (is_open_dashboard_call(request)) {
+        if (is_mutating(request) && !http::is_json_media_type(request.header("Content-Type")))
+            return http::problem(415, "POST /dashboard/session takes Content-Type: application/json");
+        return std::nullopt;
+    }
     auto auth = request.header("Authorization");
     const bool bearer = auth.size() > 7 && http::iequals(auth.substr(0, 7), "Bearer ");
     if (!bearer || sodium_memcmp(digest(auth.substr(7)).data(), token_digest_.data(), token_digest_.size()) != 0) {
@@ -321,6 +333,10 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         case add_module: return add_module_call(request, done, module_key);
         case readyz: return done(readiness());
         case config_reload: return reload_config_call(request, done);
+        case dash_page: return done(dashboard_page());
+        case dash_file: return done(dashboard_asset(params.front().second));
+        case dash_link: return dashboard_link(request, done);
+        case dash_session: return dashboard_session(request, done);
         default: break;
     }
 

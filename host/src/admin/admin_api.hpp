@@ -1,6 +1,6 @@
 // The operator's API on its own listener: health, the state of every module, swaps, and
 // tokens for operators. /modules/... is the API; /plugins/... are its names before 0.2, kept
-// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz, GET /openapi.json (the public API's merged description) and GET /docs needs the admin bearer token; a
+// (with Deprecation and Link headers) so that clients written against them keep working. Closed: every call but GET /healthz, GET /openapi.json (the public API's merged description), GET /docs and the dashboard's files and code exchange (admin_dashboard.cpp) needs the admin bearer token; a
 // Host that is neither loopback nor allowed gets 421 (DNS rebinding); a mutating call needs
 // Content-Type: application/json (no cross-site form post reaches it) and is audited.
 // Nothing runs on the I/O thread: calls run on the admin API's own thread, swaps on the
@@ -43,6 +43,7 @@ class metrics;
 namespace berth::host::admin {
 
 class lifecycle;
+class dashboard_links;
 
 struct admin_settings {
     std::string token;                       // the admin bearer token (hex text)
@@ -71,7 +72,8 @@ public:
 private:
     enum route_id : std::size_t {
         health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, metrics,
-        add_module, remove_module, readyz, config_reload, route_count
+        add_module, remove_module, readyz, config_reload, dash_page, dash_file, dash_link, dash_session,
+        route_count
     };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
@@ -96,6 +98,13 @@ private:
     http::response readiness() const;
     // admin_config.cpp: POST /config/reload[?dry_run=true].
     void reload_config_call(const http::request& request, const completion& done);
+    // admin_dashboard.cpp: GET / and /dashboard/<file> (open), POST /dashboard/links (token),
+    // POST /dashboard/session (open: trades a one-time code for the token).
+    static bool is_open_dashboard_call(const http::request& request);
+    http::response dashboard_page() const;
+    http::response dashboard_asset(std::string_view name) const;
+    void dashboard_link(const http::request& request, const completion& done);
+    void dashboard_session(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;
@@ -105,6 +114,7 @@ private:
     std::unique_ptr<exec::worker_pool> thread_;
     http::route_table routes_;
     std::shared_ptr<const plugin::module_set> modules_;
+    std::unique_ptr<dashboard_links> dashboard_links_;
     // The last merged document, and what it was made from.
     struct merged_cache {
         std::string text, host;
