@@ -39,10 +39,12 @@ verdict check_head(const endpoint& to, const http::request& head, const abi::req
     return refusal;
 }
 
-http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx) {
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx,
+                     const route_contract** matched) {
     exchange ex{request, ctx, to.module};
     auto r = run(to, ex);
     if (ex.route) finish_response(ex, to.routes, r);
+    if (matched) *matched = ex.route;
     return r;
 }
 

@@ -31,8 +31,10 @@ struct endpoint {
     bool check_responses = false;  // config contracts.check_responses
 };
 
-// Every stage, then the plugin's handler.
-http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx);
+// Every stage, then the plugin's handler. `matched`, when given, is set to the route that took
+// the request (null: none did), for the access log.
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx,
+                     const route_contract** matched = nullptr);
 
 // Before the body of an `Expect: 100-continue` request: the refusal the stages that need no
 // body would give (target, route, callers, bearer, media), or nullopt to let the client send it.

@@ -33,6 +33,9 @@ class worker_pool;
 namespace berth::host::pipeline {
 class docs_assets;
 }
+namespace berth::host::ops {
+class access_note;
+}
 
 namespace berth::host::plugin {
 
@@ -167,7 +170,8 @@ private:
     // hold start draining. Returns the replaced map. Under mutex_.
     std::shared_ptr<const serving_map> install(std::shared_ptr<const serving_map> to,
                                                std::optional<std::uint64_t> old_active_restores);
-    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
+    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t,
+                         ops::access_note* note = nullptr);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
     bool is_own_shadow(const std::filesystem::path& p) const;

@@ -8,6 +8,7 @@
 #include "http/problem.hpp"
 #include "http/request_id.hpp"
 #include "http/target.hpp"
+#include "ops/access_log_note.hpp"
 #include "pipeline/cors.hpp"
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
@@ -96,7 +97,16 @@ std::optional<http::response> module::check_head(const http::request& head) {
 }
 
 void module::handle(http::request request, completion done) {
+    // Every answer reaches the access log and the request metrics (ops/telemetry.hpp).
+    std::shared_ptr<ops::access_note> note;
+    if (services_ && services_->telemetry) {
+        note = std::make_shared<ops::access_note>(request);
+        done = ops::observed(*services_->telemetry, config_.name, note, std::move(done));
+    }
     // CORS preflights and /docs on the I/O thread, like the host routes: no plugin code runs.
+    if (pipeline::is_preflight(request) || pipeline::is_docs_target(request.target) ||
+        pipeline::host_route_of(request.target) != pipeline::host_route::none)
+        if (note) note->by_host();
     if (pipeline::is_preflight(request)) return done(pipeline::preflight(config_.cors.allowed_origins, request));
     done = pipeline::with_cors(config_.cors.allowed_origins, request, std::move(done));
     if (pipeline::is_docs_target(request.target))
@@ -124,6 +134,7 @@ void module::handle(http::request request, completion done) {
         std::shared_ptr<module> self;
         http::request request;
         request_ticket ticket;
+        std::shared_ptr<ops::access_note> note;
         ~queued() { --self->admitted_; }
     };
     auto q = std::make_shared<queued>();
@@ -131,6 +142,7 @@ void module::handle(http::request request, completion done) {
     q->ticket.done = std::move(done);
     q->ticket.request_id = request.id.empty() ? http::request_id_for({}) : std::move(request.id);
     q->request = std::move(request);
+    q->note = std::move(note);
     // The edge sets X-Request-Id on every answer it sends; the id is this request's.
     workers_->post([q = std::move(q)] {
         // Answered 503 at its deadline while it waited: it must never run afterwards.
@@ -138,7 +150,7 @@ void module::handle(http::request request, completion done) {
         std::shared_ptr<request_ticket> ticket(q, &q->ticket);
         http::response r;
         try {
-            r = q->self->serve(q->request, ticket);
+            r = q->self->serve(q->request, ticket, q->note.get());
         } catch (const std::exception& e) {
             spdlog::error("[{}] request {} failed in the host: {}", q->self->config_.name, ticket->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
@@ -147,7 +159,8 @@ void module::handle(http::request request, completion done) {
     });
 }
 
-http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t) {
+http::response module::serve(const http::request& request, const std::shared_ptr<request_ticket>& t,
+                             ops::access_note* note) {
     auto gen = serving_for(request.target);  // this request finishes on this generation
     if (!gen) return not_served(request.target);
     gen->enter(t);
@@ -156,7 +169,11 @@ http::response module::serve(const http::request& request, const std::shared_ptr
         request_ticket& t;
         ~stay() { g.leave(t); }
     } guard{*gen, *t};
-    return pipeline::serve(gen->endpoint(), request, abi::request_context{t->request_id, {}});
+    const pipeline::route_contract* matched = nullptr;
+    auto r = pipeline::serve(gen->endpoint(), request, abi::request_context{t->request_id, {}}, note ? &matched : nullptr);
+    if (note) note->served(gen->number(), matched ? std::string_view(matched->path) : std::string_view(),
+                           matched ? matched->major : 0);
+    return r;
 }
 
 http::response module::call(const http::request& request, const abi::request_context& ctx) {
