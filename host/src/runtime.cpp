@@ -7,6 +7,7 @@
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
 #include "net/server.hpp"
+#include "ops/logging_streams.hpp"
 #include "ops/telemetry.hpp"
 #include "pipeline/docs_assets.hpp"
 #include "plugin/module.hpp"
@@ -53,6 +54,7 @@ struct runtime::impl {
     config cfg;
     // Before everything that reports to it: destroyed after all of them.
     ops::telemetry telemetry;
+    std::unique_ptr<ops::log_streams> logs;  // the access and event logs (config logging)
     // Declared before the server: the server (and its I/O threads) stops first.
     std::unique_ptr<net::server> server;
     std::vector<std::shared_ptr<plugin::module>> modules;
@@ -91,6 +93,8 @@ void runtime::start() {
         if (admin_token.size() < 32) throw files::file_error("the admin token in " + c.admin_token_file.string() +
                                                              " is shorter than 32 characters");
         audit = std::make_unique<admin::audit_log>(c.data_dir / "audit.log");
+        impl_->logs = std::make_unique<ops::log_streams>(c.logging);
+        impl_->logs->attach(impl_->telemetry);
     } catch (const files::file_error& e) {
         throw start_error(e.what());
     }
@@ -147,12 +151,14 @@ void runtime::start() {
                      s.bound ? "" : " (not bound)");
     }
     impl_->deployer->start();
+    impl_->telemetry.emit("start", "", {{"version", BERTH_VERSION}, {"modules", impl_->modules.size()}});
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
+    impl_->telemetry.emit("stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
     // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
     // start one); then the edge (no new requests, in-flight ones finish), the handler threads,
     // the admin API's thread, the deploy thread (queued swaps), and last the plugins. Any of
@@ -170,6 +176,7 @@ std::vector<unload_result> runtime::stop() {
         for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
     impl_->modules.clear();
     plugin::generation::join_abandoned(std::chrono::seconds(6));
+    if (impl_->logs) impl_->logs->close();
     return out;
 }
 

@@ -170,6 +170,7 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/retire", retire);
     routes_.add("POST", "/tokens", issue_token);
     routes_.add("GET", "/openapi.json", openapi);
+    routes_.add("GET", "/events", events);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -227,7 +228,9 @@ std::optional<http::response> admin_api::check_head(const http::request& head) {
 }
 
 admin_api::completion admin_api::audited(const http::request& request, completion done) const {
-    if (!is_mutating(request) || !audit_) return done;
+    if (!is_mutating(request)) return done;
+    done = announced(request, std::move(done));
+    if (!audit_) return done;
     // The log outlives any call: the deploy thread may answer after the API is gone.
     return [audit = audit_, peer = request.peer, id = request.id, call = request.method + " " + request.target,
             inner = std::move(done)](http::response r) {
@@ -312,6 +315,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         }
         case issue_token: return issue(request, done);
         case openapi: return done(merged_openapi(request));
+        case events: return done(events_page(request));
         default: break;
     }
 

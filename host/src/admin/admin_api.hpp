@@ -63,7 +63,7 @@ public:
 
 private:
     enum route_id : std::size_t {
-        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, route_count
+        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, events, route_count
     };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
@@ -81,6 +81,9 @@ private:
     void retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request, const completion& done,
                       const char* module_key);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
+    // admin_events.cpp: GET /events?after=SEQ&limit=N, and `done` wrapped to emit an admin_call event.
+    http::response events_page(const http::request& request) const;
+    completion announced(const http::request& request, completion done) const;
 
     deploy::deployer& deployer_;
     admin_settings settings_;

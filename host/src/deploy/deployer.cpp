@@ -2,6 +2,7 @@
 
 #include "contract/compat.hpp"
 #include "exec/serial_executor.hpp"
+#include "ops/logging_events.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -74,6 +75,36 @@ std::vector<contract_change> deployer::contract_changes(const plugin::module& m,
 
 plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                                    std::optional<std::uint64_t> restores, contract_gate gate) const {
+    const std::uint64_t from = [&] {
+        auto active = m.active();  // its number only: the handle must not linger here
+        return active ? active->number() : 0;
+    }();
+    auto result = swap_steps(m, source, trigger, restores, gate);
+    // One event per attempt: "load" at boot, "rollback", else "swap" (docs/operations.md, Events).
+    nlohmann::json fields = {{"outcome", plugin::to_string(result.outcome)}, {"trigger", trigger}};
+    if (result.failure) {
+        fields["step"] = result.failure->step;
+        fields["reason"] = result.failure->message;
+    }
+    if (result.outcome == plugin::swap_outcome::refused) {
+        fields["step"] = "contract";
+        fields["reason"] = std::to_string(result.breaking.size()) + " breaking change(s) to the contract";
+        fields["breaking_changes"] = result.breaking.size();
+    }
+    if (from) fields["from_generation"] = from;
+    if (auto active = m.active(); active && result.outcome == plugin::swap_outcome::swapped) {
+        fields["to_generation"] = active->number();
+        fields["version"] = active->version();
+    }
+    if (restores) fields["restores"] = *restores;
+    if (result.outcome == plugin::swap_outcome::swapped && !result.breaking.empty())
+        fields["breaking_changes"] = result.breaking.size();
+    ops::emit(m.services(), trigger == "boot" ? "load" : restores ? "rollback" : "swap", m.config().name, std::move(fields));
+    return result;
+}
+
+plugin::swap_result deployer::swap_steps(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
+                                         std::optional<std::uint64_t> restores, contract_gate gate) const {
     // The breaking-change gate runs between describe and start: a refused build never runs its
     // start(), so it never migrates the database the serving generation uses. Each major the new
     // build serves is compared with the generation serving it now (with majors side by side, not
@@ -122,6 +153,16 @@ std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
     return swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
 }
 
-plugin::retire_result deployer::retire(plugin::module& m, int major) const { return m.retire(major); }
+plugin::retire_result deployer::retire(plugin::module& m, int major) const {
+    auto r = m.retire(major);
+    nlohmann::json fields = {{"major", major},
+                             {"outcome", r.outcome == plugin::retire_outcome::retired ? "retired"
+                                         : r.outcome == plugin::retire_outcome::active ? "refused" : "not_served"},
+                             {"detail", r.detail}};
+    if (r.generation) fields["generation"] = *r.generation;
+    if (r.outcome == plugin::retire_outcome::retired) fields["drains"] = r.drains;
+    ops::emit(m.services(), "retire", m.config().name, std::move(fields));
+    return r;
+}
 
 }  // namespace berth::host::deploy

@@ -61,6 +61,8 @@ private:
     static std::vector<contract_change> contract_changes(const plugin::module& m, const pipeline::route_set& next);
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
                              std::optional<std::uint64_t> restores, contract_gate gate) const;
+    plugin::swap_result swap_steps(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
+                                   std::optional<std::uint64_t> restores, contract_gate gate) const;
 
     std::vector<std::shared_ptr<plugin::module>> modules_;
     swap_settings settings_;
