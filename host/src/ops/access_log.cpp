@@ -55,7 +55,7 @@ void access_log::run() {
         for (auto& e : batch) write(e);
         batch.clear();
         if (dropped)
-            logger_->info(nlohmann::json{{"msg", "dropped"}, {"dropped", dropped},
+            logger_->info(nlohmann::ordered_json{{"msg", "dropped"}, {"dropped", dropped},
                                          {"detail", "the access log fell behind; lines were dropped"}}
                               .dump());
         logger_->flush();
@@ -65,7 +65,7 @@ void access_log::run() {
 
 void access_log::write(const entry& e) {
     const double ms = static_cast<double>(e.duration.count() / 1000) / 1000.0;  // to the microsecond
-    nlohmann::json line = {{"msg", "request"},
+    nlohmann::ordered_json line = {{"msg", "request"},
                            {"request_id", e.request_id},
                            {"module", e.module},
                            {"generation", e.generation},

@@ -37,7 +37,7 @@ void log_streams::attach(telemetry& t) {
     if (access_) t.on_request([log = access_](const request_record& r) { log->record(r); });
     if (events_)
         t.on_event([log = events_](const event& e) {
-            const nlohmann::json line = {
+            const nlohmann::ordered_json line = {
                 {"msg", e.kind}, {"seq", e.seq}, {"kind", e.kind}, {"module", e.module}, {"fields", e.fields}};
             log->log(e.time, spdlog::source_loc{}, level_of(e),
                      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
