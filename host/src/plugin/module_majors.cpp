@@ -81,7 +81,7 @@ std::shared_ptr<const module::serving_map> module::install(std::shared_ptr<const
         if (g == from->active) info.restores = old_active_restores;
         draining_.push_back(draining{g, info, g->library()->shadow_path(), now + drain_timeout_,
                                      std::chrono::system_clock::now()});
-        ops::emit(services_, "drain", config_.name,
+        ops::emit(services_, "drain", config().name,
                   {{"generation", g->number()}, {"version", g->version()}, {"outcome", "started"},
                    {"in_flight", g->tickets().size()}, {"deadline_ms", drain_timeout_.count()}});
     }
@@ -94,7 +94,7 @@ retire_result module::retire(int major) {
     const auto served = serving_ ? serving_->majors() : std::vector<int>{};
     const auto at = std::find(served.begin(), served.end(), major);
     if (at == served.end()) {
-        r.detail = "no generation of '" + config_.name + "' serves v" + std::to_string(major) +
+        r.detail = "no generation of '" + config().name + "' serves v" + std::to_string(major) +
                    (served.empty() ? std::string("; it serves no major") : "; it serves " + major_list(served));
         return r;
     }
@@ -115,7 +115,7 @@ retire_result module::retire(int major) {
                (r.drains ? " serves no other major and drains" : " keeps serving " + major_list(map->majors_of(gen.get())));
     install(std::move(map), std::nullopt);
     ++counters_.retires;
-    spdlog::info("[{}] {}", config_.name, r.detail);
+    spdlog::info("[{}] {}", config().name, r.detail);
     return r;
 }
 
