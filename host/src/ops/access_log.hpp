@@ -1,6 +1,6 @@
-// The access log: one JSON line per answered request on a module port (time, request id,
-// module, generation, major, method, route template, status, duration, bytes in and out,
-// peer). A handler thread only copies the record into a bounded queue; the log's own thread
+// The access log: one JSON line per answered request on a module port, and per in-process
+// call between modules (time, request id, module, generation, major, method, route template,
+// status, duration, bytes in and out, peer). A handler thread only copies the record into a bounded queue; the log's own thread
 // formats and writes. Past `max_queued` unwritten lines, lines are dropped and counted (a
 // line says how many), never waited for: the log never slows the requests it describes.
 #pragma once
