@@ -2,6 +2,7 @@
 #include <berth/abi.h>
 #include <berth/host/runtime.hpp>
 
+#include "ops/logging.hpp"
 #include "service_notify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
 
     berth::host::runtime rt(std::move(*r.value));
     try {
+        berth::host::ops::configure_logging(rt.configuration().logging, app.count("--log-level") ? log_level : "");
         rt.start();
     } catch (const berth::host::start_error& e) {
         spdlog::critical("cannot start: {}", e.what());

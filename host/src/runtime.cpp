@@ -3,6 +3,7 @@
 
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
+#include "ops/logging_streams.hpp"
 #include "ops/metrics_host.hpp"
 #include "ops/metrics_leases.hpp"
 #include "plugin/module.hpp"
@@ -70,6 +71,8 @@ void runtime::start() {
         if (admin_token.size() < 32) throw files::file_error("the admin token in " + c.admin_token_file.string() +
                                                              " is shorter than 32 characters");
         audit = std::make_unique<admin::audit_log>(c.data_dir / "audit.log");
+        impl_->logs = std::make_unique<ops::log_streams>(c.logging);
+        impl_->logs->attach(impl_->telemetry);
     } catch (const files::file_error& e) {
         throw start_error(e.what());
     }
@@ -136,12 +139,14 @@ void runtime::start() {
                      s.bound ? "" : " (not bound)");
     }
     impl_->deployer->start();
+    impl_->telemetry.emit("start", "", {{"version", BERTH_VERSION}, {"modules", impl_->modules->snapshot()->size()}});
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
+    impl_->telemetry.emit("stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
     // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
     // start one); then the edge (no new requests, in-flight ones finish), the handler threads,
     // the admin API's thread, the deploy thread (queued swaps), and last the plugins. Any of
@@ -158,6 +163,7 @@ std::vector<unload_result> runtime::stop() {
     for (auto& m : impl_->modules->clear())
         for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
     plugin::generation::join_abandoned(std::chrono::seconds(6));
+    if (impl_->logs) impl_->logs->close();
     return out;
 }
 

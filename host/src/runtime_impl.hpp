@@ -11,6 +11,7 @@
 #include "deploy/deployer.hpp"
 #include "net/server.hpp"
 #include "ops/metrics.hpp"
+#include "ops/logging_streams.hpp"
 #include "ops/telemetry.hpp"
 #include "pipeline/docs_assets.hpp"
 #include "plugin/module_set.hpp"
@@ -28,6 +29,7 @@ struct runtime::impl final : admin::lifecycle {
     // Before everything that reports to it: destroyed after all of them.
     ops::telemetry telemetry;
     std::shared_ptr<ops::metrics> metrics;  // GET /metrics; fed by telemetry
+    std::unique_ptr<ops::log_streams> logs;  // the access and event logs (config logging); fed by telemetry
     // Declared before the server: the server (and its I/O threads) stops first.
     std::unique_ptr<net::server> server;
     std::shared_ptr<plugin::module_set> modules = std::make_shared<plugin::module_set>();

@@ -182,6 +182,7 @@ admin_api::admin_api(std::shared_ptr<const plugin::module_set> modules, deploy::
     routes_.add("GET", "/dashboard/{file}", dash_file);
     routes_.add("POST", "/dashboard/links", dash_link);
     routes_.add("POST", "/dashboard/session", dash_session);
+    routes_.add("GET", "/events", events);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
@@ -243,7 +244,9 @@ std::optional<http::response> admin_api::check_head(const http::request& head) {
 }
 
 admin_api::completion admin_api::audited(const http::request& request, completion done) const {
-    if (!is_mutating(request) || !audit_) return done;
+    if (!is_mutating(request)) return done;
+    done = announced(request, std::move(done));
+    if (!audit_) return done;
     // The log outlives any call: the deploy thread may answer after the API is gone.
     return [audit = audit_, peer = request.peer, id = request.id, call = request.method + " " + request.target,
             inner = std::move(done)](http::response r) {
@@ -337,6 +340,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
         case dash_file: return done(dashboard_asset(params.front().second));
         case dash_link: return dashboard_link(request, done);
         case dash_session: return dashboard_session(request, done);
+        case events: return done(events_page(request));
         default: break;
     }
 

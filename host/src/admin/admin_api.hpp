@@ -73,7 +73,7 @@ private:
     enum route_id : std::size_t {
         health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, metrics,
         add_module, remove_module, readyz, config_reload, dash_page, dash_file, dash_link, dash_session,
-        route_count
+        events, route_count
     };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
@@ -106,6 +106,9 @@ private:
     void dashboard_link(const http::request& request, const completion& done);
     void dashboard_session(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
+    // admin_events.cpp: GET /events?after=SEQ&limit=N, and `done` wrapped to emit an admin_call event.
+    http::response events_page(const http::request& request) const;
+    completion announced(const http::request& request, completion done) const;
 
     deploy::deployer& deployer_;
     admin_settings settings_;

@@ -92,6 +92,22 @@ const std::vector<key<config>>& top_keys() {
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
         path<config>("/docs/assets_dir", BERTH_MEMBER(docs_assets_dir)),  // <executable>/../share/berth/swagger-ui
         plain<config>("/contracts/check_responses", BERTH_MEMBER(contracts.check_responses)),
+        plain<config>("/logging/level", BERTH_MEMBER(logging.level)),
+        plain<config>("/logging/format", BERTH_MEMBER(logging.format)),
+        plain<config>("/logging/destination", BERTH_MEMBER(logging.destination)),
+        path<config>("/logging/file/path", BERTH_MEMBER(logging.file.path)),  // <data_dir>/logs/berthd.log
+        plain<config>("/logging/file/max_bytes", BERTH_MEMBER(logging.file.max_bytes)),
+        plain<config>("/logging/file/max_files", BERTH_MEMBER(logging.file.max_files)),
+        plain<config>("/logging/access/enabled", BERTH_MEMBER(logging.access.enabled)),
+        plain<config>("/logging/access/destination", BERTH_MEMBER(logging.access.destination)),
+        path<config>("/logging/access/file/path", BERTH_MEMBER(logging.access.file.path)),  // <data_dir>/logs/access.log
+        plain<config>("/logging/access/file/max_bytes", BERTH_MEMBER(logging.access.file.max_bytes)),
+        plain<config>("/logging/access/file/max_files", BERTH_MEMBER(logging.access.file.max_files)),
+        plain<config>("/logging/events/enabled", BERTH_MEMBER(logging.events.enabled)),
+        plain<config>("/logging/events/destination", BERTH_MEMBER(logging.events.destination)),
+        path<config>("/logging/events/file/path", BERTH_MEMBER(logging.events.file.path)),  // <data_dir>/logs/events.log
+        plain<config>("/logging/events/file/max_bytes", BERTH_MEMBER(logging.events.file.max_bytes)),
+        plain<config>("/logging/events/file/max_files", BERTH_MEMBER(logging.events.file.max_files)),
     };
     return keys;
 }
@@ -219,6 +235,9 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     read_keys(top_keys(), c, doc, base);
     c.data_dir = resolve(base, c.data_dir);
     if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
+    for (auto [file, name] : {std::pair{&c.logging.file, "berthd.log"}, {&c.logging.access.file, "access.log"},
+                              {&c.logging.events.file, "events.log"}})
+        if (file->path.empty()) file->path = c.data_dir / "logs" / name;
     c.admin_limits = read_limits(doc.value("limits", json()), limits_config{});
 
     // Which listener first claimed each port, to name both sides of a clash.

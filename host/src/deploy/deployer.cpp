@@ -2,6 +2,7 @@
 
 #include "contract/compat.hpp"
 #include "exec/serial_executor.hpp"
+#include "ops/logging_events.hpp"
 #include "ops/telemetry.hpp"
 
 #include <spdlog/spdlog.h>
@@ -72,10 +73,10 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
 }
 
 // A swap's outcome on the event stream (kind "swap", fields as docs/operations.md lists them);
-// boot loads are not swaps.
+// boot loads are not swaps: the same fields under kind "load".
 void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std::string& trigger,
                std::optional<std::uint64_t> from) {
-    if (trigger == "boot" || !m.services() || !m.services()->telemetry) return;
+    if (!m.services() || !m.services()->telemetry) return;
     nlohmann::json fields = {{"outcome", plugin::to_string(r.outcome)}, {"trigger", trigger}};
     if (r.outcome == plugin::swap_outcome::failed && r.failure) {
         fields["step"] = r.failure->step;
@@ -84,13 +85,15 @@ void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std:
     if (r.outcome == plugin::swap_outcome::refused) {
         fields["step"] = "contract";
         fields["reason"] = "breaking_change";
+        fields["breaking_changes"] = r.breaking.size();
     }
     if (from) fields["from_generation"] = *from;
     if (auto now = m.active(); now && r.outcome == plugin::swap_outcome::swapped) {
         fields["to_generation"] = now->number();
         fields["version"] = now->version();
     }
-    m.services()->telemetry->emit("swap", m.config().name, std::move(fields));
+    if (r.restores) fields["restores"] = *r.restores;
+    m.services()->telemetry->emit(trigger == "boot" ? "load" : "swap", m.config().name, std::move(fields));
 }
 
 std::optional<std::uint64_t> active_number(const plugin::module& m) {
@@ -181,6 +184,16 @@ std::optional<plugin::swap_result> deployer::restore(plugin::module& m, const mo
     return swap(m, target->shadow, trigger, target->number, contract_gate::skip, &before);
 }
 
-plugin::retire_result deployer::retire(plugin::module& m, int major) const { return m.retire(major); }
+plugin::retire_result deployer::retire(plugin::module& m, int major) const {
+    auto r = m.retire(major);
+    nlohmann::json fields = {{"major", major},
+                             {"outcome", r.outcome == plugin::retire_outcome::retired ? "retired"
+                                         : r.outcome == plugin::retire_outcome::active ? "refused" : "not_served"},
+                             {"detail", r.detail}};
+    if (r.generation) fields["generation"] = *r.generation;
+    if (r.outcome == plugin::retire_outcome::retired) fields["drains"] = r.drains;
+    ops::emit(m.services(), "retire", m.config().name, std::move(fields));
+    return r;
+}
 
 }  // namespace berth::host::deploy

@@ -2,6 +2,7 @@
 
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
+#include "ops/logging_events.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -187,6 +188,8 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
         if (!report.unloaded && shared)
             report = {true, "unloaded; the mapping stays for a live generation of the same content"};
     }
+    ops::emit(services_, "unload", config().name,
+              {{"generation", number}, {"version", version}, {"unloaded", report.unloaded}, {"detail", report.detail}});
     std::lock_guard lock(mutex_);
     std::erase_if(draining_, [&](const draining& d) { return d.info.number == number; });
     if (report.unloaded) {
@@ -219,6 +222,8 @@ void module::reap() {
         auto tickets = g->tickets();
         spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503", config().name,
                      g->number(), tickets.size());
+        ops::emit(services_, "drain", config().name,
+                  {{"generation", g->number()}, {"outcome", "cut_off"}, {"requests", tickets.size()}});
         for (auto& t : tickets) {
             auto r = http::problem(503, "the module was upgraded and this request outlived the drain deadline");
             r.close = true;
@@ -299,6 +304,7 @@ void module::set_endpoint(std::string address, std::uint16_t port) {
 
 void module::set_failure(load_failure f) {
     spdlog::error("[{}] {}: {}", config().name, f.step, f.message);
+    ops::emit(services_, "load", config().name, {{"outcome", "failed"}, {"step", f.step}, {"reason", f.message}});
     std::lock_guard lock(mutex_);
     state_ = module_state::failed;
     last_error_ = std::move(f);

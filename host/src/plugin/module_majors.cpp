@@ -3,6 +3,7 @@
 #include "plugin/module.hpp"
 
 #include "contract/openapi.hpp"
+#include "ops/logging_events.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -80,6 +81,9 @@ std::shared_ptr<const module::serving_map> module::install(std::shared_ptr<const
         if (g == from->active) info.restores = old_active_restores;
         draining_.push_back(draining{g, info, g->library()->shadow_path(), now + drain_timeout_,
                                      std::chrono::system_clock::now()});
+        ops::emit(services_, "drain", config().name,
+                  {{"generation", g->number()}, {"version", g->version()}, {"outcome", "started"},
+                   {"in_flight", g->tickets().size()}, {"deadline_ms", drain_timeout_.count()}});
     }
     return from;
 }

@@ -71,6 +71,32 @@ struct contracts_config {
     bool check_responses = false;
 };
 
+// One log file, rotated by size (config "logging.file", "logging.access.file", "logging.events.file").
+struct log_file_config {
+    std::filesystem::path path;  // absolute; empty: <data_dir>/logs/<berthd|access|events>.log
+    std::uint64_t max_bytes = 10ull * 1024 * 1024;  // past this the file is renamed .1 and a new one begun
+    std::uint32_t max_files = 5;                    // rotated files kept besides the current one
+};
+
+// The access log and the event log: on or off, and where (config "logging.access", "logging.events").
+struct log_stream_config {
+    bool enabled = true;
+    std::string destination = "stderr";  // "stderr" or "file"
+    log_file_config file;
+};
+
+// The host's logs (config "logging"): the host log (spdlog's default logger, set by berthd),
+// the access log (one line per answered request on a module port) and the event log (loads,
+// swaps, drains, unloads, refusals, admin calls). JSON lines unless format is "text".
+struct logging_config {
+    std::string level = "info";  // trace, debug, info, warn, error, critical, off (berthd --log-level wins)
+    std::string format = "json";  // "json" (one object per line) or "text"
+    std::string destination = "stderr";  // "stderr" or "file"
+    log_file_config file;
+    log_stream_config access{false, "stderr", {}};
+    log_stream_config events;
+};
+
 struct config {
     std::string admin_address = "127.0.0.1";
     std::uint16_t admin_port = 8080;
@@ -92,6 +118,7 @@ struct config {
     auth_config auth;
     deploy_config deploy;
     contracts_config contracts;
+    logging_config logging;
     std::vector<module_config> modules;
     // The file this was read from (load_config sets it): what a live reload reads again.
     std::filesystem::path source_file;
