@@ -11,11 +11,11 @@ int main(int argc, char** argv) {
     CLI::App app{"berthctl: operate a running berthd through its admin API"};
     app.require_subcommand(1);
     std::string url = "http://127.0.0.1:8080";
-    std::optional<std::string> token_file;
+    std::string token_file;
     bool json = false;
     double timeout_s = 30;
     app.add_option("--url", url, "the admin API (also BERTH_ADMIN_URL)")->envname("BERTH_ADMIN_URL")->capture_default_str();
-    app.add_option("--token-file", token_file,
+    auto token_option = app.add_option("--token-file", token_file,
                    "the admin token's file; without it: BERTH_ADMIN_TOKEN, then /var/lib/berth/admin.token if "
                    "readable, then ./var/admin.token");
     app.add_flag("--json", json, "print the API's JSON as it is, for scripts");
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     token_lookup token;
     try {
         where = parse_admin_url(url);
-        token = find_token(token_file);
+        token = find_token(token_option->count() ? std::optional(token_file) : std::nullopt);
     } catch (const std::exception& e) {
         std::cerr << "berthctl: " << e.what() << "\n";
         return usage;

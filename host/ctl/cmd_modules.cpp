@@ -37,9 +37,8 @@ std::string generation_text(const nlohmann::json& g) {
 }
 
 void print_module(const context& c, const nlohmann::json& m) {
-    auto row = [&](const char* label, const std::string& value) {
-        c.out << label << std::string(label[0] && std::char_traits<char>::length(label) < 14 ? 14 - std::char_traits<char>::length(label) : 1, ' ')
-              << value << "\n";
+    auto row = [&](const std::string& label, const std::string& value) {
+        c.out << label << std::string(label.size() < 14 ? 14 - label.size() : 1, ' ') << value << "\n";
     };
     row("name", cell(m, "name"));
     row("plugin", cell(m, "plugin"));
@@ -149,7 +148,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
     struct load_options {
         std::string name, library, address, database, settings, limits, plugin;
         int port = -1;
-        std::optional<bool> watch;
+        bool watch = false, no_watch = false;
     };
     auto lo = std::make_shared<load_options>();
     auto load = app.add_subcommand("load", "load and serve a new module (validated like a module in the config file)");
@@ -163,7 +162,8 @@ void add_module_commands(CLI::App& app, command& chosen) {
     load->add_option("--settings", lo->settings, "the module's settings: JSON, or @FILE");
     load->add_option("--limits", lo->limits, "the module's limits: JSON, or @FILE");
     load->add_option("--plugin", lo->plugin, "the plugin name the library must declare");
-    load->add_flag("--watch,!--no-watch", lo->watch, "reload when the library file is replaced");
+    auto watch = load->add_flag("--watch", lo->watch, "reload when the library file is replaced (the default)");
+    load->add_flag("--no-watch", lo->no_watch, "do not reload when the library file is replaced")->excludes(watch);
     load->callback([&chosen, lo] {
         nlohmann::json body = {{"name", lo->name}, {"library", lo->library}, {"port", lo->port}};
         if (!lo->address.empty()) body["address"] = lo->address;
@@ -171,7 +171,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
         if (!lo->settings.empty()) body["settings"] = json_argument("--settings", lo->settings);
         if (!lo->limits.empty()) body["limits"] = json_argument("--limits", lo->limits);
         if (!lo->plugin.empty()) body["plugin"] = lo->plugin;
-        if (lo->watch) body["watch"] = *lo->watch;
+        if (lo->watch || lo->no_watch) body["watch"] = lo->watch;
         chosen = [body](context& c) {
             auto a = c.client.call("POST", "/modules", body.dump());
             if (!a.ok()) return show_refusal(c, a);
