@@ -65,7 +65,10 @@ void print_event(const context& c, const nlohmann::json& e) {
     }
     std::string fields;
     if (e.contains("fields") && e["fields"].is_object())
-        for (auto& [k, v] : e["fields"].items()) fields += " " + k + "=" + cell(v);
+        for (auto& [k, v] : e["fields"].items()) {
+            auto text = cell(v);  // quoted when it has a space, so key=value pairs stay readable
+            fields += " " + k + "=" + (text.find(' ') == std::string::npos ? text : nlohmann::json(text).dump());
+        }
     c.out << cell(e, "time") << "  #" << cell(e, "seq") << "  " << cell(e, "kind") << "  "
           << cell(e, "module") << fields << "\n";
 }

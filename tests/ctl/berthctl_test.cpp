@@ -49,6 +49,16 @@ TEST_F(Berthctl, StatusSaysTheHostIsAliveAndListsEachModule) {
     EXPECT_NE(r.out.find("serving"), std::string::npos) << shown(r);
 }
 
+// GET /readyz (issue 10): a module that failed at boot makes the host not ready, and says why.
+TEST(BerthctlReadiness, StatusOfAHostWithAFailedModuleExitsOneNamingIt) {
+    test_host host({{"probe", test_plugin("swap_probe_v1")}, {"broken", test_plugin("failing_start")}});
+    auto r = run_berthctl({"--url", "http://127.0.0.1:" + std::to_string(host.admin_port()), "--token-file",
+                           (host.data_dir() / "admin.token").string(), "--timeout", "20", "status"});
+    EXPECT_EQ(r.exit_code, 1) << shown(r);
+    EXPECT_NE(r.out.find("NOT READY"), std::string::npos) << shown(r);
+    EXPECT_NE(r.err.find("broken"), std::string::npos) << shown(r);
+}
+
 // The issue's session, the swap half: a swap that fails with its reason, a good swap, rollback.
 TEST_F(Berthctl, SwapSessionFailsWithItsReasonThenSwapsAndRollsBack) {
     ASSERT_EQ(ctl({"status"}).exit_code, 0);
