@@ -76,25 +76,33 @@ int status(context& c) {
     auto ready = c.client.get("/readyz");
     auto modules = c.client.get("/modules");
     if (!modules.ok()) return show_refusal(c, modules);
-    const bool knows_readiness = ready.status != 404;  // hosts before issue 10 have no /readyz
-    const bool is_ready = ready.ok();
+    auto list = module_list(json_of(modules));
+    // A host before issue 10 has no /readyz: then every module must be serving.
+    const bool has_readyz = ready.status != 404;
+    std::vector<std::string> not_serving;
+    for (auto& m : list)
+        if (cell(m, "state") != "serving") not_serving.push_back(cell(m, "name") + " (" + cell(m, "state") + ")");
+    const bool is_ready = has_readyz ? ready.ok() : not_serving.empty();
     if (c.json) {
         nlohmann::json readiness = nlohmann::json::parse(ready.body, nullptr, false);
         c.out << nlohmann::json{{"health", json_of(health)},
-                                {"ready", knows_readiness ? nlohmann::json(is_ready) : nlohmann::json()},
-                                {"readiness", readiness.is_discarded() ? nlohmann::json() : readiness},
-                                {"modules", module_list(json_of(modules))}}
+                                {"ready", is_ready},
+                                {"readiness", has_readyz && !readiness.is_discarded() ? readiness : nlohmann::json()},
+                                {"modules", list}}
                      .dump()
               << "\n";
-        return knows_readiness && !is_ready ? refused : done;
+        return is_ready ? done : refused;
     }
-    auto list = module_list(json_of(modules));
     c.out << "berthd at http://" << c.client.url().host_header << c.client.url().prefix << ": alive, "
-          << (!knows_readiness ? "readiness unknown (no /readyz)" : is_ready ? "ready" : "NOT READY") << ", "
+          << (is_ready ? "ready" : "NOT READY") << (has_readyz ? "" : " (by module state: no /readyz)") << ", "
           << list.size() << (list.size() == 1 ? " module" : " modules") << "\n";
     print_modules(c, list);
-    if (knows_readiness && !is_ready) return show_refusal(c, ready);
-    return done;
+    if (is_ready) return done;
+    if (has_readyz) return show_refusal(c, ready);
+    c.err << "berthctl: not ready:";
+    for (auto& n : not_serving) c.err << " " << n;
+    c.err << "\n";
+    return refused;
 }
 
 int plugins(context& c) {
