@@ -69,8 +69,9 @@ void print_event(const context& c, const nlohmann::json& e) {
             auto text = cell(v);  // quoted when it has a space, so key=value pairs stay readable
             fields += " " + k + "=" + (text.find(' ') == std::string::npos ? text : nlohmann::json(text).dump());
         }
+    auto module = cell(e, "module");  // host-wide events (start, stop, admin calls) have none
     c.out << cell(e, "time") << "  #" << cell(e, "seq") << "  " << cell(e, "kind") << "  "
-          << cell(e, "module") << fields << "\n";
+          << (module.empty() ? "-" : module) << fields << "\n";
 }
 
 int logs(context& c, std::uint64_t after, bool follow) {
