@@ -70,8 +70,12 @@ void print_event(const context& c, const nlohmann::json& e) {
             fields += " " + k + "=" + (text.find(' ') == std::string::npos ? text : nlohmann::json(text).dump());
         }
     auto module = cell(e, "module");  // host-wide events (start, stop, admin calls) have none
-    c.out << cell(e, "time") << "  #" << cell(e, "seq") << "  " << cell(e, "kind") << "  "
-          << (module.empty() ? "-" : module) << fields << "\n";
+    if (module.empty()) module = "-";
+    auto kind = cell(e, "kind");
+    // Padded so that the fields of most lines start in one column.
+    c.out << cell(e, "time") << "  #" << cell(e, "seq") << "  " << kind << std::string(kind.size() < 12 ? 12 - kind.size() : 1, ' ')
+          << module << std::string(module.size() < 12 ? 12 - module.size() : 1, ' ') << fields.substr(fields.empty() ? 0 : 1)
+          << "\n";
 }
 
 int logs(context& c, std::uint64_t after, bool follow) {
