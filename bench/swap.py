@@ -6,9 +6,16 @@ load on the plugin while swapping between two builds N times, alternating file r
 (the deploy contract: write beside, rename over) and the admin API. Prints requests sent,
 failures, swap latency (trigger to the new generation serving), request p99 with and without
 swaps, and host RSS and mapped plugin libraries before and after.
+
+Beside wrk, a probe process sends one request every few milliseconds and times each, so the
+latency can be drawn over time: the text, a JSON of every series and a PNG (latency over time
+with each swap marked, RSS over swaps; bench/plots.py) go to --out (default BUILD/bench/results).
 """
 import argparse
 import hashlib
+import http.client
+import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -16,6 +23,10 @@ import tempfile
 import time
 
 from berth_bench import admin_token, call, free_port, parse_wrk, start_berthd, stop, wait_until, wrk
+from plots import swap_png
+
+PROBE_INTERVAL_S = 0.005
+PROBE_MAX_SAMPLES = 500_000  # about 40 minutes of probing: the run's memory stays bounded
 
 
 def deploy(src, dst):
@@ -46,6 +57,72 @@ def mapped_plugins(pid):
     return len(paths)
 
 
+def probe(port, interval, stop_probe, out):
+    """Times one GET every `interval` s on one keep-alive connection until told to stop.
+
+    Its own process, so the driver's polling never delays a probe's read (the GIL would).
+    Sends [(monotonic start, ms, answered 200)] through `out`.
+    """
+    samples, conn = [], None
+    while not stop_probe.is_set() and len(samples) < PROBE_MAX_SAMPLES:
+        t = time.monotonic()
+        ok = False
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/v1/version")
+            answer = conn.getresponse()
+            answer.read()
+            ok = answer.status == 200
+        except (OSError, http.client.HTTPException):
+            if conn is not None:
+                conn.close()
+            conn = None
+        samples.append((t, (time.monotonic() - t) * 1000, ok))
+        stop_probe.wait(max(0.0, interval - (time.monotonic() - t)))
+    out.send(samples)
+    out.close()
+
+
+class Prober:
+    """The probe process: started before the quiet run, stopped after the last swap."""
+
+    def __init__(self, port):
+        self.stop_ = multiprocessing.Event()
+        self.recv_, send = multiprocessing.Pipe(duplex=False)
+        self.proc_ = multiprocessing.Process(target=probe, args=(port, PROBE_INTERVAL_S, self.stop_, send),
+                                             daemon=True)
+        self.proc_.start()
+        send.close()
+
+    def finish(self):
+        """Its samples; reads them before joining, since a full pipe would block the probe's exit."""
+        self.stop_.set()
+        try:
+            samples = self.recv_.recv() if self.recv_.poll(30) else []
+        except EOFError:
+            samples = []
+        self.proc_.join(10)
+        if self.proc_.is_alive():
+            self.proc_.terminate()
+        return samples
+
+
+def write_results(out, lines, run):
+    """swap.txt (what was printed), swap.json (the figures and every series) and swap.png."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "swap.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(out, "swap.json"), "w") as f:
+        json.dump(run, f)
+    png = os.path.join(out, "swap.png")
+    try:
+        if swap_png(png, run):
+            print(f"picture:            {png}")
+    except Exception as e:  # a picture is a by-product: its failure never fails the benchmark
+        print(f"bench/swap: no picture: {e}", file=sys.stderr)
+
+
 def pct(values, p):
     if not values:
         return 0.0
@@ -58,13 +135,15 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--swaps", type=int, default=200)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--out", help="directory for swap.txt, swap.json, swap.png (default BUILD/bench/results)")
     args = ap.parse_args()
+    out = args.out or os.path.join(args.build, "bench", "results")
 
     v1 = os.path.join(args.build, "tests", "plugins", "swap_probe_v1.so")
     v2 = os.path.join(args.build, "tests", "plugins", "swap_probe_v2.so")
     sha = {v1: sha256(v1), v2: sha256(v2)}
     work = tempfile.mkdtemp(prefix="berth-bench-swap-")
-    host = None
+    host = prober = None
     try:
         os.makedirs(os.path.join(work, "plugins"))
         library = os.path.join(work, "plugins", "probe.so")
@@ -82,10 +161,14 @@ def main():
         wait_until(lambda: status()["state"] == "serving")
         url = f"http://127.0.0.1:{port}/v1/version"
 
+        prober = Prober(port)
+        t_begin = time.monotonic()
         quiet = wrk(url, 5, args.connections)
+        quiet_span = (t_begin, time.monotonic(), quiet["p99"])
         rss_before, maps_before = rss_kib(host.pid), mapped_plugins(host.pid)
 
         by_file, by_api, failed_swaps = [], [], 0
+        swap_marks, rss_series, segments = [], [], []
         totals = {"requests": 0, "non2xx": 0, "socket_errors": 0}
         p99_during = []
         done = 0
@@ -94,12 +177,14 @@ def main():
         while done < args.swaps:
             remaining = args.swaps - done
             segment = max(2, min(10, int(remaining * mean_swap * 1.2) + 1))
+            seg_start = time.monotonic()
             load = wrk(url, segment, args.connections, wait=False)
             time.sleep(0.3)
             seg_end = time.monotonic() + segment - 0.6
             while done < args.swaps and time.monotonic() < seg_end:
                 target = v2 if done % 2 == 0 else v1
                 t0 = time.monotonic()
+                swap_marks.append((t0, "file" if done % 4 in (0, 1) else "api"))
                 if done % 4 in (0, 1):  # alternate the trigger every second swap, so each hits both targets
                     deploy(target, library)
                     while status()["sha256"] != sha[target]:
@@ -114,11 +199,15 @@ def main():
                         failed_swaps += 1
                     by_api.append((time.monotonic() - t0) * 1000)
                 done += 1
+                rss_series.append((done, rss_kib(host.pid)))
             result = parse_wrk(load.communicate()[0])
+            segments.append((seg_start, time.monotonic(), result["p99"]))
             for k in totals:
                 totals[k] += result[k]
             p99_during.append(result["p99"])
             mean_swap = (time.monotonic() - started) / max(done, 1)
+        samples = prober.finish()
+        prober = None
 
         # Let the last generations drain, then look at memory and mappings.
         for _ in range(600):
@@ -131,25 +220,45 @@ def main():
         all_swaps = by_file + by_api
         during = max(p99_during)
 
-        print(f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2 under wrk -t1 -c{args.connections}, "
-              f"alternating file rename and admin API")
-        print(f"requests sent:      {totals['requests']}")
-        print(f"non-2xx:            {totals['non2xx']}")
-        print(f"socket errors:      {totals['socket_errors']}")
-        print(f"failed swaps:       {failed_swaps} (host counters: swaps {s['counters']['swaps']}, "
-              f"failures {s['counters']['swap_failures']}, unloaded {s['counters']['unloaded']}, "
-              f"retained {s['counters']['retained']})")
-        print(f"swap latency p50/p99: all {pct(all_swaps, 50):.2f}/{pct(all_swaps, 99):.2f} ms, "
-              f"file {pct(by_file, 50):.2f}/{pct(by_file, 99):.2f} ms (includes {config['watch']['debounce_ms']} ms debounce), "
-              f"api {pct(by_api, 50):.2f}/{pct(by_api, 99):.2f} ms")
-        print(f"request p99:        {during:.3f} ms during swaps (worst segment) vs {quiet['p99']:.3f} ms without "
-              f"(p50 without: {quiet['p50']:.3f} ms)")
-        print(f"host RSS:           {rss_before} KiB before, {rss_after} KiB after, growth {rss_after - rss_before} KiB")
-        print(f"mapped plugin libs: {maps_before} before, {maps_after} after")
-        print(f"p99 ratio: {during / quiet['p99']:.2f}" if quiet["p99"] else "p99 ratio: n/a")
-        ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and maps_after == 1)
+        probe_ms = [ms for _, ms, ok in samples if ok]
+        probe_failed = sum(1 for _, _, ok in samples if not ok)
+        lines = [
+            f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2 under wrk -t1 -c{args.connections}, "
+            f"alternating file rename and admin API",
+            f"requests sent:      {totals['requests']}",
+            f"non-2xx:            {totals['non2xx']}",
+            f"socket errors:      {totals['socket_errors']}",
+            f"failed swaps:       {failed_swaps} (host counters: swaps {s['counters']['swaps']}, "
+            f"failures {s['counters']['swap_failures']}, unloaded {s['counters']['unloaded']}, "
+            f"retained {s['counters']['retained']})",
+            f"swap latency p50/p99: all {pct(all_swaps, 50):.2f}/{pct(all_swaps, 99):.2f} ms, "
+            f"file {pct(by_file, 50):.2f}/{pct(by_file, 99):.2f} ms (includes {config['watch']['debounce_ms']} ms debounce), "
+            f"api {pct(by_api, 50):.2f}/{pct(by_api, 99):.2f} ms",
+            f"request p99:        {during:.3f} ms during swaps (worst segment) vs {quiet['p99']:.3f} ms without "
+            f"(p50 without: {quiet['p50']:.3f} ms)",
+            f"host RSS:           {rss_before} KiB before, {rss_after} KiB after, growth {rss_after - rss_before} KiB",
+            f"mapped plugin libs: {maps_before} before, {maps_after} after",
+            f"probe requests:     {len(samples)}, failed {probe_failed}, p50/p99 {pct(probe_ms, 50):.3f}/"
+            f"{pct(probe_ms, 99):.3f} ms (one every {PROBE_INTERVAL_S * 1000:g} ms beside wrk, for the picture)",
+            f"p99 ratio: {during / quiet['p99']:.2f}" if quiet["p99"] else "p99 ratio: n/a",
+        ]
+        title = (f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2; swap p50/p99 {pct(all_swaps, 50):.1f}/"
+                 f"{pct(all_swaps, 99):.1f} ms\nwrk p99 {during:.2f} ms during swaps (worst run) vs "
+                 f"{quiet['p99']:.2f} ms without; RSS {rss_before} -> {rss_after} KiB")
+        run = {"t0": t_begin, "title": title, "connections": args.connections,
+               "probe_interval_ms": PROBE_INTERVAL_S * 1000, "probe": samples, "swaps": swap_marks,
+               "quiet": quiet_span, "segments": segments, "rss": rss_series, "rss_before": rss_before,
+               "rss_after": rss_after, "swaps_done": done, "summary": lines}
+        for line in lines[:-1]:
+            print(line)
+        write_results(out, lines, run)
+        print(lines[-1])
+        ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and maps_after == 1
+              and probe_failed == 0)
         return 0 if ok else 1
     finally:
+        if prober is not None:
+            prober.finish()
         stop(host)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,15 +1,11 @@
 #include <berth/host/runtime.hpp>
 #include <berth/version.h>
 
-#include "admin/admin_api.hpp"
-#include "auth/token_service.hpp"
-#include "deploy/deployer.hpp"
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
-#include "net/server.hpp"
-#include "ops/telemetry.hpp"
-#include "pipeline/docs_assets.hpp"
+#include "ops/metrics_host.hpp"
 #include "plugin/module.hpp"
+#include "runtime_impl.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -49,24 +45,6 @@ bool is_loopback(const std::string& address) {
 
 }  // namespace
 
-struct runtime::impl {
-    config cfg;
-    // Before everything that reports to it: destroyed after all of them.
-    ops::telemetry telemetry;
-    // Declared before the server: the server (and its I/O threads) stops first.
-    std::unique_ptr<net::server> server;
-    std::vector<std::shared_ptr<plugin::module>> modules;
-    std::vector<std::shared_ptr<net::listener_handle>> listeners;
-    std::shared_ptr<admin::admin_api> admin;
-    std::shared_ptr<net::listener_handle> admin_listener;
-    // The deploy thread: loads, swaps, drains and unloads, one at a time, and the file watcher.
-    std::unique_ptr<deploy::deployer> deployer;
-    std::unique_ptr<auth::token_service> tokens;
-    abi::host_services services;
-    bool started = false;
-    bool stopped = false;
-};
-
 runtime::runtime(config cfg) : impl_(std::make_unique<impl>()) { impl_->cfg = std::move(cfg); }
 
 runtime::~runtime() { stop(); }
@@ -97,32 +75,35 @@ void runtime::start() {
 
     impl_->services.tokens = impl_->tokens.get();
     impl_->services.telemetry = &impl_->telemetry;
+    impl_->metrics = ops::make_host_metrics(impl_->telemetry, impl_->tokens.get());
     impl_->services.call = [this](const std::string& callee, const http::request& req, const abi::request_context& ctx) {
-        for (auto& m : impl_->modules)
-            if (m->config().name == callee) return m->call(req, ctx);
+        if (auto m = impl_->modules->find(callee)) return m->call(req, ctx);
         return http::problem(502, "no module named '" + callee + "' is configured");
     };
     impl_->server = std::make_unique<net::server>(c.io_threads, connection_budget());
-    const deploy::swap_settings swap{std::chrono::milliseconds(c.drain_timeout_ms),
-                                     std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c)};
+    impl::fill_defaults(c);
+    impl_->live = c;
+    impl_->swap = deploy::swap_settings{std::chrono::milliseconds(c.drain_timeout_ms),
+                                        std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c)};
+    const auto& swap = impl_->swap;
 
     // Swagger UI for /docs: read once; without it every port still serves, /docs answers 404.
     const auto docs_dir = c.docs_assets_dir.empty() ? pipeline::docs_assets::default_dir() : c.docs_assets_dir;
     auto docs = pipeline::docs_assets::load(docs_dir);
+    impl_->docs = docs;
     if (!docs->installed()) spdlog::warn("/docs answers 404 on every port: the Swagger UI files are not usable ({})", docs->missing());
 
     for (auto& pc : c.modules) {
-        if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
         auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
         m->set_docs(docs);
         try {
             auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
             m->set_endpoint(l->address(), l->port());
-            impl_->listeners.push_back(std::move(l));
+            impl_->listeners[pc.name] = std::move(l);
         } catch (const std::system_error& e) {
             m->set_failure({"listen", e.what()});
         }
-        impl_->modules.push_back(std::move(m));
+        impl_->modules->add(std::move(m));
     }
     impl_->deployer = std::make_unique<deploy::deployer>(
         impl_->modules, swap,
@@ -130,7 +111,9 @@ void runtime::start() {
                                         std::chrono::milliseconds(c.watch_poll_interval_ms)});
     impl_->admin = std::make_shared<admin::admin_api>(
         impl_->modules, *impl_->deployer,
-        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get(), docs, &impl_->telemetry}, std::move(audit));
+        admin::admin_settings{admin_token, c.admin_allowed_hosts, impl_->tokens.get(), docs, &impl_->telemetry,
+                              impl_->metrics.get(), impl_.get()},
+        std::move(audit));
     impl_->admin_listener =
         impl_->server->listen("admin", c.admin_address, c.admin_port, c.admin_limits, impl_->admin, true);
     if (!is_loopback(c.admin_address))
@@ -141,7 +124,7 @@ void runtime::start() {
 
     // Boot loads run here, before the deploy thread starts: nothing else swaps yet.
     impl_->deployer->boot();
-    for (auto& m : impl_->modules) {
+    for (auto& m : *impl_->modules->snapshot()) {
         auto s = m->snapshot();
         spdlog::info("[{}] {} on http://{}:{}{}", s.name, to_string(s.state), s.address, s.port,
                      s.bound ? "" : " (not bound)");
@@ -159,27 +142,16 @@ std::vector<unload_result> runtime::stop() {
     // them may be missing when start() failed part-way.
     if (impl_->deployer) impl_->deployer->stop_watching();
     if (impl_->server) impl_->server->stop(std::chrono::milliseconds(impl_->cfg.shutdown_grace_ms));
-    for (auto& m : impl_->modules) m->stop_workers();
+    for (auto& m : *impl_->modules->snapshot()) m->stop_workers();
     if (impl_->admin) impl_->admin->stop();
     if (impl_->deployer) impl_->deployer->stop();
     impl_->listeners.clear();
     impl_->admin_listener.reset();
     impl_->server.reset();
     impl_->admin.reset();
-    for (auto& m : impl_->modules)
+    for (auto& m : impl_->modules->clear())
         for (auto& report : m->unload_all()) out.push_back({m->config().name, report.unloaded, report.detail});
-    impl_->modules.clear();
     plugin::generation::join_abandoned(std::chrono::seconds(6));
-    return out;
-}
-
-// The first step of live config (issue 10): the file is read and validated; planning and
-// applying come with the module registry.
-reload_report runtime::reload_config(bool dry_run) {
-    reload_report out;
-    auto r = load_config(impl_->cfg.source_file);
-    out.errors = std::move(r.errors);
-    (void)dry_run;
     return out;
 }
 
@@ -188,16 +160,29 @@ std::uint16_t runtime::admin_port() const {
 }
 
 std::optional<std::uint16_t> runtime::module_port(const std::string& name) const {
-    for (auto& m : impl_->modules)
-        if (m->config().name == name && m->port() != 0) return m->port();
+    auto m = impl_->modules->find(name);
+    if (m && m->port() != 0) return m->port();
     return std::nullopt;
 }
 
 std::vector<module_snapshot> runtime::modules() const {
+    auto now = impl_->modules->snapshot();
     std::vector<module_snapshot> out;
-    out.reserve(impl_->modules.size());
-    for (auto& m : impl_->modules) out.push_back(m->snapshot());
+    out.reserve(now->size());
+    for (auto& m : *now) out.push_back(m->snapshot());
     return out;
+}
+
+bool runtime::ready() const {
+    if (!impl_->started || impl_->stopped) return false;
+    auto now = impl_->modules->snapshot();
+    return std::all_of(now->begin(), now->end(), [](auto& m) { return m->ready(); });
+}
+
+void runtime::impl::fill_defaults(config& c) {
+    if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
+    for (auto& pc : c.modules)
+        if (pc.limits.max_in_flight == 0) pc.limits.max_in_flight = std::max(1u, c.worker_threads);
 }
 
 const config& runtime::configuration() const { return impl_->cfg; }

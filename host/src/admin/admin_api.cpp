@@ -12,6 +12,7 @@
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
 #include "plugin/module.hpp"
+#include "plugin/module_set.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -154,7 +155,7 @@ void library_is_absolute(const nlohmann::json& body, nlohmann::json& errors) {
 
 }  // namespace
 
-admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
+admin_api::admin_api(std::shared_ptr<const plugin::module_set> modules, deploy::deployer& deployer,
                      admin_settings settings, std::unique_ptr<audit_log> audit)
     : deployer_(deployer),
       settings_(std::move(settings)),
@@ -170,23 +171,26 @@ admin_api::admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deplo
     routes_.add("POST", "/modules/{name}/retire", retire);
     routes_.add("POST", "/tokens", issue_token);
     routes_.add("GET", "/openapi.json", openapi);
+    routes_.add("GET", "/metrics", metrics);
+    routes_.add("POST", "/modules", add_module);
+    routes_.add("DELETE", "/modules/{name}", remove_module);
+    routes_.add("GET", "/readyz", readyz);
+    routes_.add("POST", "/config/reload", config_reload);
     // The names before 0.2, kept for clients written against them: same calls, old shape.
     routes_.add("GET", "/plugins", route_count + list_modules);
     routes_.add("GET", "/plugins/{name}", route_count + show_module);
     routes_.add("POST", "/plugins/{name}/reload", route_count + reload);
     routes_.add("POST", "/plugins/{name}/rollback", route_count + rollback);
     routes_.add("POST", "/plugins/{name}/retire", route_count + retire);
+    routes_.add("POST", "/plugins", route_count + add_module);
+    routes_.add("DELETE", "/plugins/{name}", route_count + remove_module);
 }
 
 admin_api::~admin_api() { stop(); }
 
 void admin_api::stop() { thread_->join(); }
 
-std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
-    for (auto& m : modules_)
-        if (m->config().name == name) return m;
-    return nullptr;
-}
+std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const { return modules_->find(name); }
 
 std::optional<http::response> admin_api::gate(const http::request& request) const {
     // /healthz is open, as on every port; GET and HEAD only (the router answers 405 otherwise).
@@ -300,18 +304,23 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
                             const http::request& request, const completion& done, const char* module_key) {
     switch (id) {
         case health: {
+            auto now = modules_->snapshot();
             std::size_t serving = 0;
-            for (auto& mod : modules_) serving += mod->state() == module_state::serving ? 1 : 0;
+            for (auto& mod : *now) serving += mod->state() == module_state::serving ? 1 : 0;
             return done(http::json_response(
-                200, {{"status", "ok"}, {"modules", modules_.size()}, {"plugins", modules_.size()}, {"serving", serving}}));
+                200, {{"status", "ok"}, {"modules", now->size()}, {"plugins", now->size()}, {"serving", serving}}));
         }
         case list_modules: {
             nlohmann::json list = nlohmann::json::array();
-            for (auto& mod : modules_) list.push_back(to_json(mod->snapshot()));
+            for (auto& mod : *modules_->snapshot()) list.push_back(to_json(mod->snapshot()));
             return done(http::json_response(200, list));
         }
         case issue_token: return issue(request, done);
         case openapi: return done(merged_openapi(request));
+        case metrics: return done(metrics_page());
+        case add_module: return add_module_call(request, done, module_key);
+        case readyz: return done(readiness());
+        case config_reload: return reload_config_call(request, done);
         default: break;
     }
 
@@ -319,6 +328,7 @@ void admin_api::serve_route(route_id id, const std::vector<std::pair<std::string
     auto mod = find(name);
     if (!mod) return done(http::problem(404, "no module named '" + name + "' is configured"));
     if (id == show_module) return done(http::json_response(200, to_json(mod->snapshot())));
+    if (id == remove_module) return remove_module_call(mod->config().name, done, module_key);
     if (id == retire) return retire_major(mod, request, done, module_key);
 
     auto gate = deploy::contract_gate::enforce;

@@ -20,6 +20,7 @@
 
 namespace berth::host::plugin {
 class module;
+class module_set;
 }
 namespace berth::host::deploy {
 class deployer;
@@ -36,9 +37,12 @@ class docs_assets;
 
 namespace berth::host::ops {
 class telemetry;
+class metrics;
 }
 
 namespace berth::host::admin {
+
+class lifecycle;
 
 struct admin_settings {
     std::string token;                       // the admin bearer token (hex text)
@@ -46,13 +50,16 @@ struct admin_settings {
     const auth::token_service* tokens = nullptr;  // for POST /tokens; null: not offered
     std::shared_ptr<const pipeline::docs_assets> docs;  // Swagger UI for GET /docs; null: 404
     ops::telemetry* telemetry = nullptr;  // events and metrics (ops/telemetry.hpp); null: none
+    const ops::metrics* metrics = nullptr;  // GET /metrics (ops/metrics_host.hpp); null: 404
+    admin::lifecycle* changes = nullptr;  // POST/DELETE /modules, POST /config/reload; null: 404
 };
 
 class admin_api : public net::http_service {
 public:
     // Swaps run on `deployer`'s thread, which must outlive this API's thread (see stop()).
-    admin_api(std::vector<std::shared_ptr<plugin::module>> modules, deploy::deployer& deployer,
-              admin_settings settings, std::unique_ptr<audit_log> audit);
+    // `modules` is read per call (a snapshot): modules added or removed later are followed.
+    admin_api(std::shared_ptr<const plugin::module_set> modules, deploy::deployer& deployer, admin_settings settings,
+              std::unique_ptr<audit_log> audit);
     ~admin_api() override;
 
     std::optional<http::response> check_head(const http::request& head) override;
@@ -63,7 +70,8 @@ public:
 
 private:
     enum route_id : std::size_t {
-        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, route_count
+        health, list_modules, show_module, reload, rollback, issue_token, openapi, retire, metrics,
+        add_module, remove_module, readyz, config_reload, route_count
     };
     // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
     std::optional<http::response> gate(const http::request& request) const;
@@ -80,6 +88,14 @@ private:
     // admin_retire.cpp: POST /modules/{name}/retire?major=N, on the deploy thread.
     void retire_major(const std::shared_ptr<plugin::module>& mod, const http::request& request, const completion& done,
                       const char* module_key);
+    // admin_metrics.cpp: GET /metrics, the registry and the modules' state now.
+    http::response metrics_page() const;
+    // admin_lifecycle.cpp: POST /modules, DELETE /modules/{name}, GET /readyz.
+    void add_module_call(const http::request& request, const completion& done, const char* module_key);
+    void remove_module_call(const std::string& name, const completion& done, const char* module_key);
+    http::response readiness() const;
+    // admin_config.cpp: POST /config/reload[?dry_run=true].
+    void reload_config_call(const http::request& request, const completion& done);
     std::shared_ptr<plugin::module> find(const std::string& name) const;
 
     deploy::deployer& deployer_;
@@ -88,7 +104,7 @@ private:
     std::shared_ptr<audit_log> audit_;
     std::unique_ptr<exec::worker_pool> thread_;
     http::route_table routes_;
-    std::vector<std::shared_ptr<plugin::module>> modules_;
+    std::shared_ptr<const plugin::module_set> modules_;
     // The last merged document, and what it was made from.
     struct merged_cache {
         std::string text, host;

@@ -6,6 +6,7 @@
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
 #include "plugin/module.hpp"
+#include "plugin/module_set.hpp"
 
 #include <berth/host/runtime.hpp>
 
@@ -16,7 +17,7 @@ http::response admin_api::merged_openapi(const http::request& request) const {
     const auto host = http::host_name(request.header("Host"));
     std::vector<std::shared_ptr<const contract::published_document>> held;  // alive while merging
     std::vector<contract::merged_part> parts;
-    for (auto& mod : modules_) {
+    for (auto& mod : *modules_->snapshot()) {
         auto doc = mod->document();
         if (!doc) continue;
         held.push_back(doc);
@@ -35,7 +36,7 @@ http::response admin_api::merged_openapi(const http::request& request) const {
 // GET /docs: the merged document's page, with a link to each module's own page.
 http::response admin_api::docs_page(const http::request& request) const {
     std::vector<pipeline::docs_link> links;
-    for (auto& m : modules_) {
+    for (auto& m : *modules_->snapshot()) {
         auto s = m->snapshot();
         links.push_back({s.name, s.bound ? pipeline::module_docs_url(s.address, s.port, request.header("Host")) : ""});
     }

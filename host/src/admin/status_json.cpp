@@ -59,6 +59,7 @@ nlohmann::json to_json(const module_snapshot& s) {
         {"address", s.address},
         {"port", s.port},
         {"bound", s.bound},
+        {"ready", s.ready},
         {"state", to_string(s.state)},
         {"generation", from_active([](auto& g) { return g.number; })},
         // What serves, truthfully: the active generation's file; the configured path otherwise.

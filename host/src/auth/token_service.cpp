@@ -38,6 +38,17 @@ constexpr std::size_t max_token_bytes = 8192;
 
 }  // namespace
 
+const char* to_string(token_refusal r) {
+    switch (r) {
+        case token_refusal::missing: return "missing";
+        case token_refusal::malformed: return "malformed";
+        case token_refusal::invalid: return "invalid";
+        case token_refusal::expired: return "expired";
+        case token_refusal::insufficient_scope: return "insufficient_scope";
+    }
+    return "invalid";
+}
+
 token_service::token_service(const auth_config& cfg)
     : key_(key_from_hex(files::load_or_create_secret(cfg.secret_file, "token signing key"), cfg.secret_file)),
       issuer_(cfg.issuer),
@@ -54,7 +65,9 @@ token_service::issued token_service::issue(std::string_view subject, std::string
         .add_claim("iat", iat)
         .add_claim("exp", exp)
         .add_claim("scope", std::string(scope));
-    return {obj.signature(), exp};
+    auto signed_token = obj.signature();
+    issued_.fetch_add(1, std::memory_order_relaxed);
+    return {std::move(signed_token), exp};
 }
 
 std::variant<token_service::verified, token_service::rejected> token_service::verify(std::string_view token) const {
@@ -90,7 +103,7 @@ std::variant<token_service::verified, token_service::rejected> token_service::ve
                          .count();
     auto exp = payload.find("exp");
     if (exp == payload.end() || !exp->is_number_integer()) return rejected{"no integer exp"};
-    if (exp->get<std::int64_t>() <= now) return rejected{"expired"};
+    if (exp->get<std::int64_t>() <= now) return rejected{"expired", true};
     if (auto nbf = payload.find("nbf"); nbf != payload.end()) {
         if (!nbf->is_number_integer()) return rejected{"nbf is not an integer"};
         if (nbf->get<std::int64_t>() > now) return rejected{"not valid yet (nbf)"};

@@ -4,6 +4,8 @@
 
 #include <berth/host/config.hpp>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +14,11 @@
 #include <variant>
 
 namespace berth::host::auth {
+
+// Why a bearer token was refused, as GET /metrics counts it (a bounded set).
+enum class token_refusal { missing, malformed, invalid, expired, insufficient_scope };
+inline constexpr std::size_t token_refusal_kinds = 5;
+const char* to_string(token_refusal r);
 
 class token_service {
 public:
@@ -33,15 +40,25 @@ public:
     };
     struct rejected {
         std::string reason;  // for the log only: a client is told "invalid_token", nothing more
+        bool expired = false;  // else invalid
     };
     // The HMAC first (constant time), then alg exactly HS256, exp, nbf, iss, sub. Never throws
     // on any input.
     std::variant<verified, rejected> verify(std::string_view token) const;
 
+    // Figures for GET /metrics: tokens issued, and refusals the bearer stage counts here.
+    void count_refusal(token_refusal r) const { refused_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
+    std::uint64_t issued_count() const { return issued_.load(std::memory_order_relaxed); }
+    std::uint64_t refused_count(token_refusal r) const {
+        return refused_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed);
+    }
+
 private:
     std::string key_;  // raw bytes
     std::string issuer_;
     std::uint32_t ttl_s_;
+    mutable std::atomic<std::uint64_t> issued_{0};
+    mutable std::array<std::atomic<std::uint64_t>, token_refusal_kinds> refused_{};
 };
 
 }  // namespace berth::host::auth

@@ -2,24 +2,25 @@
 
 #include "contract/compat.hpp"
 #include "exec/serial_executor.hpp"
+#include "ops/telemetry.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace berth::host::deploy {
 
-deployer::deployer(std::vector<std::shared_ptr<plugin::module>> modules, swap_settings settings,
+deployer::deployer(std::shared_ptr<plugin::module_set> modules, swap_settings settings,
                    library_watcher::timing watch_timing)
     : modules_(std::move(modules)),
       settings_(std::move(settings)),
       watch_timing_(watch_timing),
       thread_(std::make_unique<exec::serial_executor>(std::chrono::milliseconds(10), [modules = modules_] {
-          for (auto& m : modules) m->reap();
+          for (auto& m : *modules->snapshot()) m->reap();
       })) {}
 
 deployer::~deployer() { stop(); }
 
 void deployer::boot() {
-    for (auto& m : modules_) {
+    for (auto& m : *modules_->snapshot()) {
         if (m->state() == module_state::failed) continue;  // its port could not be bound
         reload(*m, std::nullopt, "boot");
     }
@@ -27,17 +28,28 @@ void deployer::boot() {
 
 void deployer::start() {
     thread_->start();
+    rewatch();
+}
+
+void deployer::rewatch() {
+    std::lock_guard lock(watch_mutex_);
+    if (watching_stopped_) return;
+    if (watcher_) watcher_->stop();
     std::vector<library_watcher::watched> watched;
-    for (auto& m : modules_)
+    for (auto& m : *modules_->snapshot())
         if (m->config().watch) watched.push_back({m->config().name, m->config().library});
     watcher_ = std::make_unique<library_watcher>(std::move(watched), watch_timing_, [this](const std::string& name) {
-        for (auto& m : modules_)
-            if (m->config().name == name) post([this, m] { reload(*m, std::nullopt, "file change"); });
+        // Looked up when the swap runs: the module may have been removed (or replaced) since.
+        post([this, name] {
+            if (auto m = modules_->find(name)) reload(*m, std::nullopt, "file change");
+        });
     });
     watcher_->start();
 }
 
 void deployer::stop_watching() {
+    std::lock_guard lock(watch_mutex_);
+    watching_stopped_ = true;
     if (watcher_) watcher_->stop();
 }
 
@@ -59,6 +71,33 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
     return out;
 }
 
+// A swap's outcome on the event stream (kind "swap", fields as docs/operations.md lists them);
+// boot loads are not swaps.
+void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std::string& trigger,
+               std::optional<std::uint64_t> from) {
+    if (trigger == "boot" || !m.services() || !m.services()->telemetry) return;
+    nlohmann::json fields = {{"outcome", plugin::to_string(r.outcome)}, {"trigger", trigger}};
+    if (r.outcome == plugin::swap_outcome::failed && r.failure) {
+        fields["step"] = r.failure->step;
+        fields["reason"] = r.failure->message;
+    }
+    if (r.outcome == plugin::swap_outcome::refused) {
+        fields["step"] = "contract";
+        fields["reason"] = "breaking_change";
+    }
+    if (from) fields["from_generation"] = *from;
+    if (auto now = m.active(); now && r.outcome == plugin::swap_outcome::swapped) {
+        fields["to_generation"] = now->number();
+        fields["version"] = now->version();
+    }
+    m.services()->telemetry->emit("swap", m.config().name, std::move(fields));
+}
+
+std::optional<std::uint64_t> active_number(const plugin::module& m) {
+    auto a = m.active();
+    return a ? std::optional<std::uint64_t>(a->number()) : std::nullopt;
+}
+
 }  // namespace
 
 std::vector<contract_change> deployer::contract_changes(const plugin::module& m, const pipeline::route_set& next) {
@@ -73,7 +112,8 @@ std::vector<contract_change> deployer::contract_changes(const plugin::module& m,
 }
 
 plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
-                                   std::optional<std::uint64_t> restores, contract_gate gate) const {
+                                   std::optional<std::uint64_t> restores, contract_gate gate,
+                                   const module_config* next_config) const {
     // The breaking-change gate runs between describe and start: a refused build never runs its
     // start(), so it never migrates the database the serving generation uses. Each major the new
     // build serves is compared with the generation serving it now (with majors side by side, not
@@ -86,8 +126,8 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
     auto next = [&] {
         auto active = m.active();  // held for the steps only: the published handle must not linger here
         return prepare_generation(source,
-                                  swap_target{m.config(), m.data_dir(), active.get(), m.next_generation_number(),
-                                              m.services(), admit},
+                                  swap_target{next_config ? *next_config : m.config(), m.data_dir(), active.get(),
+                                              m.next_generation_number(), m.services(), admit, next_config != nullptr},
                                   settings_);
     }();
     if (auto* f = std::get_if<plugin::load_failure>(&next)) {
@@ -96,6 +136,7 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
     }
     if (std::holds_alternative<unchanged>(next)) return m.record_unchanged(source);
     auto gen = std::get<std::shared_ptr<plugin::generation>>(std::move(next));
+    if (next_config) m.set_config(*next_config);  // before the generation made with it serves
     auto result = m.publish(std::move(gen), trigger, restores);
     if (!breaking.empty()) {
         const char* why = restores ? "a rollback is not gated" : "forced by the operator";
@@ -113,13 +154,31 @@ plugin::swap_result deployer::swap(plugin::module& m, const std::filesystem::pat
 
 plugin::swap_result deployer::reload(plugin::module& m, std::optional<std::filesystem::path> library,
                                      const std::string& trigger, contract_gate gate) const {
-    return swap(m, library.value_or(m.config().library), trigger, std::nullopt, gate);
+    const auto from = active_number(m);
+    auto r = swap(m, library.value_or(m.config().library), trigger, std::nullopt, gate);
+    emit_swap(m, r, trigger, from);
+    return r;
 }
 
 std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
     auto target = m.rollback_to();
     if (!target) return std::nullopt;
-    return swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
+    const auto from = active_number(m);
+    auto r = swap(m, target->shadow, "rollback", target->number, contract_gate::skip);
+    emit_swap(m, r, "rollback", from);
+    return r;
+}
+
+plugin::swap_result deployer::reconfigure(plugin::module& m, const module_config& next,
+                                          const std::string& trigger) const {
+    return swap(m, next.library, trigger, std::nullopt, contract_gate::enforce, &next);
+}
+
+std::optional<plugin::swap_result> deployer::restore(plugin::module& m, const module_config& before,
+                                                    const std::string& trigger) const {
+    auto target = m.rollback_to();
+    if (!target) return std::nullopt;
+    return swap(m, target->shadow, trigger, target->number, contract_gate::skip, &before);
 }
 
 plugin::retire_result deployer::retire(plugin::module& m, int major) const { return m.retire(major); }

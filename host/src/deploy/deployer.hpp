@@ -7,9 +7,11 @@
 #include "deploy/library_watcher.hpp"
 #include "deploy/swap.hpp"
 #include "plugin/module.hpp"
+#include "plugin/module_set.hpp"
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,8 +24,8 @@ namespace berth::host::deploy {
 
 class deployer {
 public:
-    deployer(std::vector<std::shared_ptr<plugin::module>> modules, swap_settings settings,
-             library_watcher::timing watch_timing);
+    // `modules` is read per use (a snapshot): modules added or removed later are followed.
+    deployer(std::shared_ptr<plugin::module_set> modules, swap_settings settings, library_watcher::timing watch_timing);
     ~deployer();  // stop()
     deployer(const deployer&) = delete;
     deployer& operator=(const deployer&) = delete;
@@ -39,6 +41,18 @@ public:
 
     // Runs the task on the deploy thread; false (and the task is dropped) once stopped.
     bool post(std::function<void()> task);
+    // Deploy thread only: the watcher follows the module set as it is now (after an add or a
+    // remove). A file replaced in the instant between the two watchers is noticed only by a
+    // later change.
+    void rewatch();
+    // Deploy thread only. A new generation of `m` made with `next` (its settings, database,
+    // plugin), from next.library, even when that file is the active build; `m` takes `next`
+    // as its config once it is published. A failure changes nothing.
+    plugin::swap_result reconfigure(plugin::module& m, const module_config& next, const std::string& trigger) const;
+    // Deploy thread only. Undoes a reconfigure: the build the active generation replaced, made
+    // again with `before` (the config it had); nullopt when there is no previous build.
+    std::optional<plugin::swap_result> restore(plugin::module& m, const module_config& before,
+                                               const std::string& trigger) const;
 
     // Deploy thread only. Loads `library` (default: the configured path) as the module's next
     // generation and publishes it; the file of the active build is a no-op. On any failure
@@ -60,13 +74,16 @@ private:
     // generation serving that major now.
     static std::vector<contract_change> contract_changes(const plugin::module& m, const pipeline::route_set& next);
     plugin::swap_result swap(plugin::module& m, const std::filesystem::path& source, const std::string& trigger,
-                             std::optional<std::uint64_t> restores, contract_gate gate) const;
+                             std::optional<std::uint64_t> restores, contract_gate gate,
+                             const module_config* next_config = nullptr) const;
 
-    std::vector<std::shared_ptr<plugin::module>> modules_;
+    std::shared_ptr<plugin::module_set> modules_;
     swap_settings settings_;
     library_watcher::timing watch_timing_;
     std::unique_ptr<exec::serial_executor> thread_;
     std::unique_ptr<library_watcher> watcher_;
+    std::mutex watch_mutex_;         // rewatch() (deploy thread) against stop_watching() (stop)
+    bool watching_stopped_ = false;  // stop_watching() ran: rewatch() starts nothing
 };
 
 }  // namespace berth::host::deploy

@@ -7,7 +7,7 @@ prepared prepare_generation(const std::filesystem::path& library, const swap_tar
     auto image = read_library(library, settings.policy);
     if (auto* f = std::get_if<plugin::load_failure>(&image)) return std::move(*f);
     auto& img = std::get<plugin::file_image>(image);
-    if (target.active && target.active->library()->sha256() == img.sha256) return unchanged{};
+    if (!target.force_new && target.active && target.active->library()->sha256() == img.sha256) return unchanged{};
 
     auto opened = plugin::plugin_library::open(img, target.data_dir / "shadow", target.config.name);
     if (auto* f = std::get_if<plugin::load_failure>(&opened)) return std::move(*f);

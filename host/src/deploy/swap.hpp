@@ -36,6 +36,9 @@ struct swap_target {
     const abi::host_services* services;
     // The breaking-change gate, between describe and start (see generation::start); may be empty.
     std::function<bool(const pipeline::route_set&)> admit = {};
+    // A new generation even from the active generation's file: a live config change of the
+    // settings or database, which a plugin receives only when it is created.
+    bool force_new = false;
 };
 
 // Whether a swap goes through the breaking-change gate (contract/compat.hpp) before it is

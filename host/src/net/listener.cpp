@@ -8,6 +8,9 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <thread>
+
 namespace berth::host::net {
 
 namespace asio = boost::asio;
@@ -17,11 +20,53 @@ listener::listener(std::shared_ptr<server::impl> srv, std::string name, limits_c
                    std::shared_ptr<http_service> service, bool reserved)
     : srv_(std::move(srv)),
       name_(std::move(name)),
-      limits_(limits),
       service_(std::move(service)),
       reserved_(reserved),
       acceptor_(asio::make_strand(*srv_->ioc)),
-      backoff_(acceptor_.get_executor()) {}
+      backoff_(acceptor_.get_executor()) {
+    limits_history_.push_back(std::make_unique<const limits_config>(limits));
+    limits_now_.store(limits_history_.back().get(), std::memory_order_release);
+}
+
+void listener::set_limits(const limits_config& next) {
+    std::lock_guard lock(peers_mutex_);
+    limits_history_.push_back(std::make_unique<const limits_config>(next));
+    limits_now_.store(limits_history_.back().get(), std::memory_order_release);
+}
+
+bool listener::close_and_drain(std::chrono::milliseconds grace) {
+    closing_ = true;
+    // The acceptor closes on its strand; wait for it, so that the port is free when this returns.
+    auto closed = std::make_shared<std::promise<void>>();
+    asio::post(acceptor_.get_executor(), [self = shared_from_this(), closed] {
+        boost::system::error_code ignored;
+        self->acceptor_.close(ignored);
+        self->backoff_.cancel();
+        closed->set_value();
+    });
+    closed->get_future().wait_for(std::chrono::seconds(1));  // bounded: the I/O threads may be stopping
+    auto mine = [this] {
+        std::vector<std::shared_ptr<session>> out;
+        std::lock_guard lock(srv_->mutex);
+        for (auto& [raw, weak] : srv_->sessions)
+            if (raw->owner() == this)
+                if (auto s = weak.lock()) out.push_back(std::move(s));
+        return out;
+    };
+    for (auto& s : mine()) s->close_if_idle(false);
+    // Sessions leave the server's map as they go; a short poll keeps this off the I/O threads.
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    for (;;) {
+        if (mine().empty()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (auto& s : mine()) s->close_if_idle(true);
+    const auto forced = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (!mine().empty() && std::chrono::steady_clock::now() < forced)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return false;
+}
 
 void listener::bind(const std::string& address, std::uint16_t port) {
     boost::system::error_code ec;
@@ -62,9 +107,9 @@ constexpr const char* host_wide_cap = "the host-wide connection cap";
 
 const char* listener::admit(const std::string& peer) {
     std::lock_guard lock(peers_mutex_);
-    if (connections_ >= limits_.max_connections) return "the listener's connection cap";
+    if (connections_ >= limits().max_connections) return "the listener's connection cap";
     auto& mine = per_peer_[peer];
-    if (mine >= limits_.max_connections_per_peer) {
+    if (mine >= limits().max_connections_per_peer) {
         if (mine == 0) per_peer_.erase(peer);
         return "the per-peer connection cap";
     }

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
+#include <atomic>
 
 namespace berth::host::net {
 
@@ -30,7 +32,12 @@ public:
 
     const std::shared_ptr<server::impl>& srv() const { return srv_; }
     const std::string& name() const { return name_; }
-    const limits_config& limits() const { return limits_; }
+    // The limits now; a reference stays valid for the listener's life (see limits_history_).
+    const limits_config& limits() const { return *limits_now_.load(std::memory_order_acquire); }
+    void set_limits(const limits_config& next) override;
+    bool close_and_drain(std::chrono::milliseconds grace) override;
+    // close_and_drain ran: a connection closes after the answer it is writing.
+    bool closing() const { return closing_.load(std::memory_order_relaxed); }
     http_service& service() { return *service_; }
 
     // From a session's destructor (any thread): gives back its place under the caps.
@@ -54,7 +61,10 @@ private:
 
     std::shared_ptr<server::impl> srv_;
     std::string name_;
-    limits_config limits_;
+    // Every limits this listener has had (a few per live reload), never freed while it lives.
+    std::vector<std::unique_ptr<const limits_config>> limits_history_;  // under peers_mutex_
+    std::atomic<const limits_config*> limits_now_{nullptr};
+    std::atomic<bool> closing_{false};
     std::shared_ptr<http_service> service_;
     bool reserved_;  // does not count toward the server-wide cap
     boost::asio::ip::tcp::acceptor acceptor_;

@@ -19,6 +19,12 @@ public:
     virtual ~listener_handle() = default;
     virtual std::string address() const = 0;
     virtual std::uint16_t port() const = 0;  // as actually bound
+    // A live config change: connections read their next request under `next`.
+    virtual void set_limits(const limits_config& next) = 0;
+    // Removing or re-porting a module: stops accepting, closes idle connections, lets busy ones
+    // finish their answer (then closes them) until `grace`, then closes the rest. Blocks: never
+    // call it on an I/O thread. True when every connection finished in time.
+    virtual bool close_and_drain(std::chrono::milliseconds grace) = 0;
 };
 
 class server {

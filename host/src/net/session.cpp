@@ -70,7 +70,7 @@ void session::evict() {
 }
 
 void session::do_read() {
-    if (owner_->srv()->stopping) return do_close();
+    if (owner_->srv()->stopping || owner_->closing()) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_limit_bytes));
     parser_->body_limit(limits().body_limit_bytes);
@@ -255,7 +255,7 @@ void session::build(http::response r) {
     res_.set("X-Request-Id", request_id_);  // every answer carries the request's id, the host's
     res_.set(bhttp::field::server, "berth");
     res_.body() = std::move(r.body);
-    res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping);
+    res_.keep_alive(keep_alive_ && !r.close && !owner_->srv()->stopping && !owner_->closing());
     res_.prepare_payload();
     if (head_) res_.body().clear();  // HEAD: the headers (Content-Length included), no body
 }

@@ -36,16 +36,20 @@ verdict check_bearer(exchange& ex, const auth::token_service* tokens) {
     const route_contract& c = *ex.route;
     if (!c.auth) return std::nullopt;
     auto header = ex.request.header("Authorization");
+    if (header.empty() && tokens) tokens->count_refusal(auth::token_refusal::missing);
     if (header.empty()) return unauthorized("this route needs a bearer token", "Bearer realm=\"berth\"");
-    if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer "))
+    if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer ")) {
+        if (tokens) tokens->count_refusal(auth::token_refusal::malformed);
         return unauthorized("the Authorization header must be 'Bearer <token>'",
                             "Bearer realm=\"berth\", error=\"invalid_request\"");
+    }
     if (!tokens) return unauthorized("this host accepts no tokens", "Bearer realm=\"berth\", error=\"invalid_token\"");
     auto verdict = tokens->verify(header.substr(7));
     if (auto* no = std::get_if<auth::token_service::rejected>(&verdict)) {
         // The client learns only that it is invalid. The log says why, at debug: anyone can
         // send bad tokens, and the log must not be theirs to fill.
         spdlog::debug("[{}] request {}: bearer token refused: {}", ex.module, ex.context.request_id, no->reason);
+        tokens->count_refusal(no->expired ? auth::token_refusal::expired : auth::token_refusal::invalid);
         return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
     }
     auto& ok = std::get<auth::token_service::verified>(verdict);
@@ -54,6 +58,7 @@ verdict check_bearer(exchange& ex, const auth::token_service* tokens) {
     for (auto& need : c.scopes)
         if (std::ranges::find(held, need) == held.end()) lacking.push_back(need);
     if (!lacking.empty()) {
+        tokens->count_refusal(auth::token_refusal::insufficient_scope);
         const auto missing = http::join(lacking, " ");
         auto r = http::problem(403, "the token lacks the scope(s): " + missing);
         r.set_header("WWW-Authenticate",

@@ -32,16 +32,20 @@ http::response run(const endpoint& to, exchange& ex) {
 
 }  // namespace
 
-verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx) {
+verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx,
+                   const route_contract** matched) {
     exchange ex{head, ctx, to.module};
     auto refusal = admit(to, ex);
+    if (matched) *matched = ex.route;
     if (refusal && ex.route) finish_response(ex, to.routes, *refusal);
     return refusal;
 }
 
-http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx) {
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx,
+                     const route_contract** matched) {
     exchange ex{request, ctx, to.module};
     auto r = run(to, ex);
+    if (matched) *matched = ex.route;
     if (ex.route) finish_response(ex, to.routes, r);
     return r;
 }

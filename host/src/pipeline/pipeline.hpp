@@ -31,11 +31,14 @@ struct endpoint {
     bool check_responses = false;  // config contracts.check_responses
 };
 
-// Every stage, then the plugin's handler.
-http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx);
+// Every stage, then the plugin's handler. `matched`, when given, is set to the route the request
+// matched (null if none): the request metrics and the access log name it by its template.
+http::response serve(const endpoint& to, const http::request& request, const abi::request_context& ctx,
+                     const route_contract** matched = nullptr);
 
 // Before the body of an `Expect: 100-continue` request: the refusal the stages that need no
 // body would give (target, route, callers, bearer, media), or nullopt to let the client send it.
-verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx);
+verdict check_head(const endpoint& to, const http::request& head, const abi::request_context& ctx,
+                   const route_contract** matched = nullptr);
 
 }  // namespace berth::host::pipeline

@@ -40,12 +40,25 @@ struct module::retire_queue {
 
 module::module(module_config config, fs::path data_dir, std::chrono::milliseconds drain_timeout,
                const abi::host_services* services)
-    : config_(std::move(config)),
-      data_dir_(std::move(data_dir)),
+    : data_dir_(std::move(data_dir)),
       drain_timeout_(drain_timeout),
       services_(services),
-      workers_(std::make_unique<exec::worker_pool>(std::max(1u, config_.limits.max_in_flight))),
-      retired_(std::make_shared<retire_queue>()) {}
+      workers_(std::make_unique<exec::worker_pool>(std::max(1u, config.limits.max_in_flight))),
+      retired_(std::make_shared<retire_queue>()) {
+    configs_.push_back(std::make_unique<const module_config>(std::move(config)));
+    config_now_.store(configs_.back().get(), std::memory_order_release);
+}
+
+void module::set_config(module_config next) {
+    std::lock_guard lock(mutex_);
+    configs_.push_back(std::make_unique<const module_config>(std::move(next)));
+    config_now_.store(configs_.back().get(), std::memory_order_release);
+}
+
+bool module::ready() const {
+    std::lock_guard lock(mutex_);
+    return bound_ && state_ == module_state::serving && serving_ && serving_->active;
+}
 
 module::~module() {
     stop_workers();
@@ -64,7 +77,7 @@ std::uint64_t module::next_generation_number() const {
 
 swap_result module::record_failure(load_failure f, const std::string& trigger) {
     const bool serving = active() != nullptr;
-    spdlog::error("[{}] swap ({}) failed at step '{}': {}; {}", config_.name, trigger, f.step, f.message,
+    spdlog::error("[{}] swap ({}) failed at step '{}': {}; {}", config().name, trigger, f.step, f.message,
                   serving ? "the active generation keeps serving" : "nothing is serving");
     swap_result r;
     {
@@ -82,7 +95,7 @@ swap_result module::record_failure(load_failure f, const std::string& trigger) {
 swap_result module::record_unchanged(const fs::path& source) {
     std::lock_guard lock(mutex_);
     ++counters_.unchanged;
-    spdlog::info("[{}] {} holds the active generation's build; nothing to do", config_.name, source.string());
+    spdlog::info("[{}] {} holds the active generation's build; nothing to do", config().name, source.string());
     swap_result r;
     r.outcome = swap_outcome::unchanged;
     r.detail = "the file's sha256 equals the active generation's; nothing was swapped";
@@ -126,7 +139,7 @@ swap_result module::publish(std::shared_ptr<generation> next, const std::string&
                                : "; a rollback to the build of generation " + std::to_string(*restores);
         ++counters_.rollbacks;
     }
-    spdlog::info("[{}] {} (plugin {}, via {})", config_.name, detail, raw->plugin_name(), trigger);
+    spdlog::info("[{}] {} (plugin {}, via {})", config().name, detail, raw->plugin_name(), trigger);
     generations_ = raw->number();
     const auto old_restores = std::exchange(active_restores_, restores);
     // The one store: from here new requests (and the next request on every keep-alive
@@ -178,12 +191,12 @@ unload_report module::unload_generation(std::shared_ptr<generation> gen) {
     std::erase_if(draining_, [&](const draining& d) { return d.info.number == number; });
     if (report.unloaded) {
         ++counters_.unloaded;
-        spdlog::info("[{}] generation {} unloaded ({})", config_.name, number, report.detail);
+        spdlog::info("[{}] generation {} unloaded ({})", config().name, number, report.detail);
     } else {
         ++counters_.retained;
         retained_.push_back(
             retained_snapshot{number, version, library->sha256(), report.detail, std::chrono::system_clock::now()});
-        spdlog::warn("[{}] generation {} retained: {}", config_.name, number, report.detail);
+        spdlog::warn("[{}] generation {} retained: {}", config().name, number, report.detail);
     }
     return report;
 }
@@ -204,7 +217,7 @@ void module::reap() {
     }
     for (auto& g : overdue) {
         auto tickets = g->tickets();
-        spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503", config_.name,
+        spdlog::warn("[{}] generation {} still has {} request(s) at its drain deadline; answering 503", config().name,
                      g->number(), tickets.size());
         for (auto& t : tickets) {
             auto r = http::problem(503, "the module was upgraded and this request outlived the drain deadline");
@@ -243,7 +256,7 @@ std::vector<unload_report> module::unload_all() {
     for (auto& [number, handle] : serving) {
         if (handle.expired()) continue;
         out.push_back({false, "generation " + std::to_string(number) + " is still referenced at shutdown"});
-        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config_.name, number);
+        spdlog::warn("[{}] generation {} is still referenced at shutdown; it is not unloaded", config().name, number);
     }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec))
@@ -254,7 +267,7 @@ std::vector<unload_report> module::unload_all() {
 // <module>-<64 hex>.so: this module's copies, not those of a module whose name it prefixes.
 bool module::is_own_shadow(const fs::path& p) const {
     auto name = p.filename().string();
-    return name.size() == config_.name.size() + 1 + 64 + 3 && name.rfind(config_.name + "-", 0) == 0 &&
+    return name.size() == config().name.size() + 1 + 64 + 3 && name.rfind(config().name + "-", 0) == 0 &&
            name.compare(name.size() - 3, 3, ".so") == 0;
 }
 
@@ -268,7 +281,7 @@ void module::collect_shadows() {
             for (auto& g : serving_->generations()) keep.push_back(g->library()->shadow_path());
         if (previous_) keep.push_back(previous_->shadow);
         for (auto& d : draining_) keep.push_back(d.shadow);
-        for (auto& r : retained_) keep.push_back(data_dir_ / "shadow" / (config_.name + "-" + r.sha256 + ".so"));
+        for (auto& r : retained_) keep.push_back(data_dir_ / "shadow" / (config().name + "-" + r.sha256 + ".so"));
     }
     std::error_code ec;
     for (auto& entry : fs::directory_iterator(data_dir_ / "shadow", ec)) {
@@ -285,7 +298,7 @@ void module::set_endpoint(std::string address, std::uint16_t port) {
 }
 
 void module::set_failure(load_failure f) {
-    spdlog::error("[{}] {}: {}", config_.name, f.step, f.message);
+    spdlog::error("[{}] {}: {}", config().name, f.step, f.message);
     std::lock_guard lock(mutex_);
     state_ = module_state::failed;
     last_error_ = std::move(f);

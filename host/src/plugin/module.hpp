@@ -117,7 +117,14 @@ public:
     void set_docs(std::shared_ptr<const pipeline::docs_assets> docs) { docs_ = std::move(docs); }
     void set_failure(load_failure f);  // e.g. the port could not be bound
 
-    const module_config& config() const { return config_; }
+    // The module's config as it is now. A live reload replaces it (set_config) but never frees
+    // one: a reference handed out stays valid for the module's life.
+    const module_config& config() const { return *config_now_.load(std::memory_order_acquire); }
+    // Deploy thread: from now on config() is `next` (name unchanged). Handler threads already
+    // running keep what they read; the next request reads the new one.
+    void set_config(module_config next);
+    // Bound, and a generation published (it reported ready): GET /readyz and "ready".
+    bool ready() const;
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const abi::host_services* services() const { return services_; }
     std::shared_ptr<generation> active() const;
@@ -167,13 +174,21 @@ private:
     // hold start draining. Returns the replaced map. Under mutex_.
     std::shared_ptr<const serving_map> install(std::shared_ptr<const serving_map> to,
                                                std::optional<std::uint64_t> old_active_restores);
-    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t);
+    // What served a request, for the request stream (ops/telemetry.hpp): the generation is held
+    // until the record is observed, so the route template it names stays valid.
+    struct served_by {
+        std::shared_ptr<generation> gen;
+        const pipeline::route_contract* route = nullptr;
+    };
+    http::response serve(const http::request& request, const std::shared_ptr<request_ticket>& t, served_by& by);
     unload_report unload_generation(std::shared_ptr<generation> gen);
     void collect_shadows();
     bool is_own_shadow(const std::filesystem::path& p) const;
     generation_snapshot describe(const generation& g) const;
 
-    module_config config_;
+    // Every config this module has had, the current one last (see config()). A few per reload.
+    std::vector<std::unique_ptr<const module_config>> configs_;  // under mutex_
+    std::atomic<const module_config*> config_now_{nullptr};
     std::filesystem::path data_dir_;
     std::chrono::milliseconds drain_timeout_;
     const abi::host_services* services_;

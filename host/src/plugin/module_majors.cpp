@@ -90,7 +90,7 @@ retire_result module::retire(int major) {
     const auto served = serving_ ? serving_->majors() : std::vector<int>{};
     const auto at = std::find(served.begin(), served.end(), major);
     if (at == served.end()) {
-        r.detail = "no generation of '" + config_.name + "' serves v" + std::to_string(major) +
+        r.detail = "no generation of '" + config().name + "' serves v" + std::to_string(major) +
                    (served.empty() ? std::string("; it serves no major") : "; it serves " + major_list(served));
         return r;
     }
@@ -111,7 +111,7 @@ retire_result module::retire(int major) {
                (r.drains ? " serves no other major and drains" : " keeps serving " + major_list(map->majors_of(gen.get())));
     install(std::move(map), std::nullopt);
     ++counters_.retires;
-    spdlog::info("[{}] {}", config_.name, r.detail);
+    spdlog::info("[{}] {}", config().name, r.detail);
     return r;
 }
 

@@ -11,9 +11,9 @@ swap_result module::record_refusal(std::vector<contract_change> changes, const s
                                    const std::filesystem::path& library) {
     const std::size_t count = changes.size();
     spdlog::error("[{}] swap ({}) to {} refused: {} breaking change(s) to the contract; the active generation keeps serving",
-                  config_.name, trigger, library.string(), count);
+                  config().name, trigger, library.string(), count);
     for (std::size_t i = 0; i < count && i < contract::max_listed_changes; ++i)
-        spdlog::error("[{}]   {} {} {} at '{}': {}", config_.name, changes[i].kind, changes[i].method, changes[i].path,
+        spdlog::error("[{}]   {} {} {} at '{}': {}", config().name, changes[i].kind, changes[i].method, changes[i].path,
                       changes[i].pointer, changes[i].message);
     refusal_snapshot refusal{std::chrono::system_clock::now(), trigger, library, count, changes};
     if (refusal.changes.size() > contract::max_listed_changes) refusal.changes.resize(contract::max_listed_changes);

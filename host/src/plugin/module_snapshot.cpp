@@ -31,8 +31,8 @@ generation_snapshot module::describe(const generation& g) const {
 
 module_snapshot module::snapshot() const {
     module_snapshot s;
-    s.name = config_.name;
-    s.configured_library = config_.library;
+    s.name = config().name;
+    s.configured_library = config().library;
     s.queued_or_running = admitted_.load();
     // The serving generations under mutex_, so they and what mutex_ guards come from the same moment.
     std::lock_guard lock(mutex_);
@@ -49,10 +49,11 @@ module_snapshot module::snapshot() const {
             s.active = std::move(info);
         }
     }
-    s.address = bound_ ? address_ : config_.address;
-    s.port = bound_ ? port_ : config_.port;
+    s.address = bound_ ? address_ : config().address;
+    s.port = bound_ ? port_ : config().port;
     s.bound = bound_;
     s.state = state_;
+    s.ready = bound_ && state_ == module_state::serving && s.active.has_value();
     if (previous_) s.previous = previous_->info;
     for (auto& d : draining_) {
         draining_snapshot out{d.info, d.since, d.cut_off};

@@ -83,6 +83,8 @@ struct module_snapshot {
     std::string address;
     std::uint16_t port = 0;  // as bound; the configured port when binding failed (see bound)
     bool bound = false;
+    // Bound and serving a generation that reported ready (GET /readyz counts it).
+    bool ready = false;
     module_state state = module_state::loading;
     std::filesystem::path configured_library;  // what boot, a file change and a bare reload load
     std::optional<generation_snapshot> active;

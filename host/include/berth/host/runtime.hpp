@@ -54,6 +54,7 @@ struct reload_report {
     // A step failed: the steps before it were put back, and nothing the plan changed remains.
     std::optional<std::size_t> failed_step;
     std::string failure;  // why it failed
+    bool busy = false;    // another reload was running: nothing was read, planned or changed
 };
 
 class runtime {
@@ -69,8 +70,13 @@ public:
 
     // Reads configuration().source_file again, validates it whole and plans what changes:
     // modules to add, remove, swap, re-port or re-configure; unchanged modules are untouched.
-    // Applies the plan unless `dry_run`. Any thread; one reload at a time.
+    // Applies the plan unless `dry_run`. Any thread; one reload at a time (a second one meanwhile
+    // returns at once with `busy`). Blocks until the deploy thread has run it.
     reload_report reload_config(bool dry_run = false);
+
+    // Every configured module is bound and serves a generation that reported ready (what
+    // GET /readyz and sd_notify's READY=1 say). False before start() and after stop().
+    bool ready() const;
 
     std::uint16_t admin_port() const;
     // The port a module's listener is bound to; nullopt for an unknown or unbound module.
