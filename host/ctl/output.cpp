@@ -9,9 +9,15 @@ namespace {
 
 constexpr std::size_t max_cell = 60;
 
-std::string clipped(std::string s) {
+// One line: a newline in a cell would break the table.
+std::string flat(std::string s) {
     for (auto& ch : s)
         if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
+    return s;
+}
+
+std::string clipped(std::string s) {
+    s = flat(std::move(s));
     if (s.size() > max_cell) s = s.substr(0, max_cell - 3) + "...";
     return s;
 }
@@ -32,7 +38,8 @@ void table::print(std::ostream& out) const {
     auto line = [&](const std::vector<std::string>& row) {
         std::string text;
         for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
-            auto c = clipped(row[i]);
+            // The last column (a detail, an error) is printed whole: nothing follows it.
+            auto c = i + 1 < row.size() ? clipped(row[i]) : flat(row[i]);
             text += c;
             if (i + 1 < row.size()) text += std::string(width[i] - c.size() + 2, ' ');
         }

@@ -23,7 +23,7 @@ struct context {
     std::ostream& err;
 };
 
-// Left-aligned columns, two spaces apart; cells are cut at 60 characters.
+// Left-aligned columns, two spaces apart; cells but the last are cut at 60 characters.
 struct table {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
