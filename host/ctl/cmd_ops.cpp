@@ -82,8 +82,9 @@ int logs(context& c, std::uint64_t after, bool follow) {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
     for (;;) {
-        // Every event kept since `after`, a page at a time.
-        for (;;) {
+        // Every event kept since `after`, a page at a time (the host keeps 1024: a few pages; the
+        // cap stops a host that never runs dry).
+        for (int page = 0; page < 64; ++page) {
             auto a = c.client.get("/events?after=" + std::to_string(after) + "&limit=1000");
             if (!a.ok()) return show_refusal(c, a);
             auto j = json_of(a);
