@@ -200,6 +200,25 @@ TEST_F(Berthctl, TakesTheTokenFromTheEnvironmentAndNeverPrintsIt) {
     EXPECT_EQ((r.out + r.err).find(token), std::string::npos);
 }
 
+// The lookup's last place: ./var/admin.token, where scripts/run's host keeps it.
+TEST_F(Berthctl, FindsTheTokenInVarOfTheCurrentDirectory) {
+    ASSERT_FALSE(fs::exists("/var/lib/berth/admin.token")) << "this machine's packaged token would be found first";
+    temp_dir cwd;
+    fs::create_directory(cwd.path() / "var");
+    fs::copy_file(host_->data_dir() / "admin.token", cwd.path() / "var" / "admin.token");
+    auto r = run_berthctl({"--url", url(), "--timeout", "20", "plugins"}, {}, cwd.path().string());
+    ASSERT_EQ(r.exit_code, 0) << shown(r);
+    EXPECT_NE(r.out.find("probe"), std::string::npos) << shown(r);
+}
+
+TEST_F(Berthctl, WithoutATokenSaysWhereItLooked) {
+    temp_dir cwd;
+    auto r = run_berthctl({"--url", url(), "--timeout", "20", "plugins"}, {}, cwd.path().string());
+    EXPECT_EQ(r.exit_code, 1) << shown(r);
+    EXPECT_NE(r.err.find("401"), std::string::npos) << shown(r);
+    EXPECT_NE(r.err.find("./var/admin.token"), std::string::npos) << shown(r);
+}
+
 TEST_F(Berthctl, TakesTheUrlFromTheEnvironment) {
     auto r = run_berthctl({"--token-file", (host_->data_dir() / "admin.token").string(), "--timeout", "20", "plugins"},
                           {{"BERTH_ADMIN_URL", url()}});

@@ -11,7 +11,7 @@
 namespace berth::test {
 
 ctl_result run_berthctl(const std::vector<std::string>& args,
-                        const std::vector<std::pair<std::string, std::string>>& env) {
+                        const std::vector<std::pair<std::string, std::string>>& env, const std::string& cwd) {
     int out[2], err[2];
     if (::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t actions;
@@ -21,6 +21,7 @@ ctl_result run_berthctl(const std::vector<std::string>& args,
     posix_spawn_file_actions_addclose(&actions, out[0]);
     posix_spawn_file_actions_addclose(&actions, err[0]);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
 
     std::vector<std::string> argv_text{BERTHCTL};
     argv_text.insert(argv_text.end(), args.begin(), args.end());

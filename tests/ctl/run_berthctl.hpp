@@ -13,7 +13,8 @@ struct ctl_result {
 };
 
 // `env` is the whole environment (PATH is added): the test's own BERTH_* variables never leak in.
+// `cwd`: the directory it runs in (empty: the test's own).
 ctl_result run_berthctl(const std::vector<std::string>& args,
-                        const std::vector<std::pair<std::string, std::string>>& env = {});
+                        const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& cwd = {});
 
 }  // namespace berth::test
