@@ -1,5 +1,5 @@
 // POST /config/reload: the file read again, validated whole, planned, applied (or undone).
-#include "host/file_host.hpp"
+#include "support/file_host.hpp"
 #include "support/http_client.hpp"
 #include "support/latch.hpp"
 #include "support/version_load.hpp"

@@ -1,5 +1,5 @@
 // POST /modules and DELETE /modules/{name}: modules added and removed while the host serves.
-#include "host/file_host.hpp"
+#include "support/file_host.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/latch.hpp"
