@@ -209,7 +209,8 @@ TEST_F(ConfigReload, ASecondReloadWhileOneRunsIs409) {
     // The first reload removes a module with a request in flight: it is draining when the second comes.
     http_connection c(host_.port("moved"));
     reply held, first;
-    std::thread client([&] { held = c.request("GET", latches_.hold("drain")); });
+    const auto target = latches_.hold("drain");
+    std::thread client([&] { held = c.request("GET", target); });
     ASSERT_TRUE(eventually([&] {
         for (auto& s : host_.runtime().modules())
             if (s.name == "moved") return s.queued_or_running == 1;

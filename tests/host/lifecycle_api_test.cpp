@@ -116,7 +116,8 @@ TEST_F(LifecycleApi, ARequestInFlightFinishesBeforeDeleteAnswers) {
     http_connection c(host_.port("probe"));
     reply held, r;
     std::atomic<bool> answered{false};
-    std::thread client([&] { held = c.request("GET", latches_.hold("delete")); });
+    const auto target = latches_.hold("delete");
+    std::thread client([&] { held = c.request("GET", target); });
     ASSERT_TRUE(eventually([&] { return host_.runtime().modules().front().queued_or_running == 1; }));
     std::thread deleter([&] {
         r = host_.admin("DELETE", "/modules/probe");

@@ -133,7 +133,8 @@ TEST_F(Metrics, MeasureLatencyByModuleAndRouteTemplate) {
 
 TEST_F(Metrics, ShowARequestInFlightOnItsGeneration) {
     reply held;
-    std::thread holder([&] { held = get("probe", latches_.hold("in-flight")); });
+    const auto target = latches_.hold("in-flight");
+    std::thread holder([&] { held = get("probe", target); });
     const std::string series = R"(berth_in_flight_requests{module="probe",generation="1"})";
     EXPECT_TRUE(eventually([&] { return value_of(scrape(), series) == 1; }));
     latches_.release("in-flight");
@@ -145,7 +146,8 @@ TEST_F(Metrics, ShowARequestInFlightOnItsGeneration) {
 
 TEST_F(Metrics, CountRefusalsAtCapacity) {
     reply held;
-    std::thread holder([&] { held = get("probe", latches_.hold("capacity")); });
+    const auto target = latches_.hold("capacity");
+    std::thread holder([&] { held = get("probe", target); });
     ASSERT_TRUE(eventually([&] { return value_of(scrape(), R"(berth_in_flight_requests{module="probe",generation="1"})") == 1; }));
     EXPECT_EQ(get("probe", "/v1/items/1").status, 503);
     latches_.release("capacity");  // not by a request: the module has no room for one
