@@ -1,5 +1,5 @@
 # The Debian package: `cpack -G DEB` in the build tree makes berth_<version>_<arch>.deb with
-# berthd (+ berthctl when it is built), the SDK, the shop plugins, /etc/berth/berth.json, the
+# berthd, berthctl, the SDK, the shop plugins, /etc/berth/berth.json, the
 # systemd unit and the docs. Laid out for /usr: plugins in /usr/lib/berth/plugins, data in
 # /var/lib/berth (the unit's StateDirectory). Included last from the top CMakeLists.txt, once
 # every install() rule is known. docs/operations.md (The Debian package) says how to use it.

@@ -2,6 +2,7 @@
 // and the exit codes scripts rely on (0 done, 1 refused with reason, 2 usage, 3 unreachable).
 #include "run_berthctl.hpp"
 
+#include "support/file_host.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -260,37 +261,18 @@ TEST_F(Berthctl, MetricsFilterKeepsOnlyTheNamedFamily) {
 // A host started from a config file, as berthd is, so that POST /config/reload has a file to re-read.
 class BerthctlConfig : public ::testing::Test {
 protected:
-    void SetUp() override {
-        config_ = {{"admin", {{"address", "127.0.0.1"}, {"port", 0}}},
-                   {"data_dir", (dir_.path() / "var").string()},
-                   {"threads", {{"io", 1}, {"workers", 2}}},
-                   {"modules", {{"probe", {{"library", test_plugin("swap_probe_v1").string()},
-                                           {"address", "127.0.0.1"}, {"port", 0}}}}}};
-        write();
-        auto loaded = berth::host::load_config(file());
-        ASSERT_TRUE(loaded.value) << (loaded.errors.empty() ? "" : loaded.errors.front().message);
-        runtime_ = std::make_unique<berth::host::runtime>(std::move(*loaded.value));
-        runtime_->start();
-    }
-    void TearDown() override {
-        if (runtime_) runtime_->stop();
-    }
-    fs::path file() const { return dir_.path() / "berth.json"; }
-    void write() { std::ofstream(file()) << config_.dump(2); }
     ctl_result ctl(std::vector<std::string> args) {
-        std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(runtime_->admin_port()),
-                                     "--token-file", (dir_.path() / "var" / "admin.token").string(), "--timeout", "20"};
+        std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(host_.runtime().admin_port()),
+                                     "--token-file", (host_.data_dir() / "admin.token").string(), "--timeout", "20"};
         all.insert(all.end(), args.begin(), args.end());
         return run_berthctl(all);
     }
     void add_second_module() {
-        config_["modules"]["probe2"] = {{"library", test_plugin("swap_probe_v2").string()}, {"address", "127.0.0.1"}, {"port", 0}};
-        write();
+        host_.config()["modules"]["probe2"] = module_entry(test_plugin("swap_probe_v2"));
+        host_.write();
     }
 
-    temp_dir dir_;
-    nlohmann::json config_;
-    std::unique_ptr<berth::host::runtime> runtime_;
+    file_host host_{{{"probe", module_entry(test_plugin("swap_probe_v1"))}}, {{"threads", {{"io", 1}, {"workers", 2}}}}};
 };
 
 // POST /config/reload?dry_run=true (issue 10).
@@ -306,7 +288,7 @@ TEST_F(BerthctlConfig, PlanListsAnAddedModuleAndAppliesNothing) {
     ASSERT_EQ(r.exit_code, 0) << shown(r);
     EXPECT_NE(r.out.find("add"), std::string::npos) << shown(r);
     EXPECT_NE(r.out.find("probe2"), std::string::npos) << shown(r);
-    EXPECT_FALSE(runtime_->module_port("probe2"));
+    EXPECT_FALSE(host_.runtime().module_port("probe2"));
 }
 
 TEST_F(BerthctlConfig, ApplyServesTheAddedModule) {
@@ -314,14 +296,14 @@ TEST_F(BerthctlConfig, ApplyServesTheAddedModule) {
     auto r = ctl({"config", "apply"});
     ASSERT_EQ(r.exit_code, 0) << shown(r);
     EXPECT_NE(r.out.find("applied"), std::string::npos) << shown(r);
-    auto port = runtime_->module_port("probe2");
+    auto port = host_.runtime().module_port("probe2");
     ASSERT_TRUE(port);
     EXPECT_EQ(http_request(*port, "GET", "/v1/version").json()["version"], "2.0.0");
 }
 
 TEST_F(BerthctlConfig, AnInvalidFileIsRefusedWithItsPointer) {
-    config_["modules"]["probe"]["port"] = "eighty";
-    write();
+    host_.config()["modules"]["probe"]["port"] = "eighty";
+    host_.write();
     auto r = ctl({"config", "apply"});
     EXPECT_EQ(r.exit_code, 1) << shown(r);
     EXPECT_NE(r.err.find("/modules/probe/port"), std::string::npos) << shown(r);

@@ -128,16 +128,19 @@ try {
   const button = page.locator(`${card('products')} button.rollback`);
   await page.waitForFunction((sel) => document.querySelector(sel) && !document.querySelector(sel).disabled,
     `${card('products')} button.rollback`, { timeout: step });
-  const rowsBefore = (await historyRows('products')).length;
   await button.click({ timeout: step });
   await page.locator(`${card('products')} button.rollback.confirm`).click({ timeout: step });
   await page.waitForFunction((sel) => /rolled back|generation/.test(document.querySelector(sel).textContent),
     '#message', { timeout: step });
   result.message = await page.textContent('#message');
   if (/refused/.test(result.message)) throw new Error(`the rollback was refused: ${result.message}`);
-  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n,
-    [`#history tbody tr[data-module="products"]`, rowsBefore], { timeout: step })
-    .catch(() => { throw new Error('the rollback did not appear in the swap history'); });
+  // The rollback's own row: a swap whose trigger (the seventh cell) is "rollback", not any new row.
+  await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((r) =>
+    r.dataset.kind === 'swap' && r.dataset.outcome === 'swapped' && r.cells[6].textContent === 'rollback'),
+  `#history tbody tr[data-module="products"]`, { timeout: step })
+    .catch(async () => {
+      throw new Error(`the rollback did not appear in the swap history: ${JSON.stringify(await historyRows('products'))}`);
+    });
   result.history = await historyRows('products');
 
   await page.screenshot({ path: path.join(shotDir, 'dashboard.png'), fullPage: true });

@@ -1,6 +1,7 @@
 // A flood of idle connections on one port: the other ports and the admin API keep answering,
 // and the flooded port serves new clients again once the idle ones time out.
 #include "support/eventually.hpp"
+#include "support/free_port.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -86,18 +87,6 @@ TEST(Flood, IdleConnectionsFromManyAddressesCannotLockTheOperatorOut) {
         }
     }, std::chrono::seconds(5)));
     for (int fd : fds) ::close(fd);
-}
-
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
 }
 
 TEST(Flood, UnderALowDescriptorLimitTheOtherPortsAndTheAdminApiStillAccept) {

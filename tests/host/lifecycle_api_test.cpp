@@ -1,10 +1,12 @@
 // POST /modules and DELETE /modules/{name}: modules added and removed while the host serves.
-#include "host/file_host.hpp"
+#include "support/file_host.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/latch.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace berth::test {
@@ -13,7 +15,10 @@ namespace {
 class LifecycleApi : public ::testing::Test {
 protected:
     // One module from the test plugins' directory: the deploy policy allows that directory.
-    file_host host_{{{"probe", module_entry(test_plugin("swap_probe_v1"))}}};
+    latches latches_;  // before the host: its directory is in the host's config
+    // A drain waits for a held request as long as the test holds it.
+    file_host host_{{{"probe", module_entry(test_plugin("swap_probe_v1"), {{"settings", latches_.setting()}})}},
+                    {{"drain_timeout_ms", 60000}}};
 
     reply add(const nlohmann::json& body) { return host_.admin("POST", "/modules", body.dump()); }
 };
@@ -109,14 +114,24 @@ TEST_F(LifecycleApi, DeleteDrainsUnloadsAndClosesThePort) {
 
 TEST_F(LifecycleApi, ARequestInFlightFinishesBeforeDeleteAnswers) {
     http_connection c(host_.port("probe"));
-    reply slow;
-    std::thread client([&] { slow = c.request("GET", "/v1/slow?ms=300"); });
+    reply held, r;
+    std::atomic<bool> answered{false};
+    const auto target = latches_.hold("delete");
+    std::thread client([&] { held = c.request("GET", target); });
     ASSERT_TRUE(eventually([&] { return host_.runtime().modules().front().queued_or_running == 1; }));
-    auto r = host_.admin("DELETE", "/modules/probe");
+    std::thread deleter([&] {
+        r = host_.admin("DELETE", "/modules/probe");
+        answered = true;
+    });
+    // Out of the set: the delete has begun, and it waits for the held request.
+    EXPECT_TRUE(eventually([&] { return !host_.runtime().module_port("probe"); }));
+    EXPECT_FALSE(answered) << "DELETE answered while a request was still in flight";
+    latches_.release("delete");
+    deleter.join();
     client.join();
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(slow.status, 200);
-    EXPECT_EQ(slow.json()["slept_ms"], 300);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(held.status, 200) << held.body;
+    EXPECT_EQ(held.json()["released"], true);
 }
 
 TEST_F(LifecycleApi, DeleteOfAnUnknownModuleIs404) {

@@ -1,6 +1,8 @@
 // contract_probe: a test plugin with one route per behaviour the host tests check.
 #include <berth/plugin.hpp>
 
+#include "latch.hpp"
+
 #include <atomic>
 
 #include <chrono>
@@ -68,6 +70,7 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"slept_ms", ms}});
         });
+        berth_test_latch::add_routes(r, latch_dir_);
 #endif
         // In-process calls: relay calls whoami on this same module through the host.
         r.get("/v1/relay", [this](const berth::request& req) {
@@ -93,10 +96,14 @@ public:
         }).takes("application/json");
     }
 
-    void start(const berth::context& ctx) override { ctx_ = &ctx; }
+    void start(const berth::context& ctx) override {
+        ctx_ = &ctx;
+        latch_dir_ = berth_test_latch::dir_setting(ctx);
+    }
 
 private:
     const berth::context* ctx_ = nullptr;
+    std::string latch_dir_;
     std::atomic<int> tally_{0};
 };
 

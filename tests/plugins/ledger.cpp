@@ -6,6 +6,8 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "latch.hpp"
+
 #include <chrono>
 #include <thread>
 
@@ -54,6 +56,13 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"held_ms", ms}});
         }).query({{"type", "object"}, {"properties", {{"ms", {{"type", "integer"}, {"minimum", 0}, {"maximum", 5000}}}}}});
+        // Holds a database session until the latch {name} opens (tests/plugins/latch.hpp).
+        r.get("/v1/hold/{name}", [this](const berth::request& req) {
+            auto s = db_->lease();
+            const bool released = berth_test_latch::wait(latch_dir_, req.param("name"));
+            return berth::response::json(released ? 200 : 504, {{"released", released}});
+        });
+        berth_test_latch::add_routes(r, latch_dir_);
     }
 
     // Settings: pool_size and lease_timeout_ms (the database options), for the lease tests.
@@ -63,11 +72,13 @@ public:
         options.lease_timeout = std::chrono::milliseconds(ctx.integer_setting("lease_timeout_ms", 5000, 1, 60000));
         db_ = std::make_unique<berth::database>(ctx, options);
         db_->migrate(migrations());
+        latch_dir_ = berth_test_latch::dir_setting(ctx);
     }
     void stop() override { db_.reset(); }
 
 private:
     std::unique_ptr<berth::database> db_;
+    std::string latch_dir_;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 //   SWAP_PROBE_READY    0 ready at once, 1 never ready, 2 ready only after 5 s, 3 start() fails
 #include <berth/plugin.hpp>
 
+#include "latch.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -30,10 +32,12 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
             return berth::response::json(200, {{"version", SWAP_PROBE_VERSION}, {"slept_ms", ms}});
         });
+        berth_test_latch::add_routes(r, latch_dir_);
     }
 
-    void start(const berth::context&) override {
+    void start(const berth::context& ctx) override {
         if (SWAP_PROBE_READY == 3) throw std::runtime_error("database unreachable (on purpose)");
+        latch_dir_ = berth_test_latch::dir_setting(ctx);
     }
 
     bool ready() override {
@@ -41,6 +45,9 @@ public:
         if (SWAP_PROBE_READY == 2) std::this_thread::sleep_for(std::chrono::seconds(5));
         return true;
     }
+
+private:
+    std::string latch_dir_;
 };
 
 }  // namespace

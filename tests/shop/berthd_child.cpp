@@ -1,5 +1,6 @@
 #include "berthd_child.hpp"
 
+#include "support/free_port.hpp"
 #include "support/test_host.hpp"
 
 #include <fcntl.h>
@@ -15,19 +16,6 @@
 #include <thread>
 
 namespace berth::test {
-
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 berthd_child::berthd_child(const std::filesystem::path& dir, const nlohmann::json& settings) : dir_(dir) {
     std::filesystem::create_directories(dir_ / "plugins");

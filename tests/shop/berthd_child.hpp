@@ -44,7 +44,4 @@ private:
     int status_ = 0;
 };
 
-// A port nothing listens on right now (bound and closed).
-std::uint16_t free_port();
-
 }  // namespace berth::test

@@ -2,6 +2,7 @@
 // operator's token, the catalogue, checkouts with good, declined and invalid cards, a refund)
 // with every log written to a file at debug level; then each log (host, access, event, audit)
 // is searched for every password, token, card number and key the walkthrough used.
+#include "support/host_log.hpp"
 #include "support/shop.hpp"
 
 #include "ops/logging.hpp"
@@ -33,26 +34,10 @@ std::string first_word_of(const fs::path& file) {
     return word;
 }
 
-// The host log to a file at debug for the test; the test binary's own logger comes back after.
-class debug_host_log {
-public:
-    explicit debug_host_log(const fs::path& file) {
-        berth::host::logging_config c;
-        c.destination = "file";
-        c.file.path = file;
-        c.level = "debug";
-        berth::host::ops::configure_logging(c);
-    }
-    ~debug_host_log() { spdlog::set_default_logger(saved_); }
-
-private:
-    std::shared_ptr<spdlog::logger> saved_ = spdlog::default_logger();
-};
-
 TEST(LogSecrets, APurchaseWalkthroughLeavesNoSecretInAnyLog) {
     temp_dir logs;
-    const auto host_log = logs.path() / "berthd.log";
-    debug_host_log debug(host_log);
+    const auto host_file = logs.path() / "berthd.log";
+    host_log debug(host_file, "debug");
     const json top = {{"logging",
                        {{"level", "debug"},
                         {"access", {{"enabled", true}, {"destination", "file"}, {"file", {{"path", (logs.path() / "access.log").string()}}}}},
@@ -104,7 +89,7 @@ TEST(LogSecrets, APurchaseWalkthroughLeavesNoSecretInAnyLog) {
     secrets.push_back(first_word_of(data / "admin.token"));
     s.host().runtime().stop();  // every line written and flushed
 
-    const std::vector<fs::path> files = {host_log, logs.path() / "access.log", logs.path() / "events.log", data / "audit.log"};
+    const std::vector<fs::path> files = {host_file, logs.path() / "access.log", logs.path() / "events.log", data / "audit.log"};
     // The logs are there and say what happened: a search of empty files would prove nothing.
     const auto host_text = text_of(files[0]), access = text_of(files[1]), events = text_of(files[2]), audit = text_of(files[3]);
     EXPECT_NE(host_text.find("\"level\":\"debug\""), std::string::npos) << "the host log has no debug line";

@@ -4,14 +4,11 @@
 
 #include <berth/host/runtime.hpp>
 
+#include "support/free_port.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -87,20 +84,6 @@ private:
     nlohmann::json config_;
     std::unique_ptr<berth::host::runtime> runtime_;
 };
-
-// A port nothing listens on now (the kernel's pick, released at once).
-inline std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 inline nlohmann::json module_entry(const std::filesystem::path& library, nlohmann::json more = nlohmann::json::object()) {
     nlohmann::json e = {{"library", library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
