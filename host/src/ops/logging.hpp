@@ -5,27 +5,21 @@
 #pragma once
 
 #include <berth/host/config.hpp>
+#include <berth/host/logging.hpp>
 
 #include <spdlog/common.h>
 #include <spdlog/formatter.h>
 
 #include <chrono>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace berth::host::ops {
 
-class logging_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Replaces spdlog's default logger with the host log: `c.level` (or `level_override` when not
-// empty: berthd --log-level), `c.format`, `c.destination`. Throws logging_error when the log
-// file cannot be opened privately (a link, not a regular file, not ours).
-void configure_logging(const logging_config& c, std::string_view level_override = {});
+// Declared in the public header (berthd calls them); host code names them here as well.
+using host::configure_logging;
+using host::logging_error;
 
 // spdlog's level for a config name ("warn" as well as spdlog's "warning"); throws logging_error.
 spdlog::level::level_enum level_named(std::string_view name);
