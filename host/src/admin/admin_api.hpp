@@ -75,8 +75,11 @@ private:
         add_module, remove_module, readyz, config_reload, dash_page, dash_file, dash_link, dash_session,
         events, route_count
     };
-    // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
+    // admin_gate.cpp: 421, 401 and 415 refusals, before any route is looked at; nullopt lets
+    // the call in. A call is mutating unless GET or HEAD; the token is compared by its sha256.
     std::optional<http::response> gate(const http::request& request) const;
+    static bool is_mutating(const http::request& r);
+    static std::string digest(std::string_view text);
     // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
     completion audited(const http::request& request, completion done) const;
     void serve(const http::request& request, const completion& done);
