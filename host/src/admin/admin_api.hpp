@@ -95,9 +95,10 @@ private:
                       const char* module_key);
     // admin_metrics.cpp: GET /metrics, the registry and the modules' state now.
     http::response metrics_page() const;
-    // admin_lifecycle.cpp: POST /modules, DELETE /modules/{name}, GET /readyz.
+    // admin_lifecycle.cpp: POST /modules, DELETE /modules/{name}.
     void add_module_call(const http::request& request, const completion& done, const char* module_key);
     void remove_module_call(const std::string& name, const completion& done, const char* module_key);
+    // admin_health.cpp: GET /readyz.
     http::response readiness() const;
     // admin_config.cpp: POST /config/reload[?dry_run=true].
     void reload_config_call(const http::request& request, const completion& done);
