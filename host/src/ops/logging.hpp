@@ -7,10 +7,11 @@
 #include <berth/host/config.hpp>
 #include <berth/host/logging.hpp>
 
+#include "ops/clock_text.hpp"  // utc_text: the time of every log line and event
+
 #include <spdlog/common.h>
 #include <spdlog/formatter.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,9 +33,6 @@ spdlog::sink_ptr make_sink(const std::string& destination, const log_file_config
 // message is itself a JSON object's text (the access and event logs) and its members follow
 // "logger" in place of "msg". Text format: a line for people.
 std::unique_ptr<spdlog::formatter> make_formatter(const std::string& format, bool payload_is_object = false);
-
-// 2026-11-28T12:00:00.123Z: the time of every log line and event.
-std::string utc_text(std::chrono::system_clock::time_point t);
 
 // Makes `path` a private regular file: created 0600 if absent (missing directories 0700),
 // chmod 0600 if it exists with more; refuses a link or anything not a regular file we own.
