@@ -103,16 +103,10 @@ void runtime::start() {
     if (!docs->installed()) spdlog::warn("/docs answers 404 on every port: the Swagger UI files are not usable ({})", docs->missing());
 
     for (auto& pc : c.modules) {
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
-        m->set_docs(docs);
-        try {
-            auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
-            m->set_endpoint(l->address(), l->port());
-            impl_->listeners[pc.name] = std::move(l);
-        } catch (const std::system_error& e) {
-            m->set_failure({"listen", e.what()});
-        }
-        impl_->modules->add(std::move(m));
+        auto o = impl_->open_module(pc);
+        if (o.listener) impl_->listeners[pc.name] = std::move(o.listener);
+        else o.module->set_failure({"listen", o.listen_error});
+        impl_->modules->add(std::move(o.module));
     }
     impl_->deployer = std::make_unique<deploy::deployer>(
         impl_->modules, swap,

@@ -49,20 +49,25 @@ void drop_unset(nlohmann::json& j) {
 
 }  // namespace
 
+runtime::impl::opened_module runtime::impl::open_module(const module_config& pc) {
+    opened_module o{std::make_shared<plugin::module>(pc, live.data_dir, swap.drain_timeout, &services), nullptr, {}};
+    o.module->set_docs(docs);
+    try {
+        o.listener = server->listen(pc.name, pc.address, pc.port, pc.limits, o.module);
+        o.module->set_endpoint(o.listener->address(), o.listener->port());
+    } catch (const std::system_error& e) {
+        o.listen_error = e.what();
+    }
+    return o;
+}
+
 std::variant<std::shared_ptr<plugin::module>, plugin::load_failure> runtime::impl::bring_up(const module_config& pc,
                                                                                            const std::string& trigger) {
     const auto db = sqlite_file(pc.database);
     std::error_code ec;
     const bool db_existed = db.empty() || fs::exists(db, ec);
-    auto m = std::make_shared<plugin::module>(pc, live.data_dir, swap.drain_timeout, &services);
-    m->set_docs(docs);
-    std::shared_ptr<net::listener_handle> l;
-    try {
-        l = server->listen(pc.name, pc.address, pc.port, pc.limits, m);
-    } catch (const std::system_error& e) {
-        return plugin::load_failure{"listen", e.what()};
-    }
-    m->set_endpoint(l->address(), l->port());
+    auto [m, l, listen_error] = open_module(pc);
+    if (!l) return plugin::load_failure{"listen", listen_error};
     auto r = deployer->reload(*m, std::nullopt, trigger);
     if (r.outcome == plugin::swap_outcome::swapped) {
         listeners[pc.name] = std::move(l);
