@@ -3,6 +3,7 @@
 
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
+#include "ops/logging_events.hpp"
 #include "ops/logging_streams.hpp"
 #include "ops/metrics_host.hpp"
 #include "ops/metrics_leases.hpp"
@@ -133,14 +134,15 @@ void runtime::start() {
                      s.bound ? "" : " (not bound)");
     }
     impl_->deployer->start();
-    impl_->telemetry.emit("start", "", {{"version", BERTH_VERSION}, {"modules", impl_->modules->snapshot()->size()}});
+    ops::emit(&impl_->services, "start", "",
+              {{"version", BERTH_VERSION}, {"modules", impl_->modules->snapshot()->size()}});
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    impl_->telemetry.emit("stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
+    ops::emit(&impl_->services, "stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
     // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
     // start one); then the edge (no new requests, in-flight ones finish), the handler threads,
     // the admin API's thread, the deploy thread (queued swaps), and last the plugins. Any of

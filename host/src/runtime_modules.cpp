@@ -4,6 +4,7 @@
 
 #include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
+#include "ops/logging_events.hpp"
 #include "plugin/module.hpp"
 
 #include <spdlog/spdlog.h>
@@ -90,8 +91,8 @@ std::optional<plugin::load_failure> runtime::impl::add(const module_config& pc, 
     }
     auto m = std::get<std::shared_ptr<plugin::module>>(std::move(up));
     spdlog::info("[{}] added ({}): serving on http://{}:{}", pc.name, trigger, m->snapshot().address, m->port());
-    telemetry.emit("module_added", pc.name,
-                   {{"trigger", trigger}, {"port", m->port()}, {"library", pc.library.string()}});
+    ops::emit(&services, "module_added", pc.name,
+              {{"trigger", trigger}, {"port", m->port()}, {"library", pc.library.string()}});
     modules->add(std::move(m));
     deployer->rewatch();
     return std::nullopt;
@@ -112,7 +113,7 @@ admin::remove_result runtime::impl::remove(const std::string& name, const std::s
     std::string detail = "module '" + name + "' " + (drained ? "drained" : "cut off at its drain deadline") +
                          ", its port closed, " + (unloaded ? "its library unloaded" : "its library retained");
     spdlog::info("[{}] removed ({}): {}", name, trigger, detail);
-    telemetry.emit("module_removed", name, {{"trigger", trigger}, {"unloaded", unloaded}, {"drained", drained}});
+    ops::emit(&services, "module_removed", name, {{"trigger", trigger}, {"unloaded", unloaded}, {"drained", drained}});
     return {200, unloaded, detail};
 }
 
