@@ -1,8 +1,8 @@
 // berthd: the Berth host as a program. Everything real lives in berth::host::runtime.
 #include <berth/abi.h>
+#include <berth/host/logging.hpp>
 #include <berth/host/runtime.hpp>
 
-#include "ops/logging.hpp"
 #include "service_notify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -107,8 +107,11 @@ int main(int argc, char** argv) {
 
     berth::host::runtime rt(std::move(*r.value));
     try {
-        berth::host::ops::configure_logging(rt.configuration().logging, app.count("--log-level") ? log_level : "");
+        berth::host::configure_logging(rt.configuration().logging, app.count("--log-level") ? log_level : "");
         rt.start();
+    } catch (const berth::host::logging_error& e) {  // a log file that must be private is not
+        spdlog::critical("cannot start: {}", e.what());
+        return 2;
     } catch (const berth::host::start_error& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 2;

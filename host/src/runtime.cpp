@@ -3,6 +3,7 @@
 
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
+#include "ops/logging_events.hpp"
 #include "ops/logging_streams.hpp"
 #include "ops/metrics_host.hpp"
 #include "ops/metrics_leases.hpp"
@@ -103,16 +104,10 @@ void runtime::start() {
     if (!docs->installed()) spdlog::warn("/docs answers 404 on every port: the Swagger UI files are not usable ({})", docs->missing());
 
     for (auto& pc : c.modules) {
-        auto m = std::make_shared<plugin::module>(pc, c.data_dir, swap.drain_timeout, &impl_->services);
-        m->set_docs(docs);
-        try {
-            auto l = impl_->server->listen(pc.name, pc.address, pc.port, pc.limits, m);
-            m->set_endpoint(l->address(), l->port());
-            impl_->listeners[pc.name] = std::move(l);
-        } catch (const std::system_error& e) {
-            m->set_failure({"listen", e.what()});
-        }
-        impl_->modules->add(std::move(m));
+        auto o = impl_->open_module(pc);
+        if (o.listener) impl_->listeners[pc.name] = std::move(o.listener);
+        else o.module->set_failure({"listen", o.listen_error});
+        impl_->modules->add(std::move(o.module));
     }
     impl_->deployer = std::make_unique<deploy::deployer>(
         impl_->modules, swap,
@@ -139,14 +134,15 @@ void runtime::start() {
                      s.bound ? "" : " (not bound)");
     }
     impl_->deployer->start();
-    impl_->telemetry.emit("start", "", {{"version", BERTH_VERSION}, {"modules", impl_->modules->snapshot()->size()}});
+    ops::emit(&impl_->services, "start", "",
+              {{"version", BERTH_VERSION}, {"modules", impl_->modules->snapshot()->size()}});
 }
 
 std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
-    impl_->telemetry.emit("stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
+    ops::emit(&impl_->services, "stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
     // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
     // start one); then the edge (no new requests, in-flight ones finish), the handler threads,
     // the admin API's thread, the deploy thread (queued swaps), and last the plugins. Any of

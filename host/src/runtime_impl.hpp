@@ -53,6 +53,14 @@ struct runtime::impl final : admin::lifecycle {
     // What start() fills in that the file leaves to it (the admin token's file, each module's
     // handler threads): a config read again is compared with the running one after this.
     static void fill_defaults(config& c);
+    // A new module for `pc` (with the docs) and its port bound, the module told its endpoint.
+    // Its port not bound: no listener, and `listen_error` says why. Not yet in the module set.
+    struct opened_module {
+        std::shared_ptr<plugin::module> module;
+        std::shared_ptr<net::listener_handle> listener;
+        std::string listen_error;
+    };
+    opened_module open_module(const module_config& pc);
     // Binds and loads a new module; on any failure nothing of it is left (port closed, no
     // module, no shadow copy, no database file it created). Not yet in the module set.
     std::variant<std::shared_ptr<plugin::module>, plugin::load_failure> bring_up(const module_config& pc,

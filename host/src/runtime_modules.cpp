@@ -4,6 +4,7 @@
 
 #include "config/config_keys.hpp"
 #include "contract/json_schema.hpp"
+#include "ops/logging_events.hpp"
 #include "plugin/module.hpp"
 
 #include <spdlog/spdlog.h>
@@ -49,20 +50,25 @@ void drop_unset(nlohmann::json& j) {
 
 }  // namespace
 
+runtime::impl::opened_module runtime::impl::open_module(const module_config& pc) {
+    opened_module o{std::make_shared<plugin::module>(pc, live.data_dir, swap.drain_timeout, &services), nullptr, {}};
+    o.module->set_docs(docs);
+    try {
+        o.listener = server->listen(pc.name, pc.address, pc.port, pc.limits, o.module);
+        o.module->set_endpoint(o.listener->address(), o.listener->port());
+    } catch (const std::system_error& e) {
+        o.listen_error = e.what();
+    }
+    return o;
+}
+
 std::variant<std::shared_ptr<plugin::module>, plugin::load_failure> runtime::impl::bring_up(const module_config& pc,
                                                                                            const std::string& trigger) {
     const auto db = sqlite_file(pc.database);
     std::error_code ec;
     const bool db_existed = db.empty() || fs::exists(db, ec);
-    auto m = std::make_shared<plugin::module>(pc, live.data_dir, swap.drain_timeout, &services);
-    m->set_docs(docs);
-    std::shared_ptr<net::listener_handle> l;
-    try {
-        l = server->listen(pc.name, pc.address, pc.port, pc.limits, m);
-    } catch (const std::system_error& e) {
-        return plugin::load_failure{"listen", e.what()};
-    }
-    m->set_endpoint(l->address(), l->port());
+    auto [m, l, listen_error] = open_module(pc);
+    if (!l) return plugin::load_failure{"listen", listen_error};
     auto r = deployer->reload(*m, std::nullopt, trigger);
     if (r.outcome == plugin::swap_outcome::swapped) {
         listeners[pc.name] = std::move(l);
@@ -85,8 +91,8 @@ std::optional<plugin::load_failure> runtime::impl::add(const module_config& pc, 
     }
     auto m = std::get<std::shared_ptr<plugin::module>>(std::move(up));
     spdlog::info("[{}] added ({}): serving on http://{}:{}", pc.name, trigger, m->snapshot().address, m->port());
-    telemetry.emit("module_added", pc.name,
-                   {{"trigger", trigger}, {"port", m->port()}, {"library", pc.library.string()}});
+    ops::emit(&services, "module_added", pc.name,
+              {{"trigger", trigger}, {"port", m->port()}, {"library", pc.library.string()}});
     modules->add(std::move(m));
     deployer->rewatch();
     return std::nullopt;
@@ -107,7 +113,7 @@ admin::remove_result runtime::impl::remove(const std::string& name, const std::s
     std::string detail = "module '" + name + "' " + (drained ? "drained" : "cut off at its drain deadline") +
                          ", its port closed, " + (unloaded ? "its library unloaded" : "its library retained");
     spdlog::info("[{}] removed ({}): {}", name, trigger, detail);
-    telemetry.emit("module_removed", name, {{"trigger", trigger}, {"unloaded", unloaded}, {"drained", drained}});
+    ops::emit(&services, "module_removed", name, {{"trigger", trigger}, {"unloaded", unloaded}, {"drained", drained}});
     return {200, unloaded, detail};
 }
 

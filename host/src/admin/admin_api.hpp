@@ -75,8 +75,11 @@ private:
         add_module, remove_module, readyz, config_reload, dash_page, dash_file, dash_link, dash_session,
         events, route_count
     };
-    // 421, 401 and 415 refusals, before any route is looked at; nullopt lets the call in.
+    // admin_gate.cpp: 421, 401 and 415 refusals, before any route is looked at; nullopt lets
+    // the call in. A call is mutating unless GET or HEAD; the token is compared by its sha256.
     std::optional<http::response> gate(const http::request& request) const;
+    static bool is_mutating(const http::request& r);
+    static std::string digest(std::string_view text);
     // `done`, wrapped to append the call and its outcome to the audit log when it changes anything.
     completion audited(const http::request& request, completion done) const;
     void serve(const http::request& request, const completion& done);
@@ -92,9 +95,10 @@ private:
                       const char* module_key);
     // admin_metrics.cpp: GET /metrics, the registry and the modules' state now.
     http::response metrics_page() const;
-    // admin_lifecycle.cpp: POST /modules, DELETE /modules/{name}, GET /readyz.
+    // admin_lifecycle.cpp: POST /modules, DELETE /modules/{name}.
     void add_module_call(const http::request& request, const completion& done, const char* module_key);
     void remove_module_call(const std::string& name, const completion& done, const char* module_key);
+    // admin_health.cpp: GET /readyz.
     http::response readiness() const;
     // admin_config.cpp: POST /config/reload[?dry_run=true].
     void reload_config_call(const http::request& request, const completion& done);

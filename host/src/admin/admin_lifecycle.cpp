@@ -1,5 +1,5 @@
-// POST /modules (a module added while the host runs), DELETE /modules/{name} (one removed),
-// GET /readyz (does every configured module serve). The work runs on the deploy thread
+// POST /modules (a module added while the host runs), DELETE /modules/{name} (one removed).
+// The work runs on the deploy thread
 // (admin/lifecycle.hpp); this file turns its outcome into answers.
 #include "admin/admin_api.hpp"
 
@@ -57,24 +57,6 @@ void admin_api::remove_module_call(const std::string& name, const completion& do
         if (r.status != 200) return done(http::problem(r.status, r.detail));
         done(http::json_response(200, {{module_key, name}, {"unloaded", r.unloaded}, {"detail", r.detail}}));
     });
-}
-
-http::response admin_api::readiness() const {
-    nlohmann::json all = nlohmann::json::object(), not_ready = nlohmann::json::array();
-    std::string names;
-    for (auto& m : *modules_->snapshot()) {
-        auto s = m->snapshot();
-        all[s.name] = s.ready;
-        if (s.ready) continue;
-        std::string reason = s.last_error ? s.last_error->step + ": " + s.last_error->message
-                             : !s.bound   ? "its port is not bound"
-                                          : "no generation has reported ready";
-        not_ready.push_back({{"module", s.name}, {"state", to_string(s.state)}, {"reason", std::move(reason)}});
-        names += (names.empty() ? "" : ", ") + s.name;
-    }
-    if (not_ready.empty()) return http::json_response(200, {{"ready", true}, {"modules", std::move(all)}});
-    return http::problem(503, "not ready: " + names,
-                         {{"ready", false}, {"modules", std::move(all)}, {"not_ready", std::move(not_ready)}});
 }
 
 }  // namespace berth::host::admin

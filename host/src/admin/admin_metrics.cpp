@@ -1,56 +1,24 @@
-// GET /metrics: the host's registry (ops/metrics_host.hpp) and, read from the modules at
-// scrape time, what they hold now: requests in flight per generation, the queue, refusals at
-// capacity, generations draining and libraries retained.
+// GET /metrics: the host's registry (ops/metrics_host.hpp) and the module gauges
+// (ops/metrics_modules.hpp) from the modules' snapshots taken at scrape time.
 #include "admin/admin_api.hpp"
 
 #include "http/problem.hpp"
 #include "ops/metrics.hpp"
+#include "ops/metrics_modules.hpp"
 #include "plugin/module.hpp"
 #include "plugin/module_set.hpp"
 
 namespace berth::host::admin {
 
-namespace {
-
-void collect_modules(ops::exposition& out, const std::vector<std::shared_ptr<plugin::module>>& modules) {
-    using ops::exposition;
-    out.family("berth_in_flight_requests", exposition::kind::gauge,
-               "Requests being served now, by module and generation.");
-    out.family("berth_queued_requests", exposition::kind::gauge,
-               "Requests admitted to a module and waiting for one of its handler threads.");
-    out.family("berth_capacity_refusals_total", exposition::kind::counter,
-               "Requests a module refused with 503 because its handler threads and queue were full.");
-    out.family("berth_draining_generations", exposition::kind::gauge,
-               "Generations replaced by a swap that still finish their requests.");
-    out.family("berth_retained_libraries", exposition::kind::gauge,
-               "Plugin libraries that could not be unloaded and stay mapped.");
-    for (auto& m : modules) {
-        const auto s = m->snapshot();
-        const std::string& name = s.name;
-        std::size_t running = 0;
-        auto generation = [&](const generation_snapshot& g) {
-            running += g.in_flight;
-            out.sample("berth_in_flight_requests", {{"module", name}, {"generation", std::to_string(g.number)}},
-                       static_cast<double>(g.in_flight));
-        };
-        if (s.active) generation(*s.active);
-        for (auto& g : s.older) generation(g);
-        for (auto& d : s.draining) generation(d.generation);
-        const auto queued = s.queued_or_running > running ? s.queued_or_running - running : 0;
-        out.sample("berth_queued_requests", {{"module", name}}, static_cast<double>(queued));
-        out.sample("berth_capacity_refusals_total", {{"module", name}}, static_cast<double>(s.counters.refused_at_capacity));
-        out.sample("berth_draining_generations", {{"module", name}}, static_cast<double>(s.draining.size()));
-        out.sample("berth_retained_libraries", {{"module", name}}, static_cast<double>(s.retained.size()));
-    }
-}
-
-}  // namespace
-
 http::response admin_api::metrics_page() const {
     if (!settings_.metrics) return http::problem(404, "this host keeps no metrics");
     http::response r;
     r.headers.emplace_back("Content-Type", std::string(ops::exposition_content_type));
-    r.body = settings_.metrics->render([this](ops::exposition& out) { collect_modules(out, *modules_->snapshot()); });
+    r.body = settings_.metrics->render([this](ops::exposition& out) {
+        std::vector<module_snapshot> now;
+        for (auto& m : *modules_->snapshot()) now.push_back(m->snapshot());
+        ops::collect_modules(out, now);
+    });
     return r;
 }
 

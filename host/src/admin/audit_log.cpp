@@ -2,6 +2,7 @@
 
 #include "files/private_file.hpp"
 #include "http/problem.hpp"
+#include "ops/clock_text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -13,7 +14,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 
 namespace berth::host::admin {
 
@@ -30,17 +30,8 @@ audit_log::audit_log(const std::filesystem::path& file) {
 
 namespace {
 
-std::string utc_now() {
-    const auto secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return when;
-}
-
 std::string refusal_line(const std::string& peer, int status, std::size_t count) {
-    return http::json_text({{"time", utc_now()},
+    return http::json_text({{"time", ops::utc_seconds_text(std::chrono::system_clock::now())},
                             {"peer", peer},
                             {"call", "refused before authentication"},
                             {"status", status},
@@ -77,7 +68,7 @@ void audit_log::record_refusal(const std::string& peer, int status) {
 
 void audit_log::record(const std::string& peer, const std::string& request_id, const std::string& call, int status,
                        const std::string& detail) {
-    const std::string line = http::json_text({{"time", utc_now()},
+    const std::string line = http::json_text({{"time", ops::utc_seconds_text(std::chrono::system_clock::now())},
                                               {"peer", peer},
                                               {"request_id", request_id},
                                               {"call", call},

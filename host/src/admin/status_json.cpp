@@ -1,7 +1,6 @@
 #include "admin/status_json.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include "ops/clock_text.hpp"
 
 namespace berth::host::admin {
 
@@ -16,7 +15,7 @@ nlohmann::json generation_json(const generation_snapshot& g) {
             {"sha256", g.sha256},
             {"source", g.source.string()},
             {"restores", or_null(g.restores)},
-            {"loaded_at", iso8601(g.loaded_at)},
+            {"loaded_at", ops::utc_text(g.loaded_at)},
             {"in_flight", g.in_flight},
             {"serves_majors", g.serves_majors}};
 }
@@ -28,7 +27,7 @@ nlohmann::json refusal_json(const std::optional<refusal_snapshot>& r) {
     for (auto& c : r->changes)
         changes.push_back(
             {{"kind", c.kind}, {"method", c.method}, {"path", c.path}, {"pointer", c.pointer}, {"message", c.message}});
-    return {{"at", iso8601(r->at)},
+    return {{"at", ops::utc_text(r->at)},
             {"trigger", r->trigger},
             {"library", r->library.string()},
             {"count", r->count},
@@ -36,18 +35,6 @@ nlohmann::json refusal_json(const std::optional<refusal_snapshot>& r) {
 }
 
 }  // namespace
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-    auto secs = std::chrono::system_clock::to_time_t(t);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-    return out;
-}
 
 nlohmann::json to_json(const module_snapshot& s) {
     const auto* a = s.active ? &*s.active : nullptr;
@@ -65,7 +52,7 @@ nlohmann::json to_json(const module_snapshot& s) {
         // What serves, truthfully: the active generation's file; the configured path otherwise.
         {"library", a ? a->source.string() : s.configured_library.string()},
         {"configured_library", s.configured_library.string()},
-        {"loaded_at", from_active([](auto& g) { return iso8601(g.loaded_at); })},
+        {"loaded_at", from_active([](auto& g) { return ops::utc_text(g.loaded_at); })},
         {"sha256", from_active([](auto& g) { return g.sha256; })},
         {"in_flight", a ? a->in_flight : 0},
         {"queued_or_running", s.queued_or_running},
@@ -89,7 +76,7 @@ nlohmann::json to_json(const module_snapshot& s) {
     nlohmann::json draining = nlohmann::json::array();
     for (auto& d : s.draining) {
         auto g = generation_json(d.generation);
-        g["draining_since"] = iso8601(d.since);
+        g["draining_since"] = ops::utc_text(d.since);
         g["cut_off"] = d.cut_off;
         draining.push_back(std::move(g));
     }
@@ -100,7 +87,7 @@ nlohmann::json to_json(const module_snapshot& s) {
                             {"version", r.version},
                             {"sha256", r.sha256},
                             {"reason", r.reason},
-                            {"at", iso8601(r.at)}});
+                            {"at", ops::utc_text(r.at)}});
     j["retained"] = std::move(retained);
     j["last_refusal"] = refusal_json(s.last_refusal);
     const auto& c = s.counters;

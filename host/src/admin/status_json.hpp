@@ -10,7 +10,4 @@ namespace berth::host::admin {
 
 nlohmann::json to_json(const module_snapshot& s);
 
-// "2026-11-28T06:17:50.123Z".
-std::string iso8601(std::chrono::system_clock::time_point t);
-
 }  // namespace berth::host::admin

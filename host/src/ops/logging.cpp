@@ -76,13 +76,24 @@ spdlog::sink_ptr make_sink(const std::string& destination, const log_file_config
                                                                  handlers);
 }
 
+}  // namespace berth::host::ops
+
+namespace berth::host {
+
 void configure_logging(const logging_config& c, std::string_view level_override) {
-    auto logger = std::make_shared<spdlog::logger>("host", make_sink(c.destination, c.file));
-    logger->set_formatter(make_formatter(c.format));
-    logger->set_level(level_named(level_override.empty() ? std::string_view(c.level) : level_override));
+    std::shared_ptr<spdlog::logger> logger;
+    try {  // one error type for the public header: berthd exits 2 for it
+        logger = std::make_shared<spdlog::logger>("host", ops::make_sink(c.destination, c.file));
+        logger->set_level(ops::level_named(level_override.empty() ? std::string_view(c.level) : level_override));
+    } catch (const files::file_error& e) {
+        throw logging_error(e.what());
+    } catch (const std::invalid_argument& e) {
+        throw logging_error(e.what());
+    }
+    logger->set_formatter(ops::make_formatter(c.format));
     // A line is on disk when it is logged: what an operator reads after a crash is complete.
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(std::move(logger));
 }
 
-}  // namespace berth::host::ops
+}  // namespace berth::host

@@ -5,27 +5,22 @@
 #pragma once
 
 #include <berth/host/config.hpp>
+#include <berth/host/logging.hpp>
+
+#include "ops/clock_text.hpp"  // utc_text: the time of every log line and event
 
 #include <spdlog/common.h>
 #include <spdlog/formatter.h>
 
-#include <chrono>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace berth::host::ops {
 
-class logging_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Replaces spdlog's default logger with the host log: `c.level` (or `level_override` when not
-// empty: berthd --log-level), `c.format`, `c.destination`. Throws logging_error when the log
-// file cannot be opened privately (a link, not a regular file, not ours).
-void configure_logging(const logging_config& c, std::string_view level_override = {});
+// Declared in the public header (berthd calls them); host code names them here as well.
+using host::configure_logging;
+using host::logging_error;
 
 // spdlog's level for a config name ("warn" as well as spdlog's "warning"); throws logging_error.
 spdlog::level::level_enum level_named(std::string_view name);
@@ -38,9 +33,6 @@ spdlog::sink_ptr make_sink(const std::string& destination, const log_file_config
 // message is itself a JSON object's text (the access and event logs) and its members follow
 // "logger" in place of "msg". Text format: a line for people.
 std::unique_ptr<spdlog::formatter> make_formatter(const std::string& format, bool payload_is_object = false);
-
-// 2026-11-28T12:00:00.123Z: the time of every log line and event.
-std::string utc_text(std::chrono::system_clock::time_point t);
 
 // Makes `path` a private regular file: created 0600 if absent (missing directories 0700),
 // chmod 0600 if it exists with more; refuses a link or anything not a regular file we own.

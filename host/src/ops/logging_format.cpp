@@ -2,12 +2,11 @@
 // become U+FFFD rather than breaking the line) and text for people.
 #include "ops/logging.hpp"
 
+#include "ops/clock_text.hpp"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/details/log_msg.h>
 #include <spdlog/pattern_formatter.h>
-
-#include <chrono>
-#include <ctime>
 
 namespace berth::host::ops {
 
@@ -16,33 +15,6 @@ namespace {
 std::string quoted(std::string_view text) {
     return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
-
-// 2026-11-28T12:00:00.123Z
-void append_utc(std::chrono::system_clock::time_point t, std::string& out) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    out.append(buf, n);
-    const int frac = static_cast<int>(ms % 1000);
-    out += '.';
-    out += static_cast<char>('0' + frac / 100);
-    out += static_cast<char>('0' + frac / 10 % 10);
-    out += static_cast<char>('0' + frac % 10);
-    out += 'Z';
-}
-
-}  // namespace
-
-std::string utc_text(std::chrono::system_clock::time_point t) {
-    std::string out;
-    append_utc(t, out);
-    return out;
-}
-
-namespace {
 
 class json_formatter final : public spdlog::formatter {
 public:
