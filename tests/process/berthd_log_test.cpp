@@ -91,7 +91,7 @@ TEST(Berthd, ALinkInPlaceOfItsLogFileStopsTheStart) {
     char buf[512];
     while (std::fgets(buf, sizeof buf, p)) out += buf;
     const int status = ::pclose(p);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << out;
     EXPECT_NE(out.find("cannot open the log file"), std::string::npos) << out;
     EXPECT_EQ(out.find("ready"), std::string::npos) << out;
 }
