@@ -19,8 +19,9 @@ using nlohmann::json;
 std::vector<json> events_of(const file_host& h, const std::string& kind, const std::string& module) {
     auto r = h.admin("GET", "/events?limit=1000");
     if (r.status != 200) throw std::runtime_error("GET /events answered " + std::to_string(r.status));
+    const auto page = r.json();  // kept: the loop reads into it
     std::vector<json> out;
-    for (auto& e : r.json()["events"])
+    for (auto& e : page["events"])
         if (e["kind"] == kind && e["module"] == module) out.push_back(e);
     return out;
 }
