@@ -92,8 +92,11 @@ int logs(context& c, std::uint64_t after, bool follow) {
             for (auto& e : events) print_event(c, e);
             c.out.flush();
             auto next = j.value("next", after);
-            if (next < after) {  // the host restarted: its sequence began again
-                c.err << "berthctl: the host's event sequence restarted (was " << after << ", now " << next << ")\n";
+            // The host's newest event is older than what we asked after: it restarted, and its
+            // sequence began again. Start from its first event.
+            if (auto last = j.value("last", next); last < after) {
+                c.err << "berthctl: the host restarted (its newest event is #" << last << ", asked after #" << after
+                      << "); its events from the start:\n";
                 after = 0;
                 continue;
             }

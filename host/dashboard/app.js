@@ -9,13 +9,14 @@ const SAMPLE_MS = 2000;  // how often /modules, /metrics and /events are read
 const KEPT_SAMPLES = 60;  // two minutes of sparkline
 const P99_WINDOW = 15;  // samples: p99 over the last 30 s
 const KEPT_HISTORY = 200;
-const HISTORY_KINDS = new Set(['swap', 'rollback', 'retire']);
+// A rollback is a swap (trigger `rollback`, `restores`): the host has no `rollback` kind.
+const HISTORY_KINDS = new Set(['swap', 'retire']);
 
 const state = {
   token: null,
   timer: null,
   series: new Map(),  // module -> [{t, requests, errors, buckets}]
-  history: [],        // swap, rollback and retire events, oldest first
+  history: [],        // swap and retire events, oldest first
   after: 0,           // the last event seq read
   confirming: null,   // the module whose rollback button waits for its second click
   busy: false,
@@ -245,7 +246,7 @@ function clock(iso) {
 
 function historyRow(e) {
   const f = e.fields || {};
-  const outcome = f.outcome || (e.kind === 'rollback' ? 'rolled back' : e.kind === 'retire' ? `retired ${f.major ?? ''}` : '');
+  const outcome = f.outcome || (e.kind === 'retire' ? `retired ${f.major ?? ''}` : '');
   const gens = f.from_generation !== undefined || f.to_generation !== undefined
     ? `${f.from_generation ?? '–'} → ${f.to_generation ?? '–'}` : '';
   const reason = [f.step, f.reason].filter((x) => x !== undefined && x !== '').join(': ');
@@ -261,9 +262,17 @@ function drawHistory() {
 
 // ---- reading --------------------------------------------------------------------------------
 
+// Returns a note when the host restarted since the last read (its newest event is older than
+// the last one read): its sequence began again, so reading starts again from 0.
 async function readEvents() {
+  let note = '';
   for (let pages = 0; pages < 10; ++pages) {
     const r = await api('GET', `/events?after=${state.after}&limit=1000`);
+    if (Number(r.last) < state.after) {
+      note = `the host restarted (its events start again at 1; ${state.after} were read before)`;
+      state.after = 0;
+      continue;
+    }
     const events = Array.isArray(r.events) ? r.events : [];
     for (const e of events) if (HISTORY_KINDS.has(e.kind)) state.history.push(e);
     if (state.history.length > KEPT_HISTORY) state.history.splice(0, state.history.length - KEPT_HISTORY);
@@ -271,6 +280,7 @@ async function readEvents() {
     if (!events.length || !(next > state.after)) break;
     state.after = next;
   }
+  return note;
 }
 
 async function tick() {
@@ -281,7 +291,8 @@ async function tick() {
       api('GET', '/modules'),
       api('GET', '/metrics').catch((e) => { if (e.status === 401) throw e; notes.push(`metrics: ${e.message}`); return ''; }),
     ]);
-    await readEvents().catch((e) => { if (e.status === 401) throw e; notes.push(`events: ${e.message}`); });
+    const restarted = await readEvents().catch((e) => { if (e.status === 401) throw e; notes.push(`events: ${e.message}`); });
+    if (restarted) notes.push(restarted);
     const list = Array.isArray(modules) ? modules : modules.modules || modules.plugins || [];
     const figures = figuresByModule(parseMetrics(metrics));
     // A module /metrics has no line for yet has answered nothing: zero, not unknown.

@@ -191,9 +191,12 @@ reload_report runtime::impl::reload_now(bool dry_run) {
         for (std::size_t j = i; j-- > 0;)
             if (auto undo_failed = steps[j].undo()) {
                 out.failure += "; undoing step " + std::to_string(j + 1) + " failed too: " + *undo_failed;
+                out.undo_failures.push_back("step " + std::to_string(j + 1) + " (" + steps[j].info.action + " " +
+                                            steps[j].info.module + "): " + *undo_failed);
                 spdlog::error("config reload: undoing step {} ({} {}) failed: {}", j + 1, steps[j].info.action,
                               steps[j].info.module, *undo_failed);
             }
+        out.rolled_back = out.undo_failures.empty();
         return out;
     }
     live = std::move(next);
@@ -211,7 +214,10 @@ void runtime::impl::reload_config(bool dry_run, std::function<void(reload_report
     auto task = [this, dry_run, done] {
         auto r = reload_now(dry_run);
         nlohmann::json fields = {{"applied", r.applied}, {"steps", r.plan.size()}, {"dry_run", dry_run}};
-        if (r.failed_step) fields["failed_step"] = *r.failed_step;
+        if (r.failed_step) {
+            fields["failed_step"] = *r.failed_step + 1;  // counted from 1, as "step N" in the failure
+            fields["rolled_back"] = r.rolled_back;
+        }
         if (!r.errors.empty()) fields["invalid"] = r.errors.size();
         telemetry.emit("config_reload", "", std::move(fields));
         reloading = false;

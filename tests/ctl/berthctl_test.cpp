@@ -311,3 +311,19 @@ TEST_F(BerthctlConfig, AnInvalidFileIsRefusedWithItsPointer) {
 
 }  // namespace
 }  // namespace berth::test
+
+// GET /events `last` (issue 10 review): an `after` the host never reached is from before a
+// restart; berthctl says so and prints the host's events from its first.
+namespace berth::test {
+namespace {
+
+TEST_F(Berthctl, LogsAfterASeqTheHostNeverReachedSaysItRestartedAndPrintsFromTheStart) {
+    auto r = ctl({"logs", "--after", "100"});
+    ASSERT_EQ(r.exit_code, 0) << shown(r);
+    EXPECT_NE(r.err.find("the host restarted"), std::string::npos) << shown(r);
+    EXPECT_NE(r.out.find("  #1  "), std::string::npos) << shown(r);
+    EXPECT_NE(r.out.find("load"), std::string::npos) << shown(r);
+}
+
+}  // namespace
+}  // namespace berth::test

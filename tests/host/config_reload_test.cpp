@@ -170,7 +170,7 @@ TEST_F(ConfigReload, AFailedStepUndoesTheStepsBeforeIt) {
     ASSERT_EQ(r.status, 409) << r.body;
     auto j = r.json();
     EXPECT_EQ(actions(j["plan"]), nlohmann::json({"add extra", "swap moved"}));
-    EXPECT_EQ(j["failed_step"], 1);
+    EXPECT_EQ(j["failed_step"], 2);  // counted from 1, as the detail's "step 2"
     EXPECT_EQ(j["step"]["module"], "moved");
     EXPECT_EQ(j["rolled_back"], true);
     EXPECT_NE(j["detail"].get<std::string>().find("failed: start: "), std::string::npos) << j["detail"];

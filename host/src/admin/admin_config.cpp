@@ -45,10 +45,12 @@ void admin_api::reload_config_call(const http::request& request, const completio
         }
         if (r.failed_step) {
             const auto& step = r.plan.at(*r.failed_step);
+            // failed_step counts from 1, as the detail's "step N" and the plan's order do.
             return done(http::problem(409, r.failure,
-                                      {{"failed_step", *r.failed_step},
+                                      {{"failed_step", *r.failed_step + 1},
                                        {"step", {{"action", step.action}, {"module", step.module}, {"detail", step.detail}}},
-                                       {"rolled_back", true},
+                                       {"rolled_back", r.rolled_back},
+                                       {"undo_failures", r.undo_failures},
                                        {"plan", plan_json(r.plan)}}));
         }
         if (!r.failure.empty()) return done(http::problem(503, r.failure));

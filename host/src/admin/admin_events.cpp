@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace berth::host::admin {
@@ -52,12 +53,16 @@ http::response admin_api::events_page(const http::request& request) const {
     }
     if (!errors.empty()) return http::problem(400, "the query takes after=SEQ and limit=1..1000", {{"errors", std::move(errors)}});
     nlohmann::json list = nlohmann::json::array();
-    std::uint64_t next = after;
+    // Read before the page: an event emitted in between is newer than `last`, never lost.
+    const auto last = settings_.telemetry->last_seq();
+    // Nothing newer: `next` is not past the host's newest, so that a client whose `after` is
+    // from before a restart sees next < after (and `last` < after) and starts again from 0.
+    std::uint64_t next = std::min(after, last);
     for (auto& e : settings_.telemetry->events_since(after, limit)) {
         list.push_back({{"seq", e.seq}, {"time", ops::utc_text(e.time)}, {"kind", e.kind}, {"module", e.module}, {"fields", e.fields}});
         next = e.seq;
     }
-    return http::json_response(200, {{"events", std::move(list)}, {"next", next}});
+    return http::json_response(200, {{"events", std::move(list)}, {"next", next}, {"last", std::max(last, next)}});
 }
 
 admin_api::completion admin_api::announced(const http::request& request, completion done) const {

@@ -72,8 +72,9 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
     return out;
 }
 
-// A swap's outcome on the event stream (kind "swap", fields as docs/operations.md lists them);
-// boot loads are not swaps: the same fields under kind "load".
+// A swap's outcome on the event stream (kind "swap", fields as docs/operations.md lists them).
+// A module's first generation (nothing served before, whoever asked) is not a swap: the same
+// fields under kind "load", which the swap metrics do not count.
 void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std::string& trigger,
                std::optional<std::uint64_t> from) {
     if (!m.services() || !m.services()->telemetry) return;
@@ -93,7 +94,7 @@ void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std:
         fields["version"] = now->version();
     }
     if (r.restores) fields["restores"] = *r.restores;
-    m.services()->telemetry->emit(trigger == "boot" ? "load" : "swap", m.config().name, std::move(fields));
+    m.services()->telemetry->emit(from ? "swap" : "load", m.config().name, std::move(fields));
 }
 
 std::optional<std::uint64_t> active_number(const plugin::module& m) {
@@ -174,14 +175,20 @@ std::optional<plugin::swap_result> deployer::rollback(plugin::module& m) const {
 
 plugin::swap_result deployer::reconfigure(plugin::module& m, const module_config& next,
                                           const std::string& trigger) const {
-    return swap(m, next.library, trigger, std::nullopt, contract_gate::enforce, &next);
+    const auto from = active_number(m);
+    auto r = swap(m, next.library, trigger, std::nullopt, contract_gate::enforce, &next);
+    emit_swap(m, r, trigger, from);
+    return r;
 }
 
 std::optional<plugin::swap_result> deployer::restore(plugin::module& m, const module_config& before,
                                                     const std::string& trigger) const {
     auto target = m.rollback_to();
     if (!target) return std::nullopt;
-    return swap(m, target->shadow, trigger, target->number, contract_gate::skip, &before);
+    const auto from = active_number(m);
+    auto r = swap(m, target->shadow, trigger, target->number, contract_gate::skip, &before);
+    emit_swap(m, r, trigger, from);
+    return r;
 }
 
 plugin::retire_result deployer::retire(plugin::module& m, int major) const {

@@ -3,24 +3,20 @@
 #include "auth/token_service.hpp"
 #include "ops/metrics_requests.hpp"
 #include "ops/process_stats.hpp"
+#include "plugin/load_steps.hpp"
 
 namespace berth::host::ops {
 
 namespace {
 
-// The steps a load or swap can fail at (docs/operations.md); anything else is "other", so
-// that an event with a new step never makes an unbounded label.
-constexpr std::string_view known_steps[] = {"policy", "read",  "elf",   "copy",  "inspect",  "dlopen", "descriptor",
-                                            "create", "describe", "start", "ready", "contract", "listen", "migrate"};
-
 std::string swap_reason(const nlohmann::json& fields, const std::string& outcome) {
     if (outcome == "refused") return "breaking_change";
     if (outcome != "failed") return "none";
     auto step = fields.find("step");
+    // A step the loader does not list is "other": an event never makes an unbounded label.
     if (step == fields.end() || !step->is_string()) return "other";
-    for (auto s : known_steps)
-        if (*step == s) return std::string(s);
-    return "other";
+    const auto& name = step->get_ref<const std::string&>();
+    return plugin::is_load_step(name) ? name : "other";
 }
 
 void collect_tokens(exposition& out, const auth::token_service& tokens) {

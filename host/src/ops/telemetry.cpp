@@ -47,4 +47,9 @@ std::vector<event> telemetry::events_since(std::uint64_t after, std::size_t max)
     return out;
 }
 
+std::uint64_t telemetry::last_seq() const {
+    std::lock_guard lock(mutex_);
+    return seq_;
+}
+
 }  // namespace berth::host::ops

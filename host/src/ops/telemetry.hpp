@@ -63,6 +63,8 @@ public:
 
     // At most `max` of the kept events with seq > `after`, oldest first.
     std::vector<event> events_since(std::uint64_t after, std::size_t max) const;
+    // The seq of the newest event emitted; 0 before the first.
+    std::uint64_t last_seq() const;
     static constexpr std::size_t kept_events = 1024;
 
 private:

@@ -51,9 +51,14 @@ struct reload_report {
     std::vector<config_error> errors;  // the file is not valid: nothing was planned or changed
     std::vector<plan_step> plan;       // what the file changes; empty: nothing to do
     bool applied = false;              // the whole plan was applied
-    // A step failed: the steps before it were put back, and nothing the plan changed remains.
+    // A step failed (an index into `plan`, from 0; answers and events count from 1): the plan
+    // stopped there and the steps before it were undone in reverse.
     std::optional<std::size_t> failed_step;
     std::string failure;  // why it failed
+    // After a failed step: every undo succeeded, so nothing the plan changed remains. False
+    // when an undo failed too (each in `undo_failures`): the host runs part of the new file.
+    bool rolled_back = false;
+    std::vector<std::string> undo_failures;  // "step N (action module): why", as undone
     bool busy = false;    // another reload was running: nothing was read, planned or changed
 };
 
