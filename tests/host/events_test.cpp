@@ -1,7 +1,7 @@
 // GET /events and the swap metrics tell the same story whoever started a change: a module's
 // first generation is a load (never a swap), a config reload's rebuilds and their undo are
 // swaps, /events says when the host restarted, and a failed reload says whether it was undone.
-#include "host/file_host.hpp"
+#include "support/file_host.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
