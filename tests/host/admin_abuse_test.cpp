@@ -60,11 +60,12 @@ TEST_F(AdminAbuse, AGoodDashboardCodeLeavesOneLineAndOneEvent) {
     EXPECT_EQ(admin_calls_to("/dashboard/session"), 1u);
 }
 
-TEST_F(AdminAbuse, TheAuditLineKeepsThePathNotTheQuery) {
-    ASSERT_EQ(host_.admin("POST", "/modules/probe/reload?force=maybe&x=" + std::string(400, 'q')).status, 400);
+TEST_F(AdminAbuse, TheAuditLineKeepsThePathAndTheKnownSwitchesNotTheRestOfTheQuery) {
+    ASSERT_EQ(host_.admin("POST", "/modules/probe/reload?force=false&x=" + std::string(400, 'q') +
+                                      "&dry_run=%0Afake%20line").status, 200);
     auto lines = host_.audit();
     ASSERT_FALSE(lines.empty());
-    EXPECT_EQ(lines.back()["call"], "POST /modules/probe/reload");
+    EXPECT_EQ(lines.back()["call"], "POST /modules/probe/reload?force=false");
 }
 
 TEST_F(AdminAbuse, AClientsRequestIdIsKeptApartFromTheLinesOwn) {

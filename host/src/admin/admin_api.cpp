@@ -66,6 +66,12 @@ bool is_plain_word(std::string_view s) {
     return true;
 }
 
+// A query value the audit line may keep: a word or a number, short.
+bool is_switch_value(std::string_view v) {
+    return !v.empty() && v.size() <= 8 &&
+           std::all_of(v.begin(), v.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
 bool is_scope_list(std::string_view s) {
     while (!s.empty()) {
         auto sp = s.find(' ');
@@ -246,8 +252,14 @@ std::optional<http::response> admin_api::check_head(const http::request& head) {
 
 admin_api::completion admin_api::audited(const http::request& request, completion done) const {
     if (!is_mutating(request)) return done;
-    // Path only: a query could carry anything, and the line is the operator's, not the caller's.
+    // The path, and of the query only the admin API's own switches with short plain values:
+    // the rest could carry anything, and the line is the operator's, not the caller's.
     const auto path = request.target.substr(0, request.target.find('?')).substr(0, 256);
+    std::string switches;
+    if (auto parsed = http::parse_target(request.target))
+        for (auto& [k, v] : parsed->query)
+            if ((k == "force" || k == "dry_run" || k == "major") && is_switch_value(v) && switches.size() < 64)
+                switches += (switches.empty() ? "?" : "&") + k + "=" + v;
     // The client may choose X-Request-Id (the edge keeps a plain one): the line's id is always
     // one the host made, the client's is kept apart, so no line can pass for another call's.
     const bool client_id = !request.id.empty() && request.header("X-Request-Id") == request.id;
@@ -261,7 +273,7 @@ admin_api::completion admin_api::audited(const http::request& request, completio
     completion noted = announced(head, std::move(done));
     // The log outlives any call: the deploy thread may answer after the API is gone.
     return [audit = audit_, peer = request.peer, id, client = client_id ? request.id : std::string(),
-            call = request.method.substr(0, 16) + " " + path, open, plain = std::move(plain),
+            call = request.method.substr(0, 16) + " " + path + switches, open, plain = std::move(plain),
             noted = std::move(noted)](http::response r) {
         // POST /dashboard/session is open to anyone: a refused one is counted as a refused
         // token is (coalesced, no event), so that nobody can flood the log or the event ring.

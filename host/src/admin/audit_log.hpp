@@ -24,7 +24,7 @@ public:
     audit_log(const audit_log&) = delete;
     audit_log& operator=(const audit_log&) = delete;
 
-    // Any thread. `call` is "METHOD /path" (never the query); `request_id` one the host made;
+    // Any thread. `call` is "METHOD /path", with the admin API's own switches (?force=true) only; `request_id` one the host made;
     // `client_request_id` the X-Request-Id the client chose, if any (a field of its own);
     // `detail` a sentence for the operator.
     void record(const std::string& peer, const std::string& request_id, const std::string& call, int status,
