@@ -140,7 +140,7 @@ std::optional<plugin::load_failure> runtime::impl::re_port(const std::string& na
 }
 
 void runtime::impl::add_module(nlohmann::json entry, std::function<void(admin::add_result)> done) {
-    auto task = [this, entry = std::move(entry), done]() mutable {
+    auto work = [this, entry = std::move(entry), done]() mutable {
         admin::add_result r;
         auto name_at = entry.find("name");
         if (name_at == entry.end() || !name_at->is_string()) {
@@ -156,6 +156,12 @@ void runtime::impl::add_module(nlohmann::json entry, std::function<void(admin::a
             r.detail = "a module named '" + name + "' is already configured";
             return done(std::move(r));
         }
+        if (modules->snapshot()->size() >= live.deploy.max_modules) {
+            r.status = 409;
+            r.detail = "the host serves " + std::to_string(live.deploy.max_modules) +
+                       " modules already, its deploy.max_modules; remove one first";
+            return done(std::move(r));
+        }
         // The whole config with this entry added, checked as the file is: every rule applies.
         auto doc = as_document(live);
         drop_unset(doc);
@@ -166,6 +172,10 @@ void runtime::impl::add_module(nlohmann::json entry, std::function<void(admin::a
         if (!parsed.value) {
             r.status = 400;
             r.detail = "the module entry is not valid";
+            // A clash names both sides; the running module's side is no news to the caller.
+            const auto about_entry = [&](const config_error& e) { return e.pointer == at || e.pointer.rfind(at + "/", 0) == 0; };
+            if (std::any_of(parsed.errors.begin(), parsed.errors.end(), about_entry))
+                std::erase_if(parsed.errors, [&](const config_error& e) { return !about_entry(e); });
             for (auto& e : parsed.errors) {
                 if (e.pointer == at) e.pointer = "/name";
                 else if (e.pointer.rfind(at + "/", 0) == 0) e.pointer = e.pointer.substr(at.size());
@@ -186,6 +196,16 @@ void runtime::impl::add_module(nlohmann::json entry, std::function<void(admin::a
         r.status = 201;
         r.module = modules->find(name);
         done(std::move(r));
+    };
+    // Out of threads or memory (a module's handler threads are made as it is brought up): the
+    // caller is answered all the same, never left waiting.
+    auto task = [work = std::move(work), done]() mutable {
+        try {
+            work();
+        } catch (const std::exception& e) {
+            spdlog::error("adding a module failed: {}", e.what());
+            done({503, {}, {}, "the host could not add the module now (out of threads or memory); see its log", nullptr});
+        }
     };
     if (!deployer->post(std::move(task))) done({503, {}, {}, "the host is stopping", nullptr});
 }

@@ -9,6 +9,7 @@
 #include "deploy/deployer.hpp"
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
+#include "http/request_id.hpp"
 #include "http/target.hpp"
 #include "pipeline/docs_ui.hpp"
 #include "pipeline/host_routes.hpp"
@@ -53,6 +54,12 @@ bool is_plain_word(std::string_view s) {
     for (char c : s)
         if (c <= ' ' || c > '~' || c == '"' || c == '\\') return false;
     return true;
+}
+
+// A query value the audit line may keep: a word or a number, short.
+bool is_switch_value(std::string_view v) {
+    return !v.empty() && v.size() <= 8 &&
+           std::all_of(v.begin(), v.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
 }
 
 bool is_scope_list(std::string_view s) {
@@ -191,16 +198,42 @@ std::shared_ptr<plugin::module> admin_api::find(const std::string& name) const {
 
 admin_api::completion admin_api::audited(const http::request& request, completion done) const {
     if (!is_mutating(request)) return done;
-    done = announced(request, std::move(done));
-    if (!audit_) return done;
+    // The path, and of the query only the admin API's own switches with short plain values:
+    // the rest could carry anything, and the line is the operator's, not the caller's.
+    const auto path = request.target.substr(0, request.target.find('?')).substr(0, 256);
+    std::string switches;
+    if (auto parsed = http::parse_target(request.target))
+        for (auto& [k, v] : parsed->query)
+            if ((k == "force" || k == "dry_run" || k == "major") && is_switch_value(v) && switches.size() < 64)
+                switches += (switches.empty() ? "?" : "&") + k + "=" + v;
+    // The client may choose X-Request-Id (the edge keeps a plain one): the line's id is always
+    // one the host made, the client's is kept apart, so no line can pass for another call's.
+    const bool client_id = !request.id.empty() && request.header("X-Request-Id") == request.id;
+    const std::string id = client_id ? http::request_id_for({}) : request.id;
+    http::request head;  // what announced() reads: the event carries the line's id
+    head.method = request.method;
+    head.target = path;
+    head.id = id;
+    const bool open = is_open_dashboard_call(request);
+    completion plain = done;
+    completion noted = announced(head, std::move(done));
     // The log outlives any call: the deploy thread may answer after the API is gone.
-    return [audit = audit_, peer = request.peer, id = request.id, call = request.method + " " + request.target,
-            inner = std::move(done)](http::response r) {
-        std::string detail;
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
-        audit->record(peer, id, call.substr(0, 512), r.status, detail);
-        inner(std::move(r));
+    return [audit = audit_, peer = request.peer, id, client = client_id ? request.id : std::string(),
+            call = request.method.substr(0, 16) + " " + path + switches, open, plain = std::move(plain),
+            noted = std::move(noted)](http::response r) {
+        // POST /dashboard/session is open to anyone: a refused one is counted as a refused
+        // token is (coalesced, no event), so that nobody can flood the log or the event ring.
+        if (open && r.status / 100 != 2) {
+            if (audit) audit->record_refusal(peer, r.status);
+            return plain(std::move(r));
+        }
+        if (audit) {
+            std::string detail;
+            auto j = nlohmann::json::parse(r.body, nullptr, false);
+            if (j.is_object() && j.contains("detail") && j["detail"].is_string()) detail = j["detail"];
+            audit->record(peer, id, call, r.status, detail, client);
+        }
+        noted(std::move(r));
     };
 }
 

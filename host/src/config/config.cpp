@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <type_traits>
 
@@ -90,6 +92,8 @@ const std::vector<key<config>>& top_keys() {
         plain<config>("/auth/token_ttl_s", BERTH_MEMBER(auth.token_ttl_s)),
         path<config>("/deploy/allowed_dirs", BERTH_MEMBER(deploy.allowed_dirs)),  // the libraries' directories
         plain<config>("/deploy/max_library_bytes", BERTH_MEMBER(deploy.max_library_bytes)),
+        plain<config>("/deploy/max_modules", BERTH_MEMBER(deploy.max_modules)),
+        plain<config>("/deploy/max_handler_threads", BERTH_MEMBER(deploy.max_handler_threads)),
         path<config>("/docs/assets_dir", BERTH_MEMBER(docs_assets_dir)),  // <executable>/../share/berth/swagger-ui
         plain<config>("/contracts/check_responses", BERTH_MEMBER(contracts.check_responses)),
         plain<config>("/logging/level", BERTH_MEMBER(logging.level)),
@@ -178,6 +182,51 @@ bool addresses_overlap(const std::string& a, const std::string& b) {
            (a == "127.0.0.1" && b == "localhost");
 }
 
+// The file a SQLite connection string opens ("sqlite3://db=/x.db timeout=5", "sqlite3://dbname='/x y.db'",
+// "sqlite3:///x.db"), absolute, links resolved as far as they exist; empty for another backend
+// or an in-memory database. Two modules on one file would read and write each other's tables.
+fs::path sqlite_file_of(const std::string& database) {
+    std::string_view rest = database;
+    bool found = false;
+    for (std::string_view scheme : {"sqlite3://", "sqlite://"})
+        if (rest.rfind(scheme, 0) == 0) {
+            rest.remove_prefix(scheme.size());
+            found = true;
+            break;
+        }
+    if (!found) return {};
+    std::string file;
+    if (rest.find('=') == std::string_view::npos) {
+        file = std::string(rest);  // the whole string names the file
+    } else {
+        while (!rest.empty()) {
+            while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+            const auto eq = rest.find('=');
+            if (eq == std::string_view::npos) break;
+            const auto name = rest.substr(0, eq);
+            rest.remove_prefix(eq + 1);
+            std::string value;
+            if (!rest.empty() && (rest.front() == '"' || rest.front() == '\'')) {
+                const char quote = rest.front();
+                const auto end = rest.find(quote, 1);
+                value = std::string(rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+                rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+            } else {
+                const auto end = rest.find(' ');
+                value = std::string(rest.substr(0, end));
+                rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+            }
+            if (name == "db" || name == "dbname") file = value;
+        }
+    }
+    if (file.rfind("file:", 0) == 0) file = file.substr(5, file.find('?') - 5);  // a URI: its path
+    if (file.empty() || file == ":memory:") return {};
+    std::error_code ec;
+    auto absolute = fs::absolute(fs::path(file), ec).lexically_normal();
+    auto real = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute : real;
+}
+
 }  // namespace
 
 config_result parse_config(std::string_view json_text, const fs::path& base_dir) {
@@ -244,7 +293,15 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
     struct claim { std::string address; std::string pointer; };
     std::multimap<std::uint16_t, claim> claims;
     if (c.admin_port != 0) claims.emplace(c.admin_port, claim{c.admin_address, "/admin/port"});
+    // Which module first named each SQLite file (its pointer), and which were already told.
+    std::map<std::string, std::string> databases;
+    std::set<std::string> flagged;
 
+    if (doc.at(modules_key).size() > c.deploy.max_modules)
+        out.errors.push_back({std::string("/") + modules_key, std::to_string(doc.at(modules_key).size()) +
+                                                                  " modules, more than deploy.max_modules (" +
+                                                                  std::to_string(c.deploy.max_modules) + ")"});
+    std::uint64_t handler_threads = 0;
     for (auto& [name, p] : doc.at(modules_key).items()) {
         module_config pc;
         pc.name = name;
@@ -266,6 +323,23 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
                 }
             }
             claims.emplace(pc.port, claim{pc.address, at + "/port"});
+        }
+        handler_threads += pc.limits.max_in_flight ? pc.limits.max_in_flight : std::max(1u, c.worker_threads);
+        if (handler_threads > c.deploy.max_handler_threads)
+            out.errors.push_back({at + "/limits/max_in_flight",
+                                  "the modules' handler threads come to " + std::to_string(handler_threads) +
+                                      " here, more than deploy.max_handler_threads (" +
+                                      std::to_string(c.deploy.max_handler_threads) + ")"});
+        if (auto file = sqlite_file_of(pc.database); !file.empty()) {
+            auto [first, fresh] = databases.try_emplace(file.string(), at + "/database");
+            if (!fresh) {
+                // Both sides: a module added through the API finds its own entry named.
+                out.errors.push_back({at + "/database", "the database file is also " + first->second + "'s; "
+                                                        "each module needs a database of its own"});
+                if (flagged.insert(first->second).second)
+                    out.errors.push_back({first->second, "the database file is also " + at + "/database's; "
+                                                         "each module needs a database of its own"});
+            }
         }
         c.modules.push_back(std::move(pc));
     }

@@ -20,7 +20,12 @@ std::unique_lock<std::mutex> lock_spinning(std::mutex& m) {
 
 worker_pool::worker_pool(unsigned threads) {
     threads_.reserve(threads == 0 ? 1 : threads);
-    for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) threads_.emplace_back([this] { run(); });
+    try {
+        for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) threads_.emplace_back([this] { run(); });
+    } catch (...) {
+        join();  // the threads made so far: a joinable std::thread destroyed would terminate
+        throw;
+    }
 }
 
 worker_pool::~worker_pool() { join(); }

@@ -51,10 +51,16 @@ const char* type_name(exposition::kind k) {
 }  // namespace
 
 void histogram::observe(std::chrono::nanoseconds d) {
-    const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
+    // A plugin reports some of these (lease waits): clamped, so that no report, however large,
+    // can wrap the sum and make a counter Prometheus reads as monotonic go backwards.
+    constexpr std::int64_t most = std::chrono::nanoseconds(std::chrono::hours(1)).count();
+    const auto ns = static_cast<std::uint64_t>(std::clamp<std::int64_t>(d.count(), 0, most));
     const auto at = std::lower_bound(bucket_ns.begin(), bucket_ns.end(), ns) - bucket_ns.begin();
     buckets_[static_cast<std::size_t>(at)].fetch_add(1, std::memory_order_relaxed);
-    sum_ns_.fetch_add(ns, std::memory_order_relaxed);
+    // Saturating: at the top the sum stays there rather than wrapping to a small number.
+    auto sum = sum_ns_.load(std::memory_order_relaxed);
+    while (!sum_ns_.compare_exchange_weak(sum, sum > UINT64_MAX - ns ? UINT64_MAX : sum + ns, std::memory_order_relaxed)) {
+    }
     count_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -54,6 +54,10 @@ struct deploy_config {
     // of the configured libraries (the runtime works that out at start).
     std::vector<std::filesystem::path> allowed_dirs;
     std::uint64_t max_library_bytes = 256ull * 1024 * 1024;
+    // Bounds on what a config file or POST /modules may ask of the machine: modules served at
+    // once, and their handler threads together (each module's limits.max_in_flight).
+    std::uint32_t max_modules = 64;
+    std::uint32_t max_handler_threads = 2048;
 };
 
 // Token signing and verification (config "auth").
