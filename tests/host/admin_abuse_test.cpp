@@ -2,7 +2,7 @@
 // the audit log or the event ring, plant text or request ids in audit lines, add modules or
 // handler threads without bound, share another module's database, or wrap a metric's sum.
 #include "admin/audit_log.hpp"
-#include "host/file_host.hpp"
+#include "support/file_host.hpp"
 #include "ops/metrics.hpp"
 #include "support/file_mode.hpp"
 #include "support/http_client.hpp"
