@@ -3,6 +3,7 @@
 // once: the plan ends before its next step.
 #include "shop/berthd_child.hpp"
 #include "support/eventually.hpp"
+#include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
@@ -144,6 +145,41 @@ TEST(StopAbuse, ASigtermDuringASighupReloadEndsThePlanBeforeItsNextStep) {
     EXPECT_TRUE(WIFEXITED(b.wait_status()) && WEXITSTATUS(b.wait_status()) == 0) << "wait status " << b.wait_status();
     const auto log = read_file(dir.path() / "berthd.log");
     EXPECT_NE(log.find("the host began to stop: 1 of 2 steps were applied"), std::string::npos) << log;
+}
+
+TEST(StopAbuse, ASighupDuringAnApiReloadIsLoggedAsNotApplied) {
+    temp_dir dir;
+    berthd_child b(dir.path(), nlohmann::json::object());
+    b.start();
+    // Holds the API reload in its first step (removing users) until the test sends the body.
+    raw_client held(b.port("users"));
+    ASSERT_TRUE(held.connected());
+    const std::string body = R"({"email":"held@example.com","password":"a held password","name":"Held"})";
+    ASSERT_TRUE(held.send("POST /v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          "Expect: 100-continue\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n"));
+    ASSERT_TRUE(held.read_interim());
+    auto config = nlohmann::json::parse(read_file(dir.path() / "berth.json"));
+    config["modules"].erase("users");
+    std::ofstream(dir.path() / "berth.json") << config.dump(2);
+
+    const std::string token = read_file(b.data_dir() / "admin.token").substr(0, 64);
+    std::thread api([&] {
+        try {
+            http_request(b.port("admin"), "POST", "/config/reload", "{}",
+                         {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+        } catch (const std::exception&) {  // its answer is not what this test looks at
+        }
+    });
+    ASSERT_TRUE(eventually([&] { return !raw_client(b.port("users")).connected(); }, std::chrono::seconds(20)));
+    ASSERT_EQ(::kill(b.pid(), SIGHUP), 0);
+    const bool warned = eventually(
+        [&] { return read_file(dir.path() / "berthd.log").find("SIGHUP: not applied") != std::string::npos; },
+        std::chrono::seconds(20));
+    ASSERT_TRUE(held.send(body));  // the API reload can finish now
+    api.join();
+    b.stop();
+    EXPECT_TRUE(warned) << read_file(dir.path() / "berthd.log");
 }
 
 }  // namespace
