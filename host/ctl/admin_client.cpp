@@ -57,6 +57,13 @@ admin_url parse_admin_url(const std::string& text) {
     return u;
 }
 
+bool loopback_host(const std::string& host) {
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+}
+
 std::string path_segment(const std::string& s) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;

@@ -18,6 +18,8 @@ struct admin_url {
 
 // Throws std::invalid_argument with a reason a user can act on.
 admin_url parse_admin_url(const std::string& text);
+// "localhost" or a loopback address: the token does not leave the machine over plain http.
+bool loopback_host(const std::string& host);
 
 // No usable answer: the connection failed, timed out, or what came back was not HTTP or too big.
 struct unreachable : std::runtime_error {

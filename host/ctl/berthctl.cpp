@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
     token_lookup token;
     try {
         where = parse_admin_url(url);
+        if (!loopback_host(where.host))  // warn, not refuse: a tunnel or a private network may be meant
+            std::cerr << "berthctl: warning: " << where.host
+                      << " is not a loopback address; the admin token goes to it over plain http, readable on the way\n";
         token = find_token(token_option->count() ? std::optional(token_file) : std::nullopt);
     } catch (const std::exception& e) {
         std::cerr << "berthctl: " << e.what() << "\n";

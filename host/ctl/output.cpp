@@ -9,11 +9,23 @@ namespace {
 
 constexpr std::size_t max_cell = 60;
 
-// One line: a newline in a cell would break the table.
-std::string flat(std::string s) {
-    for (auto& ch : s)
-        if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
-    return s;
+// One line: a newline in a cell would break the table; and nothing a terminal would obey.
+std::string flat(const std::string& s) { return terminal_safe(s); }
+
+// How many bytes the UTF-8 sequence at `s` takes and its code point; 0 when it is not valid.
+std::size_t decode(std::string_view s, char32_t& cp) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char lead = b(0);
+    std::size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || n > s.size()) return 0;
+    cp = n == 1 ? lead : lead & (0x7f >> n);
+    for (std::size_t i = 1; i < n; ++i) {
+        if ((b(i) & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b(i) & 0x3f);
+    }
+    constexpr char32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
 }
 
 std::string clipped(std::string s) {
@@ -26,6 +38,25 @@ std::string clipped(std::string s) {
 constexpr const char* problem_members[] = {"module", "plugin", "step", "reason", "failed_step", "rolled_back", "count"};
 
 }  // namespace
+
+std::string terminal_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        char32_t cp = 0;
+        const auto n = decode(text.substr(i), cp);
+        if (n == 0) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        if (cp == '\n' || cp == '\r' || cp == '\t') out += ' ';
+        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) out += '?';
+        else out.append(text.substr(i, n));
+        i += n;
+    }
+    return out;
+}
 
 void table::print(std::ostream& out) const {
     std::vector<std::size_t> width(header.size(), 0);
@@ -51,9 +82,9 @@ void table::print(std::ostream& out) const {
 
 std::string cell(const nlohmann::json& v) {
     if (v.is_null()) return "-";
-    if (v.is_string()) return v.get<std::string>();
+    if (v.is_string()) return terminal_safe(v.get_ref<const std::string&>());
     if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-    return v.dump();
+    return v.dump(-1, ' ', true);
 }
 
 std::string cell(const nlohmann::json& object, const char* key) {
@@ -70,7 +101,8 @@ nlohmann::json json_of(const answer& a) {
 int show_refusal(const context& c, const answer& a) {
     auto p = nlohmann::json::parse(a.body, nullptr, false);
     if (c.json) {
-        c.out << (p.is_discarded() ? nlohmann::json{{"status", a.status}, {"body", a.body.substr(0, 4096)}} : p).dump()
+        c.out << (p.is_discarded() ? nlohmann::json{{"status", a.status}, {"body", terminal_safe(a.body.substr(0, 4096))}} : p)
+                     .dump(-1, ' ', true)
               << "\n";
         return refused;
     }
@@ -79,9 +111,9 @@ int show_refusal(const context& c, const answer& a) {
         return refused;
     }
     c.err << "berthctl: refused (" << a.status;
-    if (p.contains("title") && p["title"].is_string()) c.err << " " << p["title"].get<std::string>();
+    if (p.contains("title") && p["title"].is_string()) c.err << " " << cell(p["title"]);
     c.err << ")";
-    if (p.contains("detail") && p["detail"].is_string()) c.err << ": " << p["detail"].get<std::string>();
+    if (p.contains("detail") && p["detail"].is_string()) c.err << ": " << cell(p["detail"]);
     c.err << "\n";
     for (auto* key : problem_members)
         if (p.contains(key) && !p[key].is_null() && !p[key].is_object()) c.err << "  " << key << ": " << cell(p[key]) << "\n";
@@ -115,7 +147,7 @@ int show_refusal(const context& c, const answer& a) {
 bool printed_raw(const context& c, const answer& a) {
     if (!c.json) return false;
     auto j = json_of(a);
-    c.out << j.dump() << "\n";
+    c.out << j.dump(-1, ' ', true) << "\n";
     return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::ctl {
@@ -30,7 +31,11 @@ struct table {
     void print(std::ostream& out) const;
 };
 
-// A JSON value as a table cell: strings as they are, null as "-", booleans yes/no.
+// Server or plugin text made safe for a terminal: C0 and C1 controls (ESC, CSI, OSC...), DEL,
+// U+2028/U+2029 and bytes that are not UTF-8 become '?', line breaks and tabs a space.
+std::string terminal_safe(std::string_view text);
+
+// A JSON value as a table cell (terminal_safe): strings as they are, null as "-", booleans yes/no.
 std::string cell(const nlohmann::json& v);
 // The member `key` of `object` as a cell ("-" when absent).
 std::string cell(const nlohmann::json& object, const char* key);
@@ -42,7 +47,7 @@ nlohmann::json json_of(const answer& a);
 // body on stdout with --json. Returns exit_code::refused.
 int show_refusal(const context& c, const answer& a);
 
-// A successful JSON answer: raw with --json (returns true: nothing more to print).
+// A successful JSON answer: raw with --json, every non-ASCII character escaped (returns true: nothing more to print).
 bool printed_raw(const context& c, const answer& a);
 
 }  // namespace berth::ctl

@@ -8,7 +8,10 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <iostream>
 
 namespace {
@@ -35,12 +38,17 @@ std::string serving_status(const berth::host::runtime& rt) {
 }
 
 // SIGHUP: re-read the config file and apply its plan. A bad file is logged and changes nothing;
-// berthd never exits for it.
+// berthd never exits for it. Runs on the reload thread (class reloader).
 void reload(berth::host::runtime& rt) {
-    berth::daemon::notify_reloading();
     const auto file = rt.configuration().source_file.string();  // before: a reload may replace the config
     try {
         auto report = rt.reload_config(false);
+        if (report.busy) {
+            spdlog::warn("SIGHUP: not applied: a reload asked through the admin API is running; {} was not read. "
+                         "Send SIGHUP again once it has ended",
+                         file);
+            return;
+        }
         for (auto& e : report.errors)
             spdlog::error("SIGHUP: {}: {}: {}", file, e.pointer.empty() ? "(document)" : e.pointer, e.message);
         for (auto& step : report.plan) spdlog::info("SIGHUP: {} {}: {}", step.action, step.module, step.detail);
@@ -58,8 +66,56 @@ void reload(berth::host::runtime& rt) {
     } catch (const std::exception& e) {
         spdlog::error("SIGHUP: the reload failed: {}", e.what());
     }
-    berth::daemon::notify_ready(serving_status(rt));
 }
+
+// Runs each SIGHUP's reload off the signal thread, so that a SIGTERM during a reload is taken at
+// once (the runtime then ends the plan before its next step). SIGHUPs during a reload make one more.
+class reloader {
+public:
+    explicit reloader(berth::host::runtime& rt) : rt_(rt), thread_([this] { run(); }) {}
+    ~reloader() { finish(); }
+    void request() {
+        {
+            std::lock_guard lock(mutex_);
+            pending_ = true;
+        }
+        wake_.notify_one();
+    }
+    // Before STOPPING=1: no READY=1 after it, no reload starts any more.
+    void quit() {
+        {
+            std::lock_guard lock(mutex_);
+            quit_ = true;
+        }
+        wake_.notify_one();
+    }
+    void finish() {
+        quit();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [this] { return pending_ || quit_; });
+            if (quit_) return;
+            pending_ = false;
+            berth::daemon::notify_reloading();
+            lock.unlock();
+            reload(rt_);
+            lock.lock();
+            if (!quit_) berth::daemon::notify_ready(serving_status(rt_));
+        }
+    }
+
+    berth::host::runtime& rt_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool pending_ = false;
+    bool quit_ = false;
+    std::thread thread_;
+};
 
 }  // namespace
 
@@ -131,19 +187,22 @@ int main(int argc, char** argv) {
 
     berth::daemon::notify_ready(serving_status(rt));
 
+    reloader reloads(rt);
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;
         if (sig == SIGHUP) {
-            reload(rt);
+            reloads.request();
             continue;
         }
         break;
     }
+    reloads.quit();
     spdlog::info("stopping: no new connections; in-flight requests have {} ms", rt.configuration().shutdown_grace_ms);
     berth::daemon::notify_stopping();
     for (auto& u : rt.stop())
         if (!u.unloaded) spdlog::warn("[{}] library retained at exit: {}", u.name, u.detail);
+    reloads.finish();
     spdlog::info("stopped");
     return 0;
 }

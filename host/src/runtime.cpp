@@ -142,6 +142,7 @@ std::vector<unload_result> runtime::stop() {
     std::vector<unload_result> out;
     if (!impl_->started || impl_->stopped) return out;
     impl_->stopped = true;
+    impl_->stopping = true;
     ops::emit(&impl_->services, "stop", "", {{"grace_ms", impl_->cfg.shutdown_grace_ms}});
     // No swaps from file changes (a deploy script that replaces a file, then restarts, must not
     // start one); then the edge (no new requests, in-flight ones finish), the handler threads,

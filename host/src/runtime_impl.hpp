@@ -49,6 +49,7 @@ struct runtime::impl final : admin::lifecycle {
     config live;
     std::map<std::string, std::shared_ptr<net::listener_handle>> listeners;  // by module name
     std::atomic<bool> reloading{false};  // one reload at a time
+    std::atomic<bool> stopping{false};   // stop() began: a running reload ends before its next step
 
     // What start() fills in that the file leaves to it (the admin token's file, each module's
     // handler threads): a config read again is compared with the running one after this.

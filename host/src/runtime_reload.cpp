@@ -182,6 +182,12 @@ reload_report runtime::impl::reload_now(bool dry_run) {
     for (auto& s : steps) out.plan.push_back(s.info);
     if (dry_run || steps.empty()) return out;
     for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (stopping) {  // the host stops: neither the rest of the plan nor an undo holds it up
+            out.failure = "the host began to stop: " + std::to_string(i) + " of " + std::to_string(steps.size()) +
+                          " steps were applied, the rest were not";
+            spdlog::warn("config reload: {}", out.failure);
+            return out;
+        }
         auto why = steps[i].apply();
         if (!why) continue;
         out.failed_step = i;

@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -55,10 +56,19 @@ bool listener::close_and_drain(std::chrono::milliseconds grace) {
     };
     for (auto& s : mine()) s->close_if_idle(false);
     // Sessions leave the server's map as they go; a short poll keeps this off the I/O threads.
-    const auto deadline = std::chrono::steady_clock::now() + grace;
+    // A connection without a complete request header gets session::header_grace, not `grace`.
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + grace;
+    const auto headless_at = start + std::min(grace, std::chrono::milliseconds(session::header_grace));
+    bool headless_closed = false;
     for (;;) {
         if (mine().empty()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) break;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) break;
+        if (!headless_closed && now >= headless_at) {
+            headless_closed = true;
+            for (auto& s : mine()) s->close_if_headless();
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (auto& s : mine()) s->close_if_idle(true);

@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
+
 namespace berth::host::net {
 
 void answer_queue::push(std::shared_ptr<session> s, std::uint64_t seq, http::response r) {
@@ -110,11 +112,23 @@ void server::stop(std::chrono::milliseconds grace) {
     for (auto& s : sessions) s->close_if_idle(false);
     sessions.clear();
     {
-        std::unique_lock lock(impl_->mutex);
         // Every connection that had begun a request answers it and closes (idle ones were
-        // closed above), or the grace period ends.
-        if (!impl_->threads.empty())
-            impl_->idle.wait_for(lock, grace, [&] { return impl_->in_flight == 0 && impl_->sessions.empty(); });
+        // closed above), or the grace period ends; one without a complete request header by
+        // session::header_grace is closed then (a half-sent header cannot hold the stop).
+        const auto deadline = std::chrono::steady_clock::now() + grace;
+        const auto headless_at = std::chrono::steady_clock::now() + std::min(grace, std::chrono::milliseconds(session::header_grace));
+        auto done = [&] { return impl_->in_flight == 0 && impl_->sessions.empty(); };
+        std::unique_lock lock(impl_->mutex);
+        if (!impl_->threads.empty() && !impl_->idle.wait_until(lock, headless_at, done)) {
+            std::vector<std::shared_ptr<session>> headless;
+            for (auto& [_, w] : impl_->sessions)
+                if (auto s = w.lock()) headless.push_back(s);
+            lock.unlock();
+            for (auto& s : headless) s->close_if_headless();
+            headless.clear();
+            lock.lock();
+            impl_->idle.wait_until(lock, deadline, done);
+        }
         for (auto& [_, w] : impl_->sessions)
             if (auto s = w.lock()) sessions.push_back(s);
     }

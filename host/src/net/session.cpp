@@ -60,6 +60,15 @@ void session::close_if_idle(bool force) {
     });
 }
 
+void session::close_if_headless() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        if (self->busy_ || self->header_done_ || self->draining_) return;
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        self->stream_.close();
+    });
+}
+
 bool session::receiving() {
     if (buffer_.size() > 0 || (parser_ && parser_->got_some() && !parser_->is_done())) return true;
     beast::error_code ec;
@@ -78,6 +87,7 @@ void session::evict() {
 
 void session::do_read() {
     if (owner_->srv()->stopping || owner_->closing()) return do_close();
+    header_done_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_limit_bytes));
     parser_->body_limit(limits().body_limit_bytes);
@@ -106,6 +116,7 @@ void session::on_header(beast::error_code ec, std::size_t) {
     idle_since_.store(0, std::memory_order_relaxed);
     request_id_.clear();
     if (ec) return on_read_error(ec);
+    header_done_ = true;
     auto& head = parser_->get();
     keep_alive_ = head.keep_alive();
     version_ = head.version();
@@ -269,6 +280,7 @@ void session::build(http::response r) {
 
 void session::on_write(beast::error_code ec, std::size_t) {
     busy_ = false;
+    header_done_ = false;
     owner_->srv()->request_finished();
     if (ec) return fail(ec, "write", owner_->name());
     if (!res_.keep_alive()) return do_close();
@@ -283,6 +295,7 @@ void session::do_close() {
         // will not read); closing with unread input would reset the connection and could
         // destroy our answer before it is read.
         stream_.expires_after(std::chrono::seconds(2));
+        draining_ = true;
         drain();
     }
 }

@@ -27,8 +27,17 @@ public:
 
     void start();
 
-    // From server::stop: an idle connection closes now, a busy one after its response.
+    // How long a stop or a drain waits for a connection that has not sent a whole request header
+    // (nothing, or part of one) before closing it: a client that never finishes its header cannot
+    // hold a drain or a stop to its full deadline. Only a complete header earns the drain budget.
+    static constexpr std::chrono::milliseconds header_grace{1000};
+
+    // From server::stop and close_and_drain: an idle connection closes now, a busy one after its
+    // response. `force` closes it whatever it does.
     void close_if_idle(bool force);
+    // After header_grace: closes the connection unless it has a complete request header (a
+    // request being served, or its body being read).
+    void close_if_headless();
     // From a full listener: closes the connection if it is still waiting for a request's first byte.
     void evict();
 
@@ -83,6 +92,8 @@ private:
     std::uint64_t seq_ = 0;
     bool waiting_ = false;  // a request is with the service and unanswered
     bool busy_ = false;     // between reading a request and finishing its response
+    bool header_done_ = false;  // the current request's header is complete (until its answer is written)
+    bool draining_ = false;     // answered and closing: reading what the client still sends (do_close)
     bool keep_alive_ = true;
     unsigned version_ = 11;  // the request's HTTP version, answered in kind
     bool head_ = false;      // the request was HEAD: send no body

@@ -66,6 +66,14 @@ std::string sdk_line(const std::string& v) {
     return v.substr(0, dot2);
 }
 
+// Both reach logs, the admin API and operators' terminals.
+bool printable_ascii(const char* text) {
+    std::size_t n = 0;
+    for (; text[n] != '\0'; ++n)
+        if (n >= 128 || text[n] < 0x20 || text[n] > 0x7e) return false;
+    return n > 0;
+}
+
 }  // namespace
 
 std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
@@ -86,6 +94,9 @@ std::optional<std::string> check_descriptor(const berth_plugin_descriptor& d) {
         return "fingerprint pointer_bytes " + fp["pointer_bytes"] + " (plugin) differs from " +
                std::to_string(sizeof(void*)) + " (host)";
     if (!d.name || !*d.name || !d.version || !*d.version) return "the descriptor has no name or version";
+    // Both reach logs, the admin API and operators' terminals: printable ASCII only, bounded.
+    if (!printable_ascii(d.name)) return "the descriptor's name is not 1 to 128 printable ASCII characters";
+    if (!printable_ascii(d.version)) return "the descriptor's version is not 1 to 128 printable ASCII characters";
     if (!d.create || !d.describe || !d.start || !d.handle || !d.stop || !d.destroy)
         return "the descriptor lacks a required entry point";
     return std::nullopt;
