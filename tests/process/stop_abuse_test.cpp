@@ -3,6 +3,7 @@
 // once: the plan ends before its next step.
 #include "shop/berthd_child.hpp"
 #include "support/eventually.hpp"
+#include "support/free_port.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
