@@ -89,7 +89,7 @@ int status(context& c) {
                                 {"ready", is_ready},
                                 {"readiness", has_readyz && !readiness.is_discarded() ? readiness : nlohmann::json()},
                                 {"modules", list}}
-                     .dump()
+                     .dump(-1, ' ', true)
               << "\n";
         return is_ready ? done : refused;
     }

@@ -46,7 +46,7 @@ int metrics(context& c, const std::vector<std::string>& families) {
             for (auto& f : families) keep = keep || (!name.empty() && in_family(name, f));
             if (!keep) continue;
         }
-        c.out << line << "\n";
+        c.out << terminal_safe(line) << "\n";  // label values are the host's, but the text is a server's
         ++shown;
     }
     if (!families.empty() && shown == 0) {
@@ -60,7 +60,7 @@ int metrics(context& c, const std::vector<std::string>& families) {
 
 void print_event(const context& c, const nlohmann::json& e) {
     if (c.json) {
-        c.out << e.dump() << "\n";
+        c.out << e.dump(-1, ' ', true) << "\n";  // ASCII only: no server text reaches the terminal raw
         return;
     }
     std::string fields;
