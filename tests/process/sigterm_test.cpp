@@ -1,5 +1,6 @@
 // SIGTERM under load loses no accepted request. "Accepted" (docs/operations.md, Signals): berthd
-// had read at least one byte of the request from its connection when the stop began. Such a
+// had begun to read the request when the stop began and its whole header arrived within 1 s
+// (session::header_grace; this test's clients send a request in one write). Such a
 // request is answered completely (with Connection: close). A request berthd had not begun to
 // read fails on the client's side before any byte of an answer (refused, EOF or reset), and
 // it was never executed, so it may be retried elsewhere. Only a stop drops such a request, and
