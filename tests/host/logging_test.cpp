@@ -1,6 +1,7 @@
 // The host's logs as an operator reads them: JSON lines, private files rotated by size, levels;
 // the access log's line per request; the event log and GET /events for swaps, refusals and
 // admin calls.
+#include "support/file_text.hpp"
 #include "support/file_mode.hpp"
 #include "support/host_log.hpp"
 #include "support/http_client.hpp"
@@ -22,19 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<std::string> lines_of(const fs::path& file) {
-    std::ifstream in(file);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-}
-
-std::string text_of(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 TEST(Logging, EveryHostLogLineIsAJsonObjectWithTimeLevelLoggerAndMessage) {
     temp_dir dir;

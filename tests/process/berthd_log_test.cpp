@@ -1,5 +1,6 @@
 // berthd's own host log, on the real binary as a child: the file the config names (private),
 // the command line's level over the config's, and a link in the file's place stopping the start.
+#include "support/file_text.hpp"
 #include "support/eventually.hpp"
 #include "support/file_mode.hpp"
 #include "support/test_host.hpp"
@@ -24,19 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<std::string> lines_of(const fs::path& file) {
-    std::ifstream in(file);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-}
-
-std::string text_of(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // berthd itself: a config whose host log goes to a file.
 json berthd_config(const fs::path& dir, const std::string& level) {

@@ -11,6 +11,7 @@
 #include "shop/berthd_child.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_client.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
@@ -37,76 +38,9 @@
 namespace berth::test {
 namespace {
 
-enum class outcome { answered, not_accepted, cut };
+using outcome = read_outcome;
+using client = raw_client;
 
-// A blocking client connection that tells a cut answer from no answer at all.
-class client {
-public:
-    explicit client(std::uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    }
-    ~client() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    bool connected() const { return connected_; }
-    bool send(const std::string& bytes) {
-        std::size_t off = 0;
-        while (off < bytes.size()) {
-            auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-            if (n <= 0) return false;
-            off += static_cast<std::size_t>(n);
-        }
-        return true;
-    }
-    // Reads "HTTP/1.1 100 Continue" and its blank line, nothing more.
-    bool read_interim() {
-        std::string got;
-        char ch;
-        while (got.size() < 256 && got.find("\r\n\r\n") == std::string::npos) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 20'000) <= 0 || ::recv(fd_, &ch, 1, 0) != 1) return false;
-            got += ch;
-        }
-        return got.rfind("HTTP/1.1 100", 0) == 0;
-    }
-    // Reads one whole response (status line, headers, Content-Length body) into `out`.
-    outcome read_response(std::string& out) {
-        out.clear();
-        std::size_t need = std::string::npos;
-        for (;;) {
-            if (auto end = out.find("\r\n\r\n"); need == std::string::npos && end != std::string::npos) {
-                if (out.rfind("HTTP/1.1 100", 0) == 0) {  // an interim answer: the real one follows
-                    out.erase(0, end + 4);
-                    continue;
-                }
-                need = end + 4 + content_length(out.substr(0, end));
-            }
-            if (need != std::string::npos && out.size() >= need) return outcome::answered;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 20'000) <= 0) return out.empty() ? outcome::not_accepted : outcome::cut;
-            char buf[16384];
-            auto n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return out.empty() ? outcome::not_accepted : outcome::cut;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-
-private:
-    static std::size_t content_length(const std::string& head) {
-        for (std::size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos;) {
-            at += 2;
-            if (strncasecmp(head.c_str() + at, "content-length:", 15) == 0) return std::stoul(head.substr(at + 15));
-        }
-        return 0;
-    }
-    int fd_ = -1;
-    bool connected_ = false;
-};
 
 std::string get(const std::string& target) { return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"; }
 

@@ -5,6 +5,7 @@
 #include "support/eventually.hpp"
 #include "support/free_port.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_client.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
@@ -24,52 +25,6 @@
 namespace berth::test {
 namespace {
 
-// A raw connection that sends what the test says, exactly.
-class raw_client {
-public:
-    explicit raw_client(std::uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    }
-    ~raw_client() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    bool connected() const { return connected_; }
-    bool send(const std::string& bytes) {
-        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-    }
-    // Everything until the peer closes (or 20 s of silence).
-    std::string read_to_close() {
-        std::string out;
-        char buf[4096];
-        for (;;) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 20'000) <= 0) return out + "(no close)";
-            auto n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) return out;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    // Reads the interim "100 Continue" (and its blank line).
-    bool read_interim() {
-        std::string got;
-        char ch;
-        while (got.size() < 256 && got.find("\r\n\r\n") == std::string::npos) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 20'000) <= 0 || ::recv(fd_, &ch, 1, 0) != 1) return false;
-            got += ch;
-        }
-        return got.rfind("HTTP/1.1 100", 0) == 0;
-    }
-
-private:
-    int fd_ = -1;
-    bool connected_ = false;
-};
 
 const std::string half_header = "GET /v1/greetings HTTP/1.1\r\nHost: a\r\n";  // no blank line
 
