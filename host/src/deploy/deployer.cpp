@@ -77,7 +77,6 @@ nlohmann::json only_major(const nlohmann::json& manifest, int major) {
 // fields under kind "load", which the swap metrics do not count.
 void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std::string& trigger,
                std::optional<std::uint64_t> from) {
-    if (!m.services() || !m.services()->telemetry) return;
     nlohmann::json fields = {{"outcome", plugin::to_string(r.outcome)}, {"trigger", trigger}};
     if (r.outcome == plugin::swap_outcome::failed && r.failure) {
         fields["step"] = r.failure->step;
@@ -94,7 +93,7 @@ void emit_swap(const plugin::module& m, const plugin::swap_result& r, const std:
         fields["version"] = now->version();
     }
     if (r.restores) fields["restores"] = *r.restores;
-    m.services()->telemetry->emit(from ? "swap" : "load", m.config().name, std::move(fields));
+    ops::emit(m.services(), from ? "swap" : "load", m.config().name, std::move(fields));
 }
 
 std::optional<std::uint64_t> active_number(const plugin::module& m) {
