@@ -35,10 +35,14 @@ struct request_ticket {
 
     // False when someone answered first.
     bool answer(http::response r) {
-        if (answered.exchange(true)) return false;
+        if (!claim()) return false;
         done(std::move(r));
         return true;
     }
+    // The two halves of answer(), for a caller that records the answer between them, so that
+    // whatever a client sees is already counted: claim() is false when someone answered first.
+    bool claim() { return !answered.exchange(true); }
+    void send(http::response r) { done(std::move(r)); }
 };
 
 class generation {

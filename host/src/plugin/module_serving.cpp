@@ -200,12 +200,13 @@ void module::handle(http::request request, completion done) {
             spdlog::error("[{}] request {} failed in the host: {}", q->self->config().name, ticket->request_id, e.what());
             r = http::problem(500, "the host failed while handling the request");
         }
-        int status = r.status;
-        std::size_t bytes_out = r.body.size();
-        // Someone answered first: a drain cut-off, whose 503 is what the client got.
-        if (!ticket->answer(std::move(r))) status = 503, bytes_out = 0;
-        observe(q->self->services_, q->self->config().name, q->request, ticket->request_id, status, bytes_out,
-                named(by.gen.get(), by.route), q->arrived);
+        // Told to the request stream before it is sent, as on the I/O thread: a client that has
+        // its answer finds it counted. Someone answered first: a drain cut-off, whose 503 is
+        // what the client got.
+        const bool ours = ticket->claim();
+        observe(q->self->services_, q->self->config().name, q->request, ticket->request_id, ours ? r.status : 503,
+                ours ? r.body.size() : 0, named(by.gen.get(), by.route), q->arrived);
+        if (ours) ticket->send(std::move(r));
     });
 }
 
