@@ -33,6 +33,23 @@ struct cors_config {
     std::vector<std::string> allowed_origins;  // exact "scheme://host[:port]"; empty: none
 };
 
+// Where a module's plugin code runs (config "isolation"): in berthd's own process, or in a
+// worker process of its own per generation (docs/operations.md "Process isolation").
+enum class isolation { in_process, process };
+const char* to_string(isolation i);  // "in-process", "process"
+
+// A module's worker process (config "process", per module; read when isolation is "process").
+struct worker_config {
+    std::uint32_t memory_limit_mb = 0;     // RLIMIT_AS of the worker; 0: no limit
+    std::uint32_t max_open_files = 1024;   // RLIMIT_NOFILE of the worker
+    std::string user;                      // run as this user when berthd runs as root; empty: berthd's
+    std::uint32_t max_restarts = 5;        // restarts allowed within restart_window_ms ...
+    std::uint32_t restart_window_ms = 60'000;  // ... past them the module is failed until a swap
+    std::uint32_t heartbeat_interval_ms = 1'000;
+    std::uint32_t heartbeat_timeout_ms = 5'000;  // a ping unanswered this long: killed, restarted
+    std::uint32_t stop_timeout_ms = 2'000;       // SIGTERM to SIGKILL when a worker is stopped
+};
+
 struct module_config {
     std::string name;                // the key under "modules"
     std::filesystem::path library;   // absolute
@@ -46,6 +63,8 @@ struct module_config {
                                      // the first generation declared (a module keeps its identity)
     bool check_responses = false;    // from the top-level contracts.check_responses
     cors_config cors;
+    enum isolation isolation = isolation::in_process;
+    worker_config process;
 };
 
 // Which library files a module may load (config "deploy"); checked on every load.
@@ -123,6 +142,9 @@ struct config {
     deploy_config deploy;
     contracts_config contracts;
     logging_config logging;
+    // The worker program for modules with isolation "process"; empty: berth-worker beside the
+    // running executable, else ../libexec/berth/berth-worker from it (the runtime resolves it).
+    std::filesystem::path worker_executable;
     std::vector<module_config> modules;
     // The file this was read from (load_config sets it): what a live reload reads again.
     std::filesystem::path source_file;

@@ -24,6 +24,16 @@ struct module_error {
     std::string message;
 };
 
+// A generation's worker process (isolation "process"; docs/operations.md "Process isolation").
+struct worker_snapshot {
+    int pid = 0;                // 0 while none runs
+    std::string state;          // starting, serving, restarting, failed, stopped
+    std::uint32_t restarts = 0; // since the generation started
+    std::string last_exit;      // how the last worker ended ("killed by signal 11 (SIGSEGV)", ...); empty: none did
+    std::optional<std::chrono::system_clock::time_point> last_exit_at;
+    std::optional<std::chrono::system_clock::time_point> next_restart_at;  // while restarting
+};
+
 struct generation_snapshot {
     std::uint64_t number = 0;
     std::string plugin;   // the name the plugin declares
@@ -36,6 +46,8 @@ struct generation_snapshot {
     std::chrono::system_clock::time_point loaded_at;
     std::size_t in_flight = 0;
     std::vector<int> serves_majors;  // the majors it serves now (ascending); none once draining
+    std::string isolation = "in-process";  // or "process"
+    std::optional<worker_snapshot> worker; // set for isolation "process"
 };
 
 struct draining_snapshot {
