@@ -78,7 +78,7 @@ public:
                 }
             },
             20s);
-        if (!serving || pid_ <= 0) throw std::runtime_error("berthd did not serve both modules; see " + log);
+        if (!serving || pid_ <= 0) throw std::runtime_error("berthd did not serve both modules; its log:\n" + this->log());
     }
     // Whether berthd has ended (reaped here); its wait status is then status().
     bool exited() {
