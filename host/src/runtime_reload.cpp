@@ -23,10 +23,13 @@ bool same_limits(const limits_config& a, const limits_config& b) {
            a.max_connections_per_peer == b.max_connections_per_peer && a.max_in_flight == b.max_in_flight &&
            a.max_queue == b.max_queue;
 }
-// Where a generation runs and its worker's limits: fixed when the generation is made.
+// Where a generation runs and its worker's limits: fixed when the generation is made. The
+// "process" block means nothing to a module that stays in-process.
 bool same_placement(const module_config& a, const module_config& b) {
+    if (a.isolation != b.isolation) return false;
+    if (a.isolation == isolation::in_process) return true;
     const auto &x = a.process, &y = b.process;
-    return a.isolation == b.isolation && x.memory_limit_mb == y.memory_limit_mb &&
+    return x.memory_limit_mb == y.memory_limit_mb &&
            x.max_open_files == y.max_open_files && x.user == y.user && x.max_restarts == y.max_restarts &&
            x.restart_window_ms == y.restart_window_ms && x.heartbeat_interval_ms == y.heartbeat_interval_ms &&
            x.heartbeat_timeout_ms == y.heartbeat_timeout_ms && x.stop_timeout_ms == y.stop_timeout_ms;
