@@ -52,7 +52,7 @@ worker_link::handlers isolated_plugin::impl::link_handlers() {
 }
 
 std::variant<worker_handle, plugin::load_failure> isolated_plugin::impl::spawn_and_load(json* reply) {
-    auto s = spawn_worker(options.executable, image.get());
+    auto s = spawn_worker(options.executable, options.module, image.get());
     if (auto* e = std::get_if<std::string>(&s)) return plugin::load_failure{"worker", source + ": " + *e};
     auto& sp = std::get<spawned>(s);
     worker_handle w{sp.pid, nullptr};

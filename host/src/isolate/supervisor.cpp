@@ -68,15 +68,17 @@ void isolated_plugin::impl::supervise() {
         if (stopping || lifecycle_done || !was_up) {
             spdlog::error("[{}] worker pid {} ended: {}", options.module, pid, reason);
             ops::emit(options.services, "worker_exit", options.module,
-                      {{"pid", pid}, {"reason", reason}, {"kind", kind}, {"restarts", restarts}});
+                      {{"pid", pid}, {"reason", reason}, {"reason_kind", kind}, {"restarts", restarts}, {"state", state}});
             return;
         }
         crashes.push_back(now);
         const milliseconds window(options.limits.restart_window_ms);
         while (!crashes.empty() && now - crashes.front() > window) crashes.pop_front();
+        const bool fails = crashes.size() > options.limits.max_restarts;
         ops::emit(options.services, "worker_exit", options.module,
-                  {{"pid", pid}, {"reason", reason}, {"kind", kind}, {"restarts", restarts}});
-        if (crashes.size() > options.limits.max_restarts) {
+                  {{"pid", pid}, {"reason", reason}, {"reason_kind", kind}, {"restarts", restarts},
+                   {"state", fails ? "failed" : "restarting"}});
+        if (fails) {
             state = "failed";
             next_restart_at.reset();
             failed_reason = "the module's worker failed " + std::to_string(crashes.size()) + " times in " +

@@ -19,10 +19,16 @@ constexpr std::size_t max_queued = 256;
 // Pings are numbered apart from requests: a late answer to an earlier ping still counts.
 constexpr std::uint64_t ping_ids = std::uint64_t(1) << 62;
 
-std::uint64_t id_of(const json& m) {
-    auto it = m.find("id");
-    return it != m.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+// A positive integer field (ids), else 0: the worker is not trusted.
+std::uint64_t id_field(const json& m, const char* key) {
+    auto it = m.find(key);
+    if (it == m.end() || !it->is_number_integer()) return 0;
+    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+    const auto v = it->get<std::int64_t>();
+    return v > 0 ? static_cast<std::uint64_t>(v) : 0;
 }
+
+std::uint64_t id_of(const json& m) { return id_field(m, "id"); }
 
 std::string type_of(const json& m) {
     auto it = m.find("t");
@@ -170,9 +176,7 @@ void worker_link::read_loop() {
                 }
             } else if (t == msg::token || t == msg::call) {
                 if (id == 0) throw channel_error("a worker request without an id");
-                std::uint64_t for_id = 0;
-                if (auto it = frame->find("for"); it != frame->end() && it->is_number_unsigned())
-                    for_id = it->get<std::uint64_t>();
+                const std::uint64_t for_id = id_field(*frame, "for");
                 std::shared_ptr<mailbox> box;
                 if (for_id != 0) {
                     std::lock_guard lock(pending_mutex_);

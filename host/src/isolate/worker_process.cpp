@@ -52,7 +52,8 @@ std::variant<unique_fd, std::string> sealed_image(std::string_view bytes) {
     return fd;
 }
 
-std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, int image) {
+std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, const std::string& module,
+                                                int image) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return errno_text("socketpair");
     unique_fd host_end(pair[0]), raw_worker_end(pair[1]);
@@ -78,8 +79,9 @@ std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& exe
     ::posix_spawnattr_setpgroup(&attr, 0);  // a terminal's Ctrl-C goes to berthd, which stops workers itself
     ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-    const std::string path = executable.string();
-    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+    std::string path = executable.string();
+    std::string flag = "--module", name = module;
+    char* argv[] = {path.data(), flag.data(), name.data(), nullptr};
     pid_t pid = 0;
     const int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
     ::posix_spawn_file_actions_destroy(&actions);

@@ -46,9 +46,10 @@ struct spawned {
     unique_fd channel;  // the host's end of the socketpair; the worker has the other as fd 3
 };
 
-// Starts `executable` with fd 3 = its end of a new socketpair, fd 4 = `image`, every other fd
+// Starts `executable --module <module>` with fd 3 = its end of a new socketpair, fd 4 = `image`, every other fd
 // above 2 closed, default signal mask and dispositions, in its own process group.
-std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, int image);
+std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, const std::string& module,
+                                                int image);
 
 // SIGKILL and wait: returns the wait status. Always reaps.
 int kill_and_reap(pid_t pid);
