@@ -106,6 +106,7 @@ void isolated_plugin::impl::supervise() {
             worker = {};
             const bool silent = heartbeat_killed == w.pid;
             heartbeat_killed = 0;
+            if (state == "serving") state = "restarting";  // while it is reaped: never "serving" without a worker
             lock.unlock();
             const int status = kill_and_reap(w.pid);  // in case it only closed its end
             if (w.link) w.link->close();
