@@ -31,9 +31,11 @@ nlohmann::json process_module() {
 
 class Isolation : public ::testing::Test {
 protected:
-    void start(const std::string& worker = BERTH_WORKER) {
+    void start(const std::string& worker = BERTH_WORKER, const nlohmann::json& process = {}) {
+        auto api = process_module();
+        if (process.is_object()) api["process"].merge_patch(process);
         host_ = std::make_unique<test_host>(
-            std::vector<plugin_spec>{{"api", test_plugin("versioned_1_0"), process_module()},
+            std::vector<plugin_spec>{{"api", test_plugin("versioned_1_0"), api},
                                      {"local", test_plugin("versioned_2_0")}},
             nlohmann::json{{"worker_executable", worker}, {"drain_timeout_ms", 5000}});
     }
@@ -74,6 +76,7 @@ TEST_F(Isolation, TheWorkerHoldsNoDescriptorOfTheHostBeyondItsChannelAndImage) {
 TEST_F(Isolation, AWorkerKilledFromOutsideIsRestartedAndTheAdminApiSaysHow) {
     start();
     const int first = worker_pid();
+    ASSERT_GT(first, 0);
     ASSERT_EQ(::kill(first, SIGKILL), 0);
     ASSERT_TRUE(eventually([&] {
         auto w = worker();
@@ -88,9 +91,49 @@ TEST_F(Isolation, AWorkerKilledFromOutsideIsRestartedAndTheAdminApiSaysHow) {
     EXPECT_EQ(r.status, 200) << r.body;
 }
 
+TEST_F(Isolation, AWorkerThatStopsAnsweringItsHeartbeatIsKilledAndRestarted) {
+    start(BERTH_WORKER, {{"heartbeat_interval_ms", 100}, {"heartbeat_timeout_ms", 300}});
+    const int first = worker_pid();
+    ASSERT_GT(first, 0);
+    ASSERT_EQ(::kill(first, SIGSTOP), 0);  // alive, but answers nothing
+    ASSERT_TRUE(eventually([&] {
+        auto w = worker();
+        return w["state"] == "serving" && w["pid"].get<int>() != first;
+    })) << status().dump();
+    EXPECT_EQ(worker()["last_exit"], "killed: no heartbeat answer within 300 ms");
+    EXPECT_TRUE(gone(first));
+    EXPECT_EQ(get("/v1/version").status, 200);
+}
+
+TEST_F(Isolation, PastItsRestartBudgetTheModuleIsFailedUntilASwap) {
+    start(BERTH_WORKER, {{"max_restarts", 1}});
+    const int first = worker_pid();
+    ASSERT_GT(first, 0);
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    int second = 0;
+    ASSERT_TRUE(eventually([&] {
+        auto w = worker();
+        second = w["pid"].get<int>();
+        return w["state"] == "serving" && second != first;
+    }));
+    ASSERT_GT(second, 0);  // kill(0) would end this test's own process group
+    ASSERT_EQ(::kill(second, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return worker()["state"] == "failed"; })) << status().dump();
+    auto r = get("/v1/version");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.header("Retry-After"), "1");
+    EXPECT_EQ(r.json()["detail"], "the module's worker failed 2 times in 60 s; it stays down until a swap or reload");
+    EXPECT_EQ(status()["ready"], false);
+    auto swap = host_->admin("POST", "/modules/api/reload", nlohmann::json{{"library", test_plugin("versioned_1_1").string()}}.dump());
+    ASSERT_EQ(swap.status, 200) << swap.body;
+    EXPECT_EQ(worker()["state"], "serving");
+    EXPECT_EQ(get("/v1/version").status, 200);
+}
+
 TEST_F(Isolation, ARequestInFlightWhenItsWorkerDiesGetsA502NamingIt) {
     start();
     const int pid = worker_pid();
+    ASSERT_GT(pid, 0);
     auto held = std::async(std::launch::async, [&] {
         return http_request(host_->port("api"), "GET", "/v1/hold", {}, {{"X-Request-Id", "held-1"}});
     });
