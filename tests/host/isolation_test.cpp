@@ -64,6 +64,14 @@ TEST_F(Isolation, AProcessModuleServesFromAWorkerProcessOfItsOwn) {
     EXPECT_FALSE(status("local")["active"].contains("worker"));
 }
 
+TEST_F(Isolation, AnIsolatedModuleCallsAnotherModuleThroughTheHost) {
+    start();
+    auto r = get("/v1/relay?to=local&path=/v2/version");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["status"], 200);
+    EXPECT_EQ(r.json()["body"]["version"], "2.0.0");
+}
+
 TEST_F(Isolation, TheWorkerHoldsNoDescriptorOfTheHostBeyondItsChannelAndImage) {
     start();
     const int pid = worker_pid();

@@ -135,6 +135,12 @@ struct stand_in {
 
     static void stop(void* instance) {
         auto& d = of(instance);
+        {
+            std::lock_guard lock(d.m);
+            d.lifecycle_done = true;  // it serves no more: a worker that crashes now is not restarted
+            d.restart_due.reset();
+            d.next_restart_at.reset();
+        }
         lifecycle(d, json{{"t", msg::stop}}, nullptr, nullptr, d.options.ready_timeout);
     }
 

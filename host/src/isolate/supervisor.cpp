@@ -66,6 +66,7 @@ void isolated_plugin::impl::supervise() {
         last_exit_at = std::chrono::system_clock::now();
         const bool was_up = state == "serving" || state == "restarting";
         if (stopping || lifecycle_done || !was_up) {
+            if (stopping || lifecycle_done) state = "stopped";
             spdlog::error("[{}] worker pid {} ended: {}", options.module, pid, reason);
             ops::emit(options.services, "worker_exit", options.module,
                       {{"pid", pid}, {"reason", reason}, {"reason_kind", kind}, {"restarts", restarts}, {"state", state}});
@@ -140,9 +141,10 @@ void isolated_plugin::impl::supervise() {
             const pid_t pid = worker.pid;
             if (link->ended()) died = true;
             lock.unlock();
-            const std::string wrong = bring_up(*this, *link);
+            std::string wrong = bring_up(*this, *link);
             lock.lock();
             if (stopping || worker.link != link) continue;  // stopped, or it died (then `died` is set)
+            if (wrong.empty() && lifecycle_done) wrong = "the generation stopped meanwhile";
             if (!wrong.empty()) {
                 worker_handle w = std::move(worker);
                 worker = {};
