@@ -27,8 +27,8 @@ json pairs(const berth_pair* p, std::size_t n) {
 json binary(std::string_view b) { return json::binary(std::vector<std::uint8_t>(b.begin(), b.end())); }
 
 // A lifecycle call: ok, or the error text to give back (the worker's, or how it ended).
-bool lifecycle(isolated_plugin::impl& d, json message, const berth_writer* error, json* reply = nullptr,
-               std::optional<std::chrono::milliseconds> limit = std::nullopt) {
+bool lifecycle_call(isolated_plugin::impl& d, json message, const berth_writer* error, json* reply,
+                    std::optional<std::chrono::milliseconds> limit) {
     const std::string what = message["t"].get<std::string>();
     auto link = d.current_link();
     if (!link) {
@@ -50,6 +50,17 @@ bool lifecycle(isolated_plugin::impl& d, json message, const berth_writer* error
     }
     if (reply) *reply = std::move(*out.reply);
     return true;
+}
+
+// Nothing throws past an entry point: the generation calls these as it calls a plugin's.
+bool lifecycle(isolated_plugin::impl& d, json message, const berth_writer* error, json* reply = nullptr,
+               std::optional<std::chrono::milliseconds> limit = std::nullopt) {
+    try {
+        return lifecycle_call(d, std::move(message), error, reply, limit);
+    } catch (const std::exception& e) {
+        write(error, std::string("the host could not reach the worker: ") + e.what());
+        return false;
+    }
 }
 
 }  // namespace
@@ -92,7 +103,16 @@ struct stand_in {
     }
 
     static int handle(void* instance, const berth_request* r, const berth_response_writer* w, const berth_writer* error) {
-        auto& d = of(instance);
+        try {
+            return forward(of(instance), r, w, error);
+        } catch (const std::exception& e) {
+            write(error, std::string("the host could not pass the request to the worker: ") + e.what());
+            return BERTH_ERROR;
+        }
+    }
+
+    static int forward(isolated_plugin::impl& d, const berth_request* r, const berth_response_writer* w,
+                       const berth_writer* error) {
         std::string why;
         auto link = d.serving_link(&why);
         if (!link) {

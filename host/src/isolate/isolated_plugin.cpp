@@ -60,7 +60,12 @@ std::variant<worker_handle, plugin::load_failure> isolated_plugin::impl::spawn_a
     auto tag = std::make_shared<std::atomic<worker_link*>>(nullptr);
     h.ended = [this, tag](const std::string& why) { on_death(tag->load(), why); };
     const auto write_timeout = std::chrono::milliseconds(std::max<std::uint32_t>(100, options.limits.heartbeat_timeout_ms));
-    w.link = std::make_shared<worker_link>(std::move(sp.channel), std::move(h), write_timeout);
+    try {
+        w.link = std::make_shared<worker_link>(std::move(sp.channel), std::move(h), write_timeout);
+    } catch (const std::exception& e) {  // no thread for its reader: nothing of it may stay running
+        kill_and_reap(w.pid);
+        return plugin::load_failure{"worker", source + ": the worker's channel could not be served: " + e.what()};
+    }
     *tag = w.link.get();
 
     json load = {{"t", msg::load},
