@@ -275,12 +275,44 @@ TEST(WorkerProtocol, ARunAsUserWithoutRootFailsAtWorker) {
     EXPECT_NE(r.value("error", "").find("root"), std::string::npos) << r.dump();
 }
 
-// "Uid:\treal\teffective\tsaved\tfs" of a process, from /proc.
-std::string uid_line(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+// The line of /proc/<pid>/<file> that starts with `key`.
+std::string proc_line(pid_t pid, const std::string& file, const std::string& key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
     for (std::string line; std::getline(in, line);)
-        if (line.rfind("Uid:", 0) == 0) return line;
+        if (line.rfind(key, 0) == 0) return line;
     return {};
+}
+
+TEST(WorkerProtocol, LoadAppliesTheLimitsAndNamesTheProcessForTheModule) {
+    worker_child w(probe_image());
+    auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"memory_limit_mb", 512}, {"max_open_files", 64}});
+    ASSERT_TRUE(r.value("ok", false)) << r.dump();
+    EXPECT_NE(proc_line(w.pid(), "limits", "Max open files").find(" 64 "), std::string::npos);
+    EXPECT_NE(proc_line(w.pid(), "limits", "Max core file size").find(" 0 "), std::string::npos);
+    EXPECT_EQ(proc_line(w.pid(), "status", "NoNewPrivs:"), "NoNewPrivs:\t1");
+    EXPECT_EQ(proc_line(w.pid(), "comm", "berth:"), "berth:probe");
+    const bool asan = !w.logs.empty() && w.logs.front().find("AddressSanitizer") != std::string::npos;
+    if (!asan) EXPECT_NE(proc_line(w.pid(), "limits", "Max address space").find(" 536870912 "), std::string::npos);
+}
+
+TEST(WorkerProtocol, APingWaitsBehindTheRequestsOnTheHandlerThreads) {
+    berth::test::temp_dir latches;
+    worker_child w(probe_image());
+    ASSERT_TRUE(w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}}).value("ok", false));
+    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", json{{"latch_dir", latches.path().string()}}.dump()}}).value("ok", false));
+    auto d = w.ask({{"t", msg::describe}});
+    ASSERT_TRUE(w.ask({{"t", msg::start}}).value("ok", false));
+    auto manifest = json::parse(d.at("manifest").get<std::string>());
+    w.send({{"t", msg::handle}, {"id", 500}, {"route", route_index(manifest, "GET", "/v1/latch/{name}")},
+            {"method", "GET"}, {"target", "/v1/latch/held"}, {"path", "/v1/latch/held"},
+            {"params", json::array({json::array({"name", "held"})})}});
+    w.send({{"t", msg::ping}, {"id", 501}});
+    std::ofstream(latches.path() / "held").flush();  // lets the request go
+    auto first = w.next(), second = w.next();
+    EXPECT_EQ(first.value("id", 0), 500) << first.dump();
+    EXPECT_EQ(first.value("status", 0), 200) << first.dump();
+    EXPECT_EQ(second.value("id", 0), 501) << second.dump();
+    EXPECT_TRUE(second.value("ok", false)) << second.dump();
 }
 
 TEST(WorkerProtocol, AsRootTheWorkerDropsToTheUserBeforeItLoadsAndStillServes) {
@@ -291,7 +323,7 @@ TEST(WorkerProtocol, AsRootTheWorkerDropsToTheUserBeforeItLoadsAndStillServes) {
     worker_child w(probe_image());
     auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"user", "nobody"}});
     ASSERT_TRUE(r.value("ok", false)) << r.dump();
-    EXPECT_EQ(uid_line(w.pid()), "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id);
+    EXPECT_EQ(proc_line(w.pid(), "status", "Uid:"), "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id);
     ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", "{}"}}).value("ok", false));
     auto d = w.ask({{"t", msg::describe}});
     ASSERT_TRUE(d.value("ok", false)) << d.dump();
