@@ -64,10 +64,16 @@ bool is_lifecycle(const std::string& t) {
         if (t == msg::reply) {
             ch.resolve(*m);
         } else if (t == msg::load) {
-            if (plugin.load(id, *m) && !handlers) {
-                handlers = new berth::worker::job_queue(plugin.threads() + spare_jobs);  // lives until _exit
-                handlers->run(plugin.threads());
-            }
+            plugin.load(id, *m, [&handlers](unsigned threads) -> std::optional<std::string> {
+                auto* pool = new berth::worker::job_queue(threads + spare_jobs);  // lives until _exit
+                try {
+                    pool->run(threads);
+                } catch (const std::exception& e) {
+                    return "could not start " + std::to_string(threads) + " handler threads: " + e.what();
+                }
+                handlers = pool;
+                return std::nullopt;
+            });
         } else if (is_lifecycle(t)) {
             auto job = [&plugin, &ch, id, t, message = std::move(*m)] { plugin.lifecycle(id, t, message); };
             if (!lifecycle.push(std::move(job))) ch.reply_error(id, "the worker's lifecycle queue is full");

@@ -66,7 +66,7 @@ std::string or_default(std::string text, const char* otherwise) { return text.em
 
 plugin_host::plugin_host(channel& ch) : channel_(ch), api_(host_api(&ch)) {}
 
-bool plugin_host::load(std::int64_t id, const nlohmann::json& m) {
+bool plugin_host::load(std::int64_t id, const nlohmann::json& m, const thread_starter& start_threads) {
     if (descriptor_) {
         channel_.reply_error(id, "a plugin is already loaded in this worker", "worker");
         return false;
@@ -120,8 +120,11 @@ bool plugin_host::load(std::int64_t id, const nlohmann::json& m) {
         channel_.reply_error(id, "rejected: " + *why, "descriptor");
         return false;
     }
+    if (auto why = start_threads(static_cast<unsigned>(threads))) {
+        channel_.reply_error(id, *why, "worker");
+        return false;
+    }
     descriptor_ = d;
-    threads_ = static_cast<unsigned>(threads);
     channel_.reply_ok(id, {{"name", d->name}, {"version", d->version}, {"fingerprint", d->fingerprint}});
     return true;
 }

@@ -349,6 +349,22 @@ TEST(WorkerProtocol, TheWorkerExitsWhenTheHostClosesItsChannel) {
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(WorkerProtocol, TheWorkerExitsOnEndOfStreamEvenWithEveryHandlerThreadStuck) {
+    berth::test::temp_dir latches;  // never opened: the request holds its thread
+    worker_child w(probe_image());
+    ASSERT_TRUE(w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}}).value("ok", false));
+    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", json{{"latch_dir", latches.path().string()}}.dump()}}).value("ok", false));
+    auto d = w.ask({{"t", msg::describe}});
+    ASSERT_TRUE(w.ask({{"t", msg::start}}).value("ok", false));
+    auto manifest = json::parse(d.at("manifest").get<std::string>());
+    w.send({{"t", msg::handle}, {"id", 900}, {"route", route_index(manifest, "GET", "/v1/latch/{name}")},
+            {"method", "GET"}, {"target", "/v1/latch/stuck"}, {"path", "/v1/latch/stuck"},
+            {"params", json::array({json::array({"name", "stuck"})})}});
+    const int status = w.close_and_wait();  // the latch waits 30 s: only _exit ends it sooner
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST(WorkerProtocol, TheWorkerRefusesToRunWithoutItsChannel) {
     worker_child w(probe_image(), false);
     const int status = w.wait();
