@@ -106,9 +106,12 @@ int main(int argc, char** argv) {
     if (fstat(channel_fd, &st) != 0 || !S_ISSOCK(st.st_mode))
         return usage("fd 3 is not the channel socket: this program is started by berthd for a module with \"isolation\": \"process\"");
     if (module.empty()) return usage("no --module");
+    // berthd spawns it with fds 5 and up closed; closed here too, so no stray host descriptor
+    // ever reaches plugin code, however the worker was started.
+    closefrom(5);
     // Children the plugin may start do not get the channel.
     fcntl(channel_fd, F_SETFD, FD_CLOEXEC);
-    // As in berthd: a write to a closed socket is an error return, not a signal.
+    // A plugin's write to a closed pipe or socket is an error it sees, not the worker's end.
     signal(SIGPIPE, SIG_IGN);
     channel ch(channel_fd);
     serve(ch);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -49,7 +50,8 @@ int high(int fd) {
 class worker_child {
 public:
     // `channel` false: spawned with nothing on fd 3, as someone starting it by hand would.
-    explicit worker_child(const std::string& image, bool channel = true) {
+    // `stray` leaves one more descriptor open in the child (fd 7), as a careless spawner might.
+    explicit worker_child(const std::string& image, bool channel = true, bool stray = false) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) throw std::runtime_error("socketpair");
         host_ = high(pair[0]);
@@ -69,6 +71,7 @@ public:
         posix_spawn_file_actions_adddup2(&actions, memfd, 4);
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addclosefrom_np(&actions, 5);
+        if (stray) posix_spawn_file_actions_adddup2(&actions, 4, 7);
         std::vector<char*> argv{const_cast<char*>(BERTH_WORKER_PATH), const_cast<char*>("--module"),
                                 const_cast<char*>("probe"), nullptr};
         const int rc = posix_spawn(&pid_, BERTH_WORKER_PATH, &actions, nullptr, argv.data(), environ);
@@ -313,6 +316,21 @@ TEST(WorkerProtocol, APingWaitsBehindTheRequestsOnTheHandlerThreads) {
     EXPECT_EQ(first.value("status", 0), 200) << first.dump();
     EXPECT_EQ(second.value("id", 0), 501) << second.dump();
     EXPECT_TRUE(second.value("ok", false)) << second.dump();
+}
+
+// The descriptor numbers a process holds.
+std::vector<int> open_fds(pid_t pid) {
+    std::vector<int> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+        fds.push_back(std::stoi(e.path().filename().string()));
+    std::sort(fds.begin(), fds.end());
+    return fds;
+}
+
+TEST(WorkerProtocol, ALoadedWorkerHoldsOnlyStdioAndItsChannel) {
+    worker_child w(probe_image(), true, true);
+    ASSERT_TRUE(w.load().value("ok", false));
+    EXPECT_EQ(open_fds(w.pid()), (std::vector<int>{0, 1, 2, 3}));  // not the image (4), not the stray (7)
 }
 
 TEST(WorkerProtocol, AsRootTheWorkerDropsToTheUserBeforeItLoadsAndStillServes) {
