@@ -204,6 +204,29 @@ TEST(WorkerProtocol, ServesAGetThroughTheWholeLifecycle) {
     EXPECT_EQ(json::parse(body_text(r)), (json{{"route", "item"}, {"id", "42"}}));
 }
 
+TEST(WorkerProtocol, ABinaryBodyAndHeadersCrossBothWaysUnchanged) {
+    worker_child w(probe_image());
+    auto manifest = bring_up(w);
+    const std::vector<std::uint8_t> bytes{0x00, 0xff, 0x80, '\r', '\n', 'b', 'e', 'r', 't', 'h', 0x00};
+    auto r = w.ask({{"t", msg::handle},
+                    {"route", route_index(manifest, "POST", "/v1/echo")},
+                    {"method", "POST"},
+                    {"target", "/v1/echo"},
+                    {"path", "/v1/echo"},
+                    {"headers", json::array({json::array({"x-probe", "seen"}),
+                                             json::array({"content-type", "application/octet-stream"})})},
+                    {"body", json::binary(bytes)},
+                    {"request_id", "req-echo"}});
+    ASSERT_TRUE(r.value("ok", false)) << r.dump();
+    EXPECT_EQ(r.value("status", 0), 200);
+    EXPECT_EQ(r.at("body").get_binary(), bytes);
+    const auto& headers = r.at("headers");
+    EXPECT_NE(std::find(headers.begin(), headers.end(), json::array({"X-Echo-Request-Id", "req-echo"})), headers.end())
+        << headers.dump();
+    EXPECT_NE(std::find(headers.begin(), headers.end(), json::array({"X-Probe-Seen", "seen"})), headers.end())
+        << headers.dump();
+}
+
 TEST(WorkerProtocol, AHandlerFailureIsAnErrorReplyAndTheWorkerServesOn) {
     worker_child w(probe_image());
     auto manifest = bring_up(w);
