@@ -1,5 +1,6 @@
 #include "job_queue.hpp"
 
+#include <system_error>
 #include <thread>
 
 namespace berth::worker {
@@ -10,7 +11,16 @@ void job_queue::run(unsigned threads) {
         if (running_) return;
         running_ = true;
     }
-    for (unsigned i = 0; i < threads; ++i) std::thread([this] { serve(); }).detach();
+    unsigned started = 0;
+    for (unsigned i = 0; i < threads; ++i) {
+        try {
+            std::thread([this] { serve(); }).detach();
+            ++started;
+        } catch (const std::system_error&) {
+            if (started == 0) throw;
+            break;  // fewer threads than asked: requests queue a little longer
+        }
+    }
 }
 
 bool job_queue::push(std::function<void()> job) {

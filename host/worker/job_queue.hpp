@@ -16,7 +16,8 @@ public:
     job_queue(const job_queue&) = delete;
     job_queue& operator=(const job_queue&) = delete;
 
-    // Starts `threads` threads (once). Jobs pushed before wait for them.
+    // Starts `threads` threads (once). Jobs pushed before wait for them. Throws
+    // std::system_error when not one thread could start (e.g. under a tight RLIMIT_AS).
     void run(unsigned threads);
     // False when the queue holds `capacity` jobs already.
     bool push(std::function<void()> job);

@@ -64,10 +64,16 @@ bool is_lifecycle(const std::string& t) {
         if (t == msg::reply) {
             ch.resolve(*m);
         } else if (t == msg::load) {
-            if (plugin.load(id, *m) && !handlers) {
-                handlers = new berth::worker::job_queue(plugin.threads() + spare_jobs);  // lives until _exit
-                handlers->run(plugin.threads());
-            }
+            plugin.load(id, *m, [&handlers](unsigned threads) -> std::optional<std::string> {
+                auto* pool = new berth::worker::job_queue(threads + spare_jobs);  // lives until _exit
+                try {
+                    pool->run(threads);
+                } catch (const std::exception& e) {
+                    return "could not start " + std::to_string(threads) + " handler threads: " + e.what();
+                }
+                handlers = pool;
+                return std::nullopt;
+            });
         } else if (is_lifecycle(t)) {
             auto job = [&plugin, &ch, id, t, message = std::move(*m)] { plugin.lifecycle(id, t, message); };
             if (!lifecycle.push(std::move(job))) ch.reply_error(id, "the worker's lifecycle queue is full");
@@ -100,9 +106,12 @@ int main(int argc, char** argv) {
     if (fstat(channel_fd, &st) != 0 || !S_ISSOCK(st.st_mode))
         return usage("fd 3 is not the channel socket: this program is started by berthd for a module with \"isolation\": \"process\"");
     if (module.empty()) return usage("no --module");
+    // berthd spawns it with fds 5 and up closed; closed here too, so no stray host descriptor
+    // ever reaches plugin code, however the worker was started.
+    closefrom(5);
     // Children the plugin may start do not get the channel.
     fcntl(channel_fd, F_SETFD, FD_CLOEXEC);
-    // As in berthd: a write to a closed socket is an error return, not a signal.
+    // A plugin's write to a closed pipe or socket is an error it sees, not the worker's end.
     signal(SIGPIPE, SIG_IGN);
     channel ch(channel_fd);
     serve(ch);

@@ -35,7 +35,7 @@ struct text_out {
 struct response_out {
     int status = 0;
     pair_list headers;
-    std::string body;
+    std::vector<std::uint8_t> body;  // the reply's bin as it is: no copy on the way out
     std::size_t header_bytes = 0;
     berth_response_writer writer{sizeof(berth_response_writer), this, &response_out::set_status,
                                  &response_out::add_header, &response_out::append_body};
@@ -47,7 +47,9 @@ struct response_out {
         out->header_bytes += name.size + value.size;
     }
     static void append_body(void* ctx, berth_bytes chunk) {
-        if (chunk.data && chunk.size) static_cast<response_out*>(ctx)->body.append(chunk.data, chunk.size);
+        if (!chunk.data || !chunk.size) return;
+        auto& body = static_cast<response_out*>(ctx)->body;
+        body.insert(body.end(), chunk.data, chunk.data + chunk.size);
     }
 };
 
@@ -60,13 +62,23 @@ std::vector<berth_pair> borrowed(const pair_list& pairs) {
     return out;
 }
 
+// The request body, borrowed from the message (which outlives the handler call).
+berth_bytes body_of(const nlohmann::json& m) {
+    auto it = m.find("body");
+    if (it == m.end() || it->is_null()) return {"", 0};
+    if (it->is_string()) return {it->get_ref<const std::string&>().data(), it->get_ref<const std::string&>().size()};
+    if (!it->is_binary()) throw bad_field("field 'body' is not bytes");
+    const auto& b = it->get_binary();
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
 std::string or_default(std::string text, const char* otherwise) { return text.empty() ? otherwise : text; }
 
 }  // namespace
 
 plugin_host::plugin_host(channel& ch) : channel_(ch), api_(host_api(&ch)) {}
 
-bool plugin_host::load(std::int64_t id, const nlohmann::json& m) {
+bool plugin_host::load(std::int64_t id, const nlohmann::json& m, const thread_starter& start_threads) {
     if (descriptor_) {
         channel_.reply_error(id, "a plugin is already loaded in this worker", "worker");
         return false;
@@ -120,8 +132,11 @@ bool plugin_host::load(std::int64_t id, const nlohmann::json& m) {
         channel_.reply_error(id, "rejected: " + *why, "descriptor");
         return false;
     }
+    if (auto why = start_threads(static_cast<unsigned>(threads))) {
+        channel_.reply_error(id, *why, "worker");
+        return false;
+    }
     descriptor_ = d;
-    threads_ = static_cast<unsigned>(threads);
     channel_.reply_ok(id, {{"name", d->name}, {"version", d->version}, {"fingerprint", d->fingerprint}});
     return true;
 }
@@ -189,7 +204,7 @@ void plugin_host::handle(std::int64_t id, const nlohmann::json& m) {
         const auto route = int_field(m, "route");
         if (route < 0 || route > UINT32_MAX) throw bad_field("field 'route' is out of range");
         const std::string method = text_field(m, "method"), target = text_field(m, "target"),
-                          path = text_field(m, "path"), body = bytes_field(m, "body"),
+                          path = text_field(m, "path"),
                           request_id = text_field(m, "request_id"), subject = text_field(m, "subject"),
                           scopes = text_field(m, "scopes"), caller = text_field(m, "caller");
         const pair_list params = pairs_field(m, "params"), query = pairs_field(m, "query"),
@@ -206,7 +221,7 @@ void plugin_host::handle(std::int64_t id, const nlohmann::json& m) {
                                     raw_query.size(),
                                     raw_headers.data(),
                                     raw_headers.size(),
-                                    bytes(body),
+                                    body_of(m),
                                     bytes(request_id),
                                     bytes(subject),
                                     bytes(scopes),
@@ -221,7 +236,9 @@ void plugin_host::handle(std::int64_t id, const nlohmann::json& m) {
         if (rc != BERTH_OK) return channel_.reply_error(id, or_default(error.text, "the handler failed"));
         if (out.body.size() + out.header_bytes + frame_margin > host::isolate::max_frame_bytes)
             return channel_.reply_error(id, "the response is larger than the worker's channel carries");
-        channel_.reply_ok(id, {{"status", out.status}, {"headers", pairs_json(out.headers)}, {"body", binary(out.body)}});
+        channel_.reply_ok(id, {{"status", out.status},
+                               {"headers", pairs_json(out.headers)},
+                               {"body", nlohmann::json::binary(std::move(out.body))}});
     } catch (const std::exception& e) {
         channel_.reply_error(id, std::string("the worker could not serve the request: ") + e.what());
     } catch (...) {

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace berth::worker {
@@ -20,16 +22,16 @@ public:
     plugin_host(const plugin_host&) = delete;
     plugin_host& operator=(const plugin_host&) = delete;
 
-    // `load`, on the reading thread before any plugin code exists. True when loaded: the caller
-    // then starts threads() handler threads.
-    bool load(std::int64_t id, const nlohmann::json& m);
+    // `load`, on the reading thread before any plugin code exists. `start_threads(n)` starts the
+    // handler pool before the load is answered, and says why it could not.
+    using thread_starter = std::function<std::optional<std::string>(unsigned)>;
+    bool load(std::int64_t id, const nlohmann::json& m, const thread_starter& start_threads);
     // create .. destroy, one at a time on the lifecycle thread.
     void lifecycle(std::int64_t id, const std::string& type, const nlohmann::json& m);
     // `handle`, on a handler thread.
     void handle(std::int64_t id, const nlohmann::json& m);
 
     bool loaded() const { return descriptor_ != nullptr; }
-    unsigned threads() const { return threads_; }
 
 private:
     void create(std::int64_t id, const nlohmann::json& m);
@@ -40,7 +42,6 @@ private:
     std::atomic<void*> instance_{nullptr};
     bool created_ = false;  // lifecycle thread only: create runs once per worker
     std::string module_, data_dir_;
-    unsigned threads_ = 0;
 };
 
 }  // namespace berth::worker

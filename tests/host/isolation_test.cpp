@@ -31,7 +31,7 @@ nlohmann::json process_module() {
 
 class Isolation : public ::testing::Test {
 protected:
-    void start(const std::string& worker = BERTH_WORKER, const nlohmann::json& process = {}) {
+    void start(const std::string& worker = BERTH_WORKER_PATH, const nlohmann::json& process = {}) {
         auto api = process_module();
         if (process.is_object()) api["process"].merge_patch(process);
         host_ = std::make_unique<test_host>(
@@ -100,7 +100,7 @@ TEST_F(Isolation, AWorkerKilledFromOutsideIsRestartedAndTheAdminApiSaysHow) {
 }
 
 TEST_F(Isolation, AWorkerThatStopsAnsweringItsHeartbeatIsKilledAndRestarted) {
-    start(BERTH_WORKER, {{"heartbeat_interval_ms", 100}, {"heartbeat_timeout_ms", 300}});
+    start(BERTH_WORKER_PATH, {{"heartbeat_interval_ms", 100}, {"heartbeat_timeout_ms", 300}});
     const int first = worker_pid();
     ASSERT_GT(first, 0);
     ASSERT_EQ(::kill(first, SIGSTOP), 0);  // alive, but answers nothing
@@ -114,7 +114,7 @@ TEST_F(Isolation, AWorkerThatStopsAnsweringItsHeartbeatIsKilledAndRestarted) {
 }
 
 TEST_F(Isolation, PastItsRestartBudgetTheModuleIsFailedUntilASwap) {
-    start(BERTH_WORKER, {{"max_restarts", 1}});
+    start(BERTH_WORKER_PATH, {{"max_restarts", 1}});
     const int first = worker_pid();
     ASSERT_GT(first, 0);
     ASSERT_EQ(::kill(first, SIGKILL), 0);
