@@ -129,12 +129,30 @@ TEST(ConfigIsolation, AnInProcessGenerationSaysSoAndHasNoWorker) {
     EXPECT_EQ(metrics.body.find("berth_worker_up{"), std::string::npos) << metrics.body;
 }
 
-TEST(WorkerMetrics, AnExitIsCountedByItsKindAndARestartUnlessTheBudgetIsSpent) {
+TEST(ConfigIsolation, AModuleAddedByTheApiIsCheckedLikeTheFile) {
+    test::test_host host({{"probe", test::test_plugin("swap_probe_v1")}});
+    const nlohmann::json entry = {{"name", "extra"},
+                                  {"library", test::test_plugin("swap_probe_v2").string()},
+                                  {"port", 0},
+                                  {"isolation", "process"},
+                                  {"process", {{"heartbeat_interval_ms", 2000}, {"heartbeat_timeout_ms", 1500}}}};
+    auto r = host.admin("POST", "/modules", entry.dump());
+    ASSERT_EQ(r.status, 400) << r.body;
+    auto errors = r.json()["errors"];
+    ASSERT_EQ(errors.size(), 1u) << r.body;
+    EXPECT_EQ(errors[0]["pointer"], "/process/heartbeat_timeout_ms") << r.body;
+    EXPECT_EQ(host.admin("GET", "/modules/extra").status, 404);
+}
+
+TEST(WorkerMetrics, ExitsAreCountedByKindAndRestartsByTheirOwnEvent) {
     ops::telemetry streams;
     ops::metrics registry;
     ops::count_worker_events(registry, streams);
-    streams.emit("worker_exit", "shop", {{"pid", 41}, {"reason_kind", "signal"}, {"reason", "killed by signal 11 (SIGSEGV)"}});
-    streams.emit("worker_exit", "shop", {{"pid", 42}, {"reason_kind", "heartbeat"}, {"state", "failed"}});
+    // As the supervisor emits them: a crash and its restart, then a missed heartbeat that spent the budget.
+    streams.emit("worker_exit", "shop", {{"pid", 41}, {"kind", "signal"}, {"reason", "killed by signal 11 (SIGSEGV)"}, {"restarts", 0}});
+    streams.emit("worker_restart", "shop", {{"pid", 43}, {"restarts", 1}});
+    streams.emit("worker_exit", "shop", {{"pid", 43}, {"kind", "heartbeat"}, {"restarts", 1}});
+    streams.emit("worker_failed", "shop", {{"pid", 43}, {"restarts", 1}});
     streams.emit("swap", "shop", {{"outcome", "swapped"}});  // not a worker's
     const auto text = registry.render();
     EXPECT_NE(text.find("berth_worker_exits_total{module=\"shop\",reason=\"signal\"} 1"), std::string::npos) << text;
@@ -143,7 +161,8 @@ TEST(WorkerMetrics, AnExitIsCountedByItsKindAndARestartUnlessTheBudgetIsSpent) {
 }
 
 TEST(WorkerMetrics, AnExitsReasonIsABoundedLabel) {
-    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "exit"}}), "exit");
+    EXPECT_EQ(ops::worker_exit_kind({{"kind", "exit"}}), "exit");
+    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "heartbeat"}}), "heartbeat");
     EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "anything\nelse"}, {"reason", "exited with status 3"}}), "exit");
     EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed by signal 6 (SIGABRT)"}}), "signal");
     EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed: no heartbeat answer within 5000 ms"}}), "heartbeat");
