@@ -3,6 +3,8 @@
 // admin API, and the worker figures counted from the supervisor's events.
 #include <berth/host/config.hpp>
 
+#include "admin/status_json.hpp"
+#include "ops/clock_text.hpp"
 #include "ops/metrics.hpp"
 #include "ops/metrics_workers.hpp"
 #include "ops/telemetry.hpp"
@@ -142,6 +144,58 @@ TEST(ConfigIsolation, AModuleAddedByTheApiIsCheckedLikeTheFile) {
     ASSERT_EQ(errors.size(), 1u) << r.body;
     EXPECT_EQ(errors[0]["pointer"], "/process/heartbeat_timeout_ms") << r.body;
     EXPECT_EQ(host.admin("GET", "/modules/extra").status, 404);
+}
+
+// A module whose active generation runs in a worker that crashed once and is being restarted,
+// with a previous generation whose worker stopped with it.
+module_snapshot restarting_module() {
+    module_snapshot s;
+    s.name = "shop";
+    s.active.emplace();
+    s.active->number = 4;
+    s.active->isolation = "process";
+    s.active->worker = worker_snapshot{0, "restarting", 1, "killed by signal 11 (SIGSEGV)",
+                                       std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)),
+                                       std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'001))};
+    s.previous = s.active;
+    s.previous->number = 3;
+    s.older.push_back(*s.active);
+    s.older.back().number = 2;
+    s.older.back().worker->state = "serving";
+    s.older.back().worker->pid = 4242;
+    return s;
+}
+
+TEST(WorkerStatus, AProcessGenerationShowsItsWorkerWithUtcTimes) {
+    const auto j = admin::to_json(restarting_module());
+    const auto w = j["active"]["worker"];
+    EXPECT_EQ(j["active"]["isolation"], "process");
+    EXPECT_EQ(w["pid"], 0);
+    EXPECT_EQ(w["state"], "restarting");
+    EXPECT_EQ(w["restarts"], 1);
+    EXPECT_EQ(w["last_exit"], "killed by signal 11 (SIGSEGV)");
+    EXPECT_EQ(w["last_exit_at"], ops::utc_text(std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000))));
+    EXPECT_EQ(w["next_restart_at"].get<std::string>().back(), 'Z') << w;
+    EXPECT_EQ(j["older"][0]["worker"]["pid"], 4242);
+    EXPECT_EQ(j["previous"]["isolation"], "process");
+    EXPECT_FALSE(j["previous"].contains("worker")) << "a past generation's worker is gone: " << j["previous"];
+}
+
+TEST(WorkerStatus, AWorkerThatNeverExitedHasNullExitFields) {
+    auto s = restarting_module();
+    s.active->worker = worker_snapshot{4243, "serving", 0, "", std::nullopt, std::nullopt};
+    const auto w = admin::to_json(s)["active"]["worker"];
+    EXPECT_TRUE(w["last_exit"].is_null()) << w;
+    EXPECT_TRUE(w["last_exit_at"].is_null()) << w;
+    EXPECT_TRUE(w["next_restart_at"].is_null()) << w;
+}
+
+TEST(WorkerMetrics, EachGenerationsWorkerIsUpOnlyWhileItServes) {
+    ops::exposition out;
+    ops::collect_workers(out, {restarting_module()});
+    const auto text = out.text();
+    EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"4\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"2\"} 1"), std::string::npos) << text;
 }
 
 TEST(WorkerMetrics, ExitsAreCountedByKindAndRestartsByTheirOwnEvent) {
