@@ -169,7 +169,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
     });
 
     struct load_options {
-        std::string name, library, address, database, settings, limits, plugin;
+        std::string name, library, address, database, settings, limits, plugin, isolation;
         int port = -1;
         bool watch = false, no_watch = false;
     };
@@ -185,6 +185,8 @@ void add_module_commands(CLI::App& app, command& chosen) {
     load->add_option("--settings", lo->settings, "the module's settings: JSON, or @FILE");
     load->add_option("--limits", lo->limits, "the module's limits: JSON, or @FILE");
     load->add_option("--plugin", lo->plugin, "the plugin name the library must declare");
+    load->add_option("--isolation", lo->isolation, "where the plugin runs: in-process (the default) or process")
+        ->check(CLI::IsMember({"in-process", "process"}));
     auto watch = load->add_flag("--watch", lo->watch, "reload when the library file is replaced (the default)");
     load->add_flag("--no-watch", lo->no_watch, "do not reload when the library file is replaced")->excludes(watch);
     load->callback([&chosen, lo] {
@@ -194,6 +196,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
         if (!lo->settings.empty()) body["settings"] = json_argument("--settings", lo->settings);
         if (!lo->limits.empty()) body["limits"] = json_argument("--limits", lo->limits);
         if (!lo->plugin.empty()) body["plugin"] = lo->plugin;
+        if (!lo->isolation.empty()) body["isolation"] = lo->isolation;
         if (lo->watch || lo->no_watch) body["watch"] = lo->watch;
         chosen = [body](context& c) {
             auto a = c.client.call("POST", "/modules", body.dump());

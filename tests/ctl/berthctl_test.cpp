@@ -149,7 +149,8 @@ TEST_F(Berthctl, BadUsageExitsTwo) {
                                           {"retire", "probe"},
                                           {"show"},
                                           {"load", "x", "--library", "x.so", "--port", "0", "--settings", "{not json"},
-                                          {"load", "x", "--library", "x.so", "--port", "70000"}}) {
+                                          {"load", "x", "--library", "x.so", "--port", "70000"},
+                                          {"load", "x", "--library", "x.so", "--port", "0", "--isolation", "container"}}) {
         std::string line;
         for (auto& a : args) line += a + " ";
         auto r = ctl(args);

@@ -3,6 +3,8 @@
 // admin API, and the worker figures counted from the supervisor's events.
 #include <berth/host/config.hpp>
 
+#include "admin/status_json.hpp"
+#include "ops/clock_text.hpp"
 #include "ops/metrics.hpp"
 #include "ops/metrics_workers.hpp"
 #include "ops/telemetry.hpp"
@@ -129,12 +131,82 @@ TEST(ConfigIsolation, AnInProcessGenerationSaysSoAndHasNoWorker) {
     EXPECT_EQ(metrics.body.find("berth_worker_up{"), std::string::npos) << metrics.body;
 }
 
-TEST(WorkerMetrics, AnExitIsCountedByItsKindAndARestartUnlessTheBudgetIsSpent) {
+TEST(ConfigIsolation, AModuleAddedByTheApiIsCheckedLikeTheFile) {
+    test::test_host host({{"probe", test::test_plugin("swap_probe_v1")}});
+    const nlohmann::json entry = {{"name", "extra"},
+                                  {"library", test::test_plugin("swap_probe_v2").string()},
+                                  {"port", 0},
+                                  {"isolation", "process"},
+                                  {"process", {{"heartbeat_interval_ms", 2000}, {"heartbeat_timeout_ms", 1500}}}};
+    auto r = host.admin("POST", "/modules", entry.dump());
+    ASSERT_EQ(r.status, 400) << r.body;
+    auto errors = r.json()["errors"];
+    ASSERT_EQ(errors.size(), 1u) << r.body;
+    EXPECT_EQ(errors[0]["pointer"], "/process/heartbeat_timeout_ms") << r.body;
+    EXPECT_EQ(host.admin("GET", "/modules/extra").status, 404);
+}
+
+// A module whose active generation runs in a worker that crashed once and is being restarted,
+// with a previous generation whose worker stopped with it.
+module_snapshot restarting_module() {
+    module_snapshot s;
+    s.name = "shop";
+    s.active.emplace();
+    s.active->number = 4;
+    s.active->isolation = "process";
+    s.active->worker = worker_snapshot{0, "restarting", 1, "killed by signal 11 (SIGSEGV)",
+                                       std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)),
+                                       std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'001))};
+    s.previous = s.active;
+    s.previous->number = 3;
+    s.older.push_back(*s.active);
+    s.older.back().number = 2;
+    s.older.back().worker->state = "serving";
+    s.older.back().worker->pid = 4242;
+    return s;
+}
+
+TEST(WorkerStatus, AProcessGenerationShowsItsWorkerWithUtcTimes) {
+    const auto j = admin::to_json(restarting_module());
+    const auto w = j["active"]["worker"];
+    EXPECT_EQ(j["active"]["isolation"], "process");
+    EXPECT_EQ(w["pid"], 0);
+    EXPECT_EQ(w["state"], "restarting");
+    EXPECT_EQ(w["restarts"], 1);
+    EXPECT_EQ(w["last_exit"], "killed by signal 11 (SIGSEGV)");
+    EXPECT_EQ(w["last_exit_at"], ops::utc_text(std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000))));
+    EXPECT_EQ(w["next_restart_at"].get<std::string>().back(), 'Z') << w;
+    EXPECT_EQ(j["older"][0]["worker"]["pid"], 4242);
+    EXPECT_EQ(j["previous"]["isolation"], "process");
+    EXPECT_FALSE(j["previous"].contains("worker")) << "a past generation's worker is gone: " << j["previous"];
+}
+
+TEST(WorkerStatus, AWorkerThatNeverExitedHasNullExitFields) {
+    auto s = restarting_module();
+    s.active->worker = worker_snapshot{4243, "serving", 0, "", std::nullopt, std::nullopt};
+    const auto w = admin::to_json(s)["active"]["worker"];
+    EXPECT_TRUE(w["last_exit"].is_null()) << w;
+    EXPECT_TRUE(w["last_exit_at"].is_null()) << w;
+    EXPECT_TRUE(w["next_restart_at"].is_null()) << w;
+}
+
+TEST(WorkerMetrics, EachGenerationsWorkerIsUpOnlyWhileItServes) {
+    ops::exposition out;
+    ops::collect_workers(out, {restarting_module()});
+    const auto text = out.text();
+    EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"4\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"2\"} 1"), std::string::npos) << text;
+}
+
+TEST(WorkerMetrics, ExitsAreCountedByKindAndRestartsByTheirOwnEvent) {
     ops::telemetry streams;
     ops::metrics registry;
     ops::count_worker_events(registry, streams);
-    streams.emit("worker_exit", "shop", {{"pid", 41}, {"reason_kind", "signal"}, {"reason", "killed by signal 11 (SIGSEGV)"}});
-    streams.emit("worker_exit", "shop", {{"pid", 42}, {"reason_kind", "heartbeat"}, {"state", "failed"}});
+    // As the supervisor emits them: a crash and its restart, then a missed heartbeat that spent the budget.
+    streams.emit("worker_exit", "shop", {{"pid", 41}, {"kind", "signal"}, {"reason", "killed by signal 11 (SIGSEGV)"}, {"restarts", 0}});
+    streams.emit("worker_restart", "shop", {{"pid", 43}, {"restarts", 1}});
+    streams.emit("worker_exit", "shop", {{"pid", 43}, {"kind", "heartbeat"}, {"restarts", 1}});
+    streams.emit("worker_failed", "shop", {{"pid", 43}, {"restarts", 1}});
     streams.emit("swap", "shop", {{"outcome", "swapped"}});  // not a worker's
     const auto text = registry.render();
     EXPECT_NE(text.find("berth_worker_exits_total{module=\"shop\",reason=\"signal\"} 1"), std::string::npos) << text;
@@ -143,7 +215,8 @@ TEST(WorkerMetrics, AnExitIsCountedByItsKindAndARestartUnlessTheBudgetIsSpent) {
 }
 
 TEST(WorkerMetrics, AnExitsReasonIsABoundedLabel) {
-    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "exit"}}), "exit");
+    EXPECT_EQ(ops::worker_exit_kind({{"kind", "exit"}}), "exit");
+    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "heartbeat"}}), "heartbeat");
     EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "anything\nelse"}, {"reason", "exited with status 3"}}), "exit");
     EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed by signal 6 (SIGABRT)"}}), "signal");
     EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed: no heartbeat answer within 5000 ms"}}), "heartbeat");

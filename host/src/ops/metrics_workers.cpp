@@ -18,8 +18,10 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 
 std::string worker_exit_kind(const nlohmann::json& fields) {
     if (!fields.is_object()) return "other";
-    const auto kind = text_field(fields, "reason_kind");
-    if (kind == "signal" || kind == "exit" || kind == "heartbeat") return kind;
+    for (const char* key : {"kind", "reason_kind"}) {
+        const auto kind = text_field(fields, key);
+        if (kind == "signal" || kind == "exit" || kind == "heartbeat") return kind;
+    }
     // An event without the kind: its text, as the supervisor words it (never an unbounded label).
     const auto reason = text_field(fields, "reason");
     if (starts_with(reason, "killed: no heartbeat")) return "heartbeat";
@@ -34,13 +36,11 @@ void count_worker_events(metrics& registry, telemetry& streams) {
         "Worker processes (isolation \"process\") that ended unplanned, by module and reason (signal, exit, heartbeat).",
         std::vector<std::string>{"module", "reason"});
     auto restarts = std::make_shared<labelled_counter>(
-        "berth_worker_restarts_total", "Worker processes restarted after an unplanned exit, by module.",
+        "berth_worker_restarts_total", "Worker processes started again after an unplanned exit, by module.",
         std::vector<std::string>{"module"});
     streams.on_event([exits, restarts](const event& e) {
-        if (e.kind != "worker_exit") return;
-        exits->add({e.module, worker_exit_kind(e.fields)});
-        // The exit that used up the restart budget leaves the module failed: no restart follows.
-        if (!e.fields.is_object() || text_field(e.fields, "state") != "failed") restarts->add({e.module});
+        if (e.kind == "worker_exit") exits->add({e.module, worker_exit_kind(e.fields)});
+        else if (e.kind == "worker_restart") restarts->add({e.module});  // a restarted worker serves again
     });
     registry.add_collector([exits](exposition& out) { exits->collect(out); });
     registry.add_collector([restarts](exposition& out) { restarts->collect(out); });

@@ -12,10 +12,10 @@
 
 namespace berth::host::ops {
 
-// berth_worker_exits_total{module,reason} and berth_worker_restarts_total{module}. A
-// `worker_exit` event's fields: reason_kind "signal" | "exit" | "heartbeat" (else the reason
-// text is read: "killed by signal", "exited", "killed: no heartbeat"; anything else is "other"),
-// and state "failed" when the exit used up the restart budget (no restart follows).
+// berth_worker_exits_total{module,reason} from `worker_exit` events: their kind ("kind", or
+// "reason_kind") "signal" | "exit" | "heartbeat", else read from the reason text ("killed by
+// signal", "exited", "killed: no heartbeat"); anything else is "other". And
+// berth_worker_restarts_total{module} from `worker_restart` events (a restarted worker serves).
 void count_worker_events(metrics& registry, telemetry& streams);
 
 // The bounded label the reason of an exit event is counted under.

@@ -19,31 +19,17 @@ const char* to_string(module_state s) {
 
 namespace berth::host::plugin {
 
-namespace {
-
-// The worker behind a library, if it has one: plugin_library::isolated() (issue 11). Written as
-// a template so this file builds before and after that member exists.
-template <class Library>
-std::optional<worker_snapshot> worker_of(const Library& library) {
-    if constexpr (requires(const Library& l) { l.isolated(); }) {
-        if (auto* w = library.isolated()) return w->status();
-    }
-    return std::nullopt;
-}
-
-}  // namespace
-
 generation_snapshot module::describe(const generation& g) const {
     generation_snapshot out{g.number(),
-            g.plugin_name(),
-            g.version(),
-            g.library()->sha256(),
-            g.library()->source(),
-            std::nullopt,
-            g.loaded_at(),
-            g.in_flight.load(),
-            {}};  // serves_majors: filled from the serving map by the caller
-    out.worker = worker_of(*g.library());
+                            g.plugin_name(),
+                            g.version(),
+                            g.library()->sha256(),
+                            g.library()->source(),
+                            std::nullopt,
+                            g.loaded_at(),
+                            g.in_flight.load(),
+                            {}};  // serves_majors: filled from the serving map by the caller
+    if (auto* worker = g.library()->isolated()) out.worker = worker->status();
     out.isolation = to_string(out.worker ? isolation::process : isolation::in_process);
     return out;
 }
