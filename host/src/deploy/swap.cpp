@@ -49,7 +49,12 @@ prepared prepare_generation(const std::filesystem::path& library, const swap_tar
     auto image = read_library(library, settings.policy);
     if (auto* f = std::get_if<plugin::load_failure>(&image)) return std::move(*f);
     auto& img = std::get<plugin::file_image>(image);
-    if (!target.force_new && target.active && target.active->library()->sha256() == img.sha256) return unchanged{};
+    // A module whose worker failed past its restart budget gets a new generation even from the
+    // same build: an operator's reload is what clears `failed`.
+    const bool worker_failed = target.active && target.active->library()->isolated() &&
+                               target.active->library()->isolated()->status().state == "failed";
+    if (!target.force_new && !worker_failed && target.active && target.active->library()->sha256() == img.sha256)
+        return unchanged{};
 
     std::optional<isolate::worker_options> worker;
     if (target.config.isolation == isolation::process) {
