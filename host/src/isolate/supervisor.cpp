@@ -37,7 +37,6 @@ std::string bring_up(isolated_plugin::impl& d, worker_link& link) {
         if (!out.reply || !ok_reply(*out.reply)) return std::nullopt;
         return std::move(*out.reply);
     };
-    std::string settings, database;
     {
         std::shared_lock lock(d.host_mutex);
         if (!d.host) return "the generation was destroyed";
