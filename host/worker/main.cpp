@@ -75,7 +75,7 @@ bool is_lifecycle(const std::string& t) {
                 return std::nullopt;
             });
         } else if (is_lifecycle(t)) {
-            auto job = [&plugin, &ch, id, t, message = std::move(*m)] { plugin.lifecycle(id, t, message); };
+            auto job = [&plugin, id, t, message = std::move(*m)] { plugin.lifecycle(id, t, message); };
             if (!lifecycle.push(std::move(job))) ch.reply_error(id, "the worker's lifecycle queue is full");
         } else if (t == msg::handle) {
             if (!handlers) {

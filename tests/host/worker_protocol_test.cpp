@@ -1,189 +1,12 @@
-// berth-worker spoken to directly over its channel (isolate/protocol.hpp), as berthd would:
-// a socketpair on fd 3, the library image as a sealed memfd on fd 4.
-#include "isolate/frame.hpp"
-#include "isolate/protocol.hpp"
-#include "support/test_host.hpp"
+// berth-worker's protocol: load, the lifecycle, requests, and the host services a plugin asks
+// for, over its raw channel (isolate/protocol.hpp).
+#include "host/worker_child.hpp"
 
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
-extern char** environ;
-
 namespace {
 
-namespace isolate = berth::host::isolate;
-namespace msg = berth::host::isolate::msg;
-using nlohmann::json;
-
-std::string file_bytes(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return std::move(s).str();
-}
-
-// Above the fds a gtest process may hold, so dup2 onto 3 and 4 always makes a fresh descriptor.
-int high(int fd) {
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 20);
-    close(fd);
-    if (moved < 0) throw std::runtime_error("F_DUPFD_CLOEXEC failed");
-    return moved;
-}
-
-// One berth-worker child: the host's end of its channel, and always killed and reaped.
-class worker_child {
-public:
-    // `channel` false: spawned with nothing on fd 3, as someone starting it by hand would.
-    // `stray` leaves one more descriptor open in the child (fd 7), as a careless spawner might.
-    explicit worker_child(const std::string& image, bool channel = true, bool stray = false) {
-        int pair[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) throw std::runtime_error("socketpair");
-        host_ = high(pair[0]);
-        const int theirs = high(pair[1]);
-        const int memfd = high(memfd_create("berth-test-image", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-        if (write(memfd, image.data(), image.size()) != static_cast<ssize_t>(image.size()))
-            throw std::runtime_error("memfd write");
-        fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        if (channel) {
-            posix_spawn_file_actions_adddup2(&actions, theirs, 3);
-        } else {  // fd 3 is not a socket, and the refusal it prints stays out of the test log
-            posix_spawn_file_actions_addopen(&actions, 3, "/dev/null", O_RDONLY, 0);
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-        }
-        posix_spawn_file_actions_adddup2(&actions, memfd, 4);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 5);
-        if (stray) posix_spawn_file_actions_adddup2(&actions, 4, 7);
-        std::vector<char*> argv{const_cast<char*>(BERTH_WORKER_PATH), const_cast<char*>("--module"),
-                                const_cast<char*>("probe"), nullptr};
-        const int rc = posix_spawn(&pid_, BERTH_WORKER_PATH, &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(theirs);
-        close(memfd);
-        if (rc != 0) throw std::runtime_error("posix_spawn berth-worker failed");
-    }
-    ~worker_child() {
-        if (host_ >= 0) close(host_);
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    worker_child(const worker_child&) = delete;
-    worker_child& operator=(const worker_child&) = delete;
-
-    void send(json m) { isolate::write_frame(host_, m); }
-    json next() {
-        auto m = isolate::read_frame(host_);
-        if (!m) throw std::runtime_error("the worker closed its channel");
-        return *m;
-    }
-    // Sends a request and returns the reply to it; the worker's log lines on the way are kept.
-    json ask(json m) {
-        const std::int64_t id = next_id_++;
-        m["id"] = id;
-        send(m);
-        for (;;) {
-            auto r = next();
-            if (r.value("t", "") == msg::reply && r.value("id", std::int64_t{-1}) == id) return r;
-            if (r.value("t", "") == msg::log) logs.push_back(r.value("message", ""));
-            else others.push_back(r);
-        }
-    }
-    json load() {
-        return ask({{"t", msg::load}, {"module", "probe"}, {"data_dir", "/tmp"}, {"threads", 2},
-                    {"memory_limit_mb", 0}, {"max_open_files", 256}, {"user", ""}});
-    }
-    // Closes the host's end and waits for the worker to exit: its wait status.
-    int close_and_wait() {
-        close(host_);
-        host_ = -1;
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
-    }
-    int wait() {
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
-    }
-
-    pid_t pid() const { return pid_; }
-
-    std::vector<std::string> logs;
-    std::vector<json> others;
-
-private:
-    pid_t pid_ = -1;
-    int host_ = -1;
-    std::int64_t next_id_ = 1;
-};
-
-std::string probe_image() { return file_bytes(berth::test::test_plugin("contract_probe")); }
-
-// The index of a route in the manifest, as the host numbers them for `handle`.
-std::int64_t route_index(const json& manifest, const std::string& method, const std::string& path) {
-    const auto& routes = manifest.at("routes");
-    for (std::size_t i = 0; i < routes.size(); ++i)
-        if (routes[i].value("method", "") == method && routes[i].value("path", "") == path) return static_cast<std::int64_t>(i);
-    throw std::runtime_error("no route " + method + " " + path + " in the manifest");
-}
-
-std::string body_text(const json& reply) {
-    const auto& b = reply.at("body").get_binary();
-    return std::string(b.begin(), b.end());
-}
-
-// Loaded, created, described, started and ready: the manifest it described.
-json bring_up(worker_child& w) {
-    auto must = [](const json& r, const char* step) {
-        if (!r.value("ok", false)) throw std::runtime_error(std::string(step) + " failed: " + r.dump());
-        return r;
-    };
-    must(w.load(), "load");
-    must(w.ask({{"t", msg::create}, {"settings", "{}"}, {"database", ""}}), "create");
-    auto described = must(w.ask({{"t", msg::describe}}), "describe");
-    must(w.ask({{"t", msg::start}}), "start");
-    must(w.ask({{"t", msg::ready}}), "ready");
-    return json::parse(described.at("manifest").get<std::string>());
-}
-
-json get(worker_child& w, const json& manifest, const std::string& path_template, const std::string& path,
-         json params = json::array()) {
-    return w.ask({{"t", msg::handle},
-                  {"route", route_index(manifest, "GET", path_template)},
-                  {"method", "GET"},
-                  {"target", path},
-                  {"path", path},
-                  {"params", params},
-                  {"query", json::array()},
-                  {"headers", json::array({json::array({"accept", "application/json"})})},
-                  {"body", json::binary({})},
-                  {"request_id", "req-1"},
-                  {"subject", ""},
-                  {"scopes", ""},
-                  {"caller", ""}});
-}
+using namespace berth::test::worker;
 
 TEST(WorkerProtocol, LoadReportsThePluginsNameVersionAndFingerprint) {
     worker_child w(probe_image());
@@ -268,6 +91,55 @@ TEST(WorkerProtocol, APluginsCallGoesToTheHostForTheRequestItServes) {
     EXPECT_EQ(json::parse(body_text(r)), (json{{"status", 200}, {"answer", json::parse(answer)}}));
 }
 
+// A handle request for a POST route with a JSON body.
+json post(const json& manifest, std::int64_t id, const std::string& path, const json& body) {
+    const std::string text = body.dump();
+    return {{"t", msg::handle},
+            {"id", id},
+            {"route", route_index(manifest, "POST", path)},
+            {"method", "POST"},
+            {"target", path},
+            {"path", path},
+            {"headers", json::array({json::array({"content-type", "application/json"})})},
+            {"body", json::binary(std::vector<std::uint8_t>(text.begin(), text.end()))},
+            {"request_id", "req-" + std::to_string(id)}};
+}
+
+TEST(WorkerProtocol, APluginsTokenIsIssuedByTheHostForTheRequestItServes) {
+    berth::test::temp_dir data;
+    worker_child w(file_bytes(berth::test::shipped_plugin("users")));
+    ASSERT_TRUE(w.ask({{"t", msg::load}, {"module", "users"}, {"data_dir", data.path().string()}, {"threads", 2}})
+                    .value("ok", false));
+    const std::string database = "sqlite3://db=" + (data.path() / "users.db").string();
+    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", "{}"}, {"database", database}}).value("ok", false));
+    auto d = w.ask({{"t", msg::describe}});
+    auto started = w.ask({{"t", msg::start}});
+    ASSERT_TRUE(started.value("ok", false)) << started.dump();
+    auto manifest = json::parse(d.at("manifest").get<std::string>());
+    const json account = {{"email", "ada@example.org"}, {"password", "correct horse"}};
+    w.send(post(manifest, 10, "/v1/users", {{"email", "ada@example.org"}, {"password", "correct horse"}, {"name", "Ada"}}));
+    json registered;
+    while ((registered = w.next()).value("id", 0) != 10 || registered.value("t", "") != msg::reply) {}
+    ASSERT_EQ(registered.value("status", 0), 201) << registered.dump();
+
+    w.send(post(manifest, 11, "/v1/sessions", account));
+    json token_request;  // lease and log notices may come first
+    while ((token_request = w.next()).value("t", "") != msg::token) {
+        ASSERT_NE(token_request.value("t", ""), msg::reply) << token_request.dump();
+    }
+    EXPECT_EQ(token_request.value("for", 0), 11);
+    EXPECT_EQ(token_request.value("scope", ""), "user");
+    w.send({{"t", msg::reply}, {"id", token_request.at("id")}, {"ok", true}, {"token", "host-made-token"},
+            {"expires_at", 4102444800}});
+    json session;
+    while ((session = w.next()).value("t", "") != msg::reply) {}
+    ASSERT_EQ(session.value("id", 0), 11) << session.dump();
+    ASSERT_EQ(session.value("status", 0), 200) << session.dump();
+    auto answer = json::parse(body_text(session));
+    EXPECT_EQ(answer.value("token", ""), "host-made-token");
+    EXPECT_EQ(answer.value("expires_at", ""), "2100-01-01T00:00:00Z");
+}
+
 TEST(WorkerProtocol, AFieldOfTheWrongTypeIsAnErrorReplyNotACrash) {
     worker_child w(probe_image());
     auto manifest = bring_up(w);
@@ -290,127 +162,6 @@ TEST(WorkerProtocol, ALibraryWithoutADescriptorFailsAtDescriptor) {
     EXPECT_FALSE(r.value("ok", true));
     EXPECT_EQ(r.value("step", ""), "descriptor") << r.dump();
     EXPECT_NE(r.value("error", "").find("berth_plugin"), std::string::npos) << r.dump();
-}
-
-TEST(WorkerProtocol, ARunAsUserWithoutRootFailsAtWorker) {
-    if (geteuid() == 0) GTEST_SKIP() << "runs as root: dropping to a user would succeed";
-    worker_child w(probe_image());
-    auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"user", "nobody"}});
-    EXPECT_FALSE(r.value("ok", true));
-    EXPECT_EQ(r.value("step", ""), "worker") << r.dump();
-    EXPECT_NE(r.value("error", "").find("root"), std::string::npos) << r.dump();
-}
-
-// The line of /proc/<pid>/<file> that starts with `key`.
-std::string proc_line(pid_t pid, const std::string& file, const std::string& key) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(key, 0) == 0) return line;
-    return {};
-}
-
-TEST(WorkerProtocol, LoadAppliesTheLimitsAndNamesTheProcessForTheModule) {
-    worker_child w(probe_image());
-    auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"memory_limit_mb", 512}, {"max_open_files", 64}});
-    ASSERT_TRUE(r.value("ok", false)) << r.dump();
-    EXPECT_NE(proc_line(w.pid(), "limits", "Max open files").find(" 64 "), std::string::npos);
-    EXPECT_NE(proc_line(w.pid(), "limits", "Max core file size").find(" 0 "), std::string::npos);
-    EXPECT_EQ(proc_line(w.pid(), "status", "NoNewPrivs:"), "NoNewPrivs:\t1");
-    EXPECT_EQ(proc_line(w.pid(), "comm", "berth:"), "berth:probe");
-    const bool asan = !w.logs.empty() && w.logs.front().find("AddressSanitizer") != std::string::npos;
-    if (!asan) EXPECT_NE(proc_line(w.pid(), "limits", "Max address space").find(" 536870912 "), std::string::npos);
-}
-
-TEST(WorkerProtocol, APingWaitsBehindTheRequestsOnTheHandlerThreads) {
-    berth::test::temp_dir latches;
-    worker_child w(probe_image());
-    ASSERT_TRUE(w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}}).value("ok", false));
-    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", json{{"latch_dir", latches.path().string()}}.dump()}}).value("ok", false));
-    auto d = w.ask({{"t", msg::describe}});
-    ASSERT_TRUE(w.ask({{"t", msg::start}}).value("ok", false));
-    auto manifest = json::parse(d.at("manifest").get<std::string>());
-    w.send({{"t", msg::handle}, {"id", 500}, {"route", route_index(manifest, "GET", "/v1/latch/{name}")},
-            {"method", "GET"}, {"target", "/v1/latch/held"}, {"path", "/v1/latch/held"},
-            {"params", json::array({json::array({"name", "held"})})}});
-    w.send({{"t", msg::ping}, {"id", 501}});
-    std::ofstream(latches.path() / "held").flush();  // lets the request go
-    auto first = w.next(), second = w.next();
-    EXPECT_EQ(first.value("id", 0), 500) << first.dump();
-    EXPECT_EQ(first.value("status", 0), 200) << first.dump();
-    EXPECT_EQ(second.value("id", 0), 501) << second.dump();
-    EXPECT_TRUE(second.value("ok", false)) << second.dump();
-}
-
-// The descriptor numbers a process holds.
-std::vector<int> open_fds(pid_t pid) {
-    std::vector<int> fds;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
-        fds.push_back(std::stoi(e.path().filename().string()));
-    std::sort(fds.begin(), fds.end());
-    return fds;
-}
-
-TEST(WorkerProtocol, ALoadedWorkerHoldsOnlyStdioAndItsChannel) {
-    worker_child w(probe_image(), true, true);
-    ASSERT_TRUE(w.load().value("ok", false));
-    EXPECT_EQ(open_fds(w.pid()), (std::vector<int>{0, 1, 2, 3}));  // not the image (4), not the stray (7)
-}
-
-TEST(WorkerProtocol, AsRootTheWorkerDropsToTheUserBeforeItLoadsAndStillServes) {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to change user";
-    const passwd* nobody = getpwnam("nobody");
-    ASSERT_NE(nobody, nullptr);
-    const std::string id = std::to_string(nobody->pw_uid);
-    worker_child w(probe_image());
-    auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"user", "nobody"}});
-    ASSERT_TRUE(r.value("ok", false)) << r.dump();
-    EXPECT_EQ(proc_line(w.pid(), "status", "Uid:"), "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id);
-    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", "{}"}}).value("ok", false));
-    auto d = w.ask({{"t", msg::describe}});
-    ASSERT_TRUE(d.value("ok", false)) << d.dump();
-    auto manifest = json::parse(d.at("manifest").get<std::string>());
-    auto got = get(w, manifest, "/v1/items/{id}", "/v1/items/5", json::array({json::array({"id", "5"})}));
-    EXPECT_EQ(got.value("status", 0), 200) << got.dump();
-}
-
-TEST(WorkerProtocol, AnUnknownUserFailsAtWorker) {
-    if (geteuid() != 0) GTEST_SKIP() << "without root every user fails the same way (ARunAsUserWithoutRootFailsAtWorker)";
-    worker_child w(probe_image());
-    auto r = w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}, {"user", "no-such-berth-user"}});
-    EXPECT_FALSE(r.value("ok", true));
-    EXPECT_EQ(r.value("step", ""), "worker") << r.dump();
-    EXPECT_NE(r.value("error", "").find("does not exist"), std::string::npos) << r.dump();
-}
-
-TEST(WorkerProtocol, TheWorkerExitsWhenTheHostClosesItsChannel) {
-    worker_child w(probe_image());
-    bring_up(w);
-    const int status = w.close_and_wait();
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-}
-
-TEST(WorkerProtocol, TheWorkerExitsOnEndOfStreamEvenWithEveryHandlerThreadStuck) {
-    berth::test::temp_dir latches;  // never opened: the request holds its thread
-    worker_child w(probe_image());
-    ASSERT_TRUE(w.ask({{"t", msg::load}, {"module", "probe"}, {"threads", 1}}).value("ok", false));
-    ASSERT_TRUE(w.ask({{"t", msg::create}, {"settings", json{{"latch_dir", latches.path().string()}}.dump()}}).value("ok", false));
-    auto d = w.ask({{"t", msg::describe}});
-    ASSERT_TRUE(w.ask({{"t", msg::start}}).value("ok", false));
-    auto manifest = json::parse(d.at("manifest").get<std::string>());
-    w.send({{"t", msg::handle}, {"id", 900}, {"route", route_index(manifest, "GET", "/v1/latch/{name}")},
-            {"method", "GET"}, {"target", "/v1/latch/stuck"}, {"path", "/v1/latch/stuck"},
-            {"params", json::array({json::array({"name", "stuck"})})}});
-    const int status = w.close_and_wait();  // the latch waits 30 s: only _exit ends it sooner
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    EXPECT_EQ(WEXITSTATUS(status), 0);
-}
-
-TEST(WorkerProtocol, TheWorkerRefusesToRunWithoutItsChannel) {
-    worker_child w(probe_image(), false);
-    const int status = w.wait();
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
 }  // namespace
