@@ -49,8 +49,7 @@ protected:
         host_ = std::make_unique<test_host>(
             std::vector<plugin_spec>{{"fault", test_plugin("fault"), fault},
                                      {"calm", test_plugin("swap_probe_v1"), {{"isolation", "process"}}},
-                                     {"local", test_plugin("swap_probe_v2")}},
-            nlohmann::json{{"worker_executable", BERTH_WORKER}});
+                                     {"local", test_plugin("swap_probe_v2")}});
         calm_ = std::make_unique<version_load>(host_->port("calm"), "/v1/version", 2);
         local_ = std::make_unique<version_load>(host_->port("local"), "/v1/version", 2);
         ASSERT_TRUE(eventually([&] { return calm_->requests() > 50 && local_->requests() > 50; }));

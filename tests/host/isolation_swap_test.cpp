@@ -22,8 +22,7 @@ TEST(IsolationSwap, TwoHundredSwapsUnderLoadFailNoRequestAndLeaveOneWorker) {
     const auto plugins = test_plugin("swap_probe_v1").parent_path();
     auto host = std::make_unique<test_host>(
         std::vector<plugin_spec>{{"probe", test_plugin("swap_probe_v1"), {{"isolation", "process"}, {"watch", false}}}},
-        nlohmann::json{{"worker_executable", BERTH_WORKER},
-                       {"drain_timeout_ms", 2000},
+        nlohmann::json{{"drain_timeout_ms", 2000},
                        {"deploy", {{"allowed_dirs", {plugins.string()}}}}});
     ASSERT_EQ(children_of(::getpid()).size(), 1u) << describe(children_of(::getpid()));
     const auto port = host->port("probe");
