@@ -88,6 +88,8 @@ struct fault_case {
     const char* kind;
     const char* last_exit;  // what the admin API says of the worker's end
 };
+// Test names and ctest's list show the fault, not the struct's bytes.
+void PrintTo(const fault_case& c, std::ostream* os) { *os << c.kind; }
 
 // AddressSanitizer turns a SIGSEGV (a null write, a stack overflow) into its report and exit(1).
 #if defined(__SANITIZE_ADDRESS__)
