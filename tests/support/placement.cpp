@@ -40,7 +40,12 @@ void place_module(nlohmann::json& entry) {
 void check_placement(const nlohmann::json& modules, const std::vector<berth::host::module_snapshot>& snapshot,
                      pid_t host_pid) {
     for (const auto& m : snapshot) {
-        if (!m.active) continue;  // not loaded: the test that configured it says why
+        // A module that did not load: an in-process test may mean it; a process run must not
+        // pass on modules that never started a worker.
+        if (!m.active && wanted(modules, m.name) == "process")
+            throw std::runtime_error("placement: module " + m.name + " did not load: " +
+                                     (m.last_error ? m.last_error->step + ": " + m.last_error->message : "no reason given"));
+        if (!m.active) continue;
         const auto& g = *m.active;
         check_one(m.name, wanted(modules, m.name), g.isolation, g.worker ? g.worker->pid : 0,
                   g.worker ? g.worker->state : "", host_pid);
@@ -53,6 +58,9 @@ void check_placement(const nlohmann::json& modules, const nlohmann::json& admin_
     if (!list.is_array()) throw std::runtime_error("placement: GET /modules is not a list: " + admin_modules.dump());
     for (const auto& m : list) {
         const auto& g = m.value("active", nlohmann::json());
+        const auto name = m.value("name", std::string());
+        if (!g.is_object() && wanted(modules, name) == "process")
+            throw std::runtime_error("placement: module " + name + " did not load: " + m.value("last_error", nlohmann::json()).dump());
         if (!g.is_object()) continue;
         const auto worker = g.value("worker", nlohmann::json::object());
         check_one(m.value("name", std::string()), wanted(modules, m.value("name", std::string())),
