@@ -80,8 +80,10 @@ class Host:
                                                     "threads": {"io": 1, "workers": 2}, "modules": modules})
         count = len(modules)
         if not wait_until(lambda: call("GET", self.admin + "/healthz")[1]["serving"] == count, 30):
+            with open(os.path.join(self.work, "berthd.log")) as f:
+                log = f.read()[-2000:]
             self.close()
-            raise RuntimeError(f"berthd did not serve {count} modules; see berthd.log in a kept run")
+            raise RuntimeError(f"berthd did not serve {count} modules ({isolation}); its log ends:\n{log}")
 
     def module(self, name):
         return call("GET", f"{self.admin}/modules/{name}", token=admin_token(self.var))[1]
@@ -181,6 +183,7 @@ def main():
     ap.add_argument("--settle", type=float, default=2.0, help="seconds idle before memory is read")
     ap.add_argument("--out", help="directory for isolation.txt and isolation.json (default BUILD/bench/results)")
     args = ap.parse_args()
+    args.build = os.path.abspath(args.build)  # the config's library paths are read relative to the config file
     out = args.out or os.path.join(args.build, "bench", "results")
     with_fault = os.path.exists(os.path.join(args.build, "tests", "plugins", "fault.so"))
     lines = ["bench/isolation: idle memory per worker, and restart time after a crash"]
