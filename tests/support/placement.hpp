@@ -21,10 +21,10 @@ std::string test_isolation();
 // Gives a module's config entry the run's placement, unless the entry chooses one itself.
 void place_module(nlohmann::json& entry);
 
-// Throws unless each module with an active generation runs where its config entry (in
-// `modules`, the config's "modules" object) puts it; a process run that served in-process
-// would prove nothing. For "process" the worker must be serving, in a process of its own
-// (not `host_pid`).
+// In a process run, throws unless each module runs where its config entry (in `modules`, the
+// config's "modules" object) puts it: a process run that served in-process would prove nothing.
+// A "process" module must have loaded, and its worker serve in a process of its own (not
+// `host_pid`). Outside a process run it checks nothing.
 void check_placement(const nlohmann::json& modules, const std::vector<berth::host::module_snapshot>& snapshot,
                      pid_t host_pid);
 // The same from the admin API's GET /modules answer (a host in another process: berthd_child).
