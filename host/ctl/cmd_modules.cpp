@@ -36,6 +36,17 @@ std::string generation_text(const nlohmann::json& g) {
     return cell(g, "number") + " (" + cell(g, "version") + ", sha256 " + cell(g, "sha256").substr(0, 12) + ")";
 }
 
+// "pid 4242, serving, 2 restarts, last exit: killed by signal 11 (SIGSEGV) at <time>".
+std::string worker_text(const nlohmann::json& w) {
+    std::string text = "pid " + cell(w, "pid") + ", " + cell(w, "state") + ", " + cell(w, "restarts") +
+                       (cell(w, "restarts") == "1" ? " restart" : " restarts");
+    if (w.contains("last_exit") && w["last_exit"].is_string())
+        text += ", last exit: " + cell(w, "last_exit") + " at " + cell(w, "last_exit_at");
+    if (w.contains("next_restart_at") && w["next_restart_at"].is_string())
+        text += ", next restart at " + cell(w, "next_restart_at");
+    return text;
+}
+
 void print_module(const context& c, const nlohmann::json& m) {
     auto row = [&](const std::string& label, const std::string& value) {
         c.out << label << std::string(label.size() < 14 ? 14 - label.size() : 1, ' ') << value << "\n";
@@ -44,7 +55,11 @@ void print_module(const context& c, const nlohmann::json& m) {
     row("plugin", cell(m, "plugin"));
     row("state", cell(m, "state") + (m.contains("ready") ? (m["ready"] == true ? ", ready" : ", not ready") : ""));
     row("listens", cell(m, "address") + ":" + cell(m, "port") + (m.value("bound", false) ? "" : " (not bound)"));
-    row("active", generation_text(m.value("active", nlohmann::json())));
+    const auto active = m.value("active", nlohmann::json());
+    row("active", generation_text(active));
+    if (active.is_object() && active.contains("isolation")) row("isolation", cell(active, "isolation"));
+    if (active.is_object() && active.contains("worker") && active["worker"].is_object())
+        row("worker", worker_text(active["worker"]));
     row("library", cell(m, "library"));
     if (cell(m, "configured_library") != cell(m, "library")) row("configured", cell(m, "configured_library"));
     row("in flight", cell(m, "in_flight"));
@@ -122,13 +137,13 @@ nlohmann::json module_list(const nlohmann::json& answer) {
 }
 
 void print_modules(const context& c, const nlohmann::json& modules) {
-    table t{{"NAME", "STATE", "READY", "VERSION", "GEN", "PORT", "IN-FLIGHT", "SWAPS", "LAST ERROR"}, {}};
+    table t{{"NAME", "STATE", "READY", "VERSION", "GEN", "ISOLATION", "PORT", "IN-FLIGHT", "SWAPS", "LAST ERROR"}, {}};
     for (auto& m : modules) {
         std::string error = "-";
         if (m.contains("last_error") && m["last_error"].is_object())
             error = cell(m["last_error"], "step") + ": " + cell(m["last_error"], "message");
         t.rows.push_back({cell(m, "name"), cell(m, "state"), cell(m, "ready"), cell(m, "version"), cell(m, "generation"),
-                          cell(m, "port"), cell(m, "in_flight"),
+                          cell(m.value("active", nlohmann::json()), "isolation"), cell(m, "port"), cell(m, "in_flight"),
                           m.contains("counters") ? cell(m["counters"], "swaps") : "-", error});
     }
     t.print(c.out);
@@ -154,7 +169,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
     });
 
     struct load_options {
-        std::string name, library, address, database, settings, limits, plugin;
+        std::string name, library, address, database, settings, limits, plugin, isolation;
         int port = -1;
         bool watch = false, no_watch = false;
     };
@@ -170,6 +185,8 @@ void add_module_commands(CLI::App& app, command& chosen) {
     load->add_option("--settings", lo->settings, "the module's settings: JSON, or @FILE");
     load->add_option("--limits", lo->limits, "the module's limits: JSON, or @FILE");
     load->add_option("--plugin", lo->plugin, "the plugin name the library must declare");
+    load->add_option("--isolation", lo->isolation, "where the plugin runs: in-process (the default) or process")
+        ->check(CLI::IsMember({"in-process", "process"}));
     auto watch = load->add_flag("--watch", lo->watch, "reload when the library file is replaced (the default)");
     load->add_flag("--no-watch", lo->no_watch, "do not reload when the library file is replaced")->excludes(watch);
     load->callback([&chosen, lo] {
@@ -179,6 +196,7 @@ void add_module_commands(CLI::App& app, command& chosen) {
         if (!lo->settings.empty()) body["settings"] = json_argument("--settings", lo->settings);
         if (!lo->limits.empty()) body["limits"] = json_argument("--limits", lo->limits);
         if (!lo->plugin.empty()) body["plugin"] = lo->plugin;
+        if (!lo->isolation.empty()) body["isolation"] = lo->isolation;
         if (lo->watch || lo->no_watch) body["watch"] = lo->watch;
         chosen = [body](context& c) {
             auto a = c.client.call("POST", "/modules", body.dump());

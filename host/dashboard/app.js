@@ -192,6 +192,13 @@ function moduleCard(m) {
     ready ? 'ready' : 'not ready')));
   const port = m.bound === false ? 'not listening' : `port ${m.port}`;
   card.append(el('div', { class: 'meta' }, `${m.plugin || '?'} ${m.version || ''} · ${port} · ${m.state || '?'}`));
+  const worker = m.active && m.active.worker;  // isolation "process": the generation's worker
+  if (worker) {
+    const restarts = `${worker.restarts} restart${worker.restarts === 1 ? '' : 's'}`;
+    const pid = worker.pid ? `pid ${worker.pid}` : 'no pid';
+    card.append(el('div', { class: `worker${worker.state === 'serving' ? '' : ' bad'}`, 'data-worker-state': worker.state },
+      `process ${pid}, ${restarts}${worker.state === 'serving' ? '' : ` · ${worker.state}`}`));
+  }
 
   const gens = el('ul', { class: 'generations' });
   const lines = [generationText(m.active, 'active')];

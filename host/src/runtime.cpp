@@ -94,7 +94,8 @@ void runtime::start() {
     impl::fill_defaults(c);
     impl_->live = c;
     impl_->swap = deploy::swap_settings{std::chrono::milliseconds(c.drain_timeout_ms),
-                                        std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c)};
+                                        std::chrono::milliseconds(c.ready_timeout_ms), deploy::policy_for(c),
+                                        deploy::resolve_worker(c.worker_executable)};
     const auto& swap = impl_->swap;
 
     // Swagger UI for /docs: read once; without it every port still serves, /docs answers 404.

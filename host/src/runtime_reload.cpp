@@ -23,10 +23,21 @@ bool same_limits(const limits_config& a, const limits_config& b) {
            a.max_connections_per_peer == b.max_connections_per_peer && a.max_in_flight == b.max_in_flight &&
            a.max_queue == b.max_queue;
 }
+// Where a generation runs and its worker's limits: fixed when the generation is made. The
+// "process" block means nothing to a module that stays in-process.
+bool same_placement(const module_config& a, const module_config& b) {
+    if (a.isolation != b.isolation) return false;
+    if (a.isolation == isolation::in_process) return true;
+    const auto &x = a.process, &y = b.process;
+    return x.memory_limit_mb == y.memory_limit_mb &&
+           x.max_open_files == y.max_open_files && x.user == y.user && x.max_restarts == y.max_restarts &&
+           x.restart_window_ms == y.restart_window_ms && x.heartbeat_interval_ms == y.heartbeat_interval_ms &&
+           x.heartbeat_timeout_ms == y.heartbeat_timeout_ms && x.stop_timeout_ms == y.stop_timeout_ms;
+}
 // What a plugin is given when a generation is created: a change needs a new generation.
 bool same_build(const module_config& a, const module_config& b) {
     return a.library == b.library && a.settings_json == b.settings_json && a.database == b.database &&
-           a.plugin == b.plugin && a.check_responses == b.check_responses;
+           a.plugin == b.plugin && a.check_responses == b.check_responses && same_placement(a, b);
 }
 // What the host applies in place: limits, CORS, watching.
 bool same_edge(const module_config& a, const module_config& b) {
@@ -38,6 +49,8 @@ void take_build(module_config& into, const module_config& from) {
     into.database = from.database;
     into.plugin = from.plugin;
     into.check_responses = from.check_responses;
+    into.isolation = from.isolation;
+    into.process = from.process;
 }
 void take_edge(module_config& into, const module_config& from) {
     into.limits = from.limits;
@@ -132,10 +145,16 @@ reload_report runtime::impl::reload_now(bool dry_run) {
         auto* a = named(live, b.name);
         if (!a || same_build(*a, b)) continue;
         const bool library = a->library != b.library;
+        const bool placement = !same_placement(*a, b);
+        std::string why = library ? a->library.string() + " -> " + b.library.string()
+                                  : "settings or database changed: a new generation made with them";
+        if (placement)  // a new generation in the new place: a swap, like a new library
+            why = (library ? why + "; " : std::string()) +
+                  (a->isolation != b.isolation
+                       ? std::string("isolation ") + to_string(a->isolation) + " -> " + to_string(b.isolation)
+                       : std::string("the worker's process settings changed"));
         auto before = std::make_shared<module_config>();
-        steps.push_back({{library ? "swap" : "reconfigure", b.name,
-                          library ? a->library.string() + " -> " + b.library.string()
-                                  : "settings or database changed: a new generation made with them"},
+        steps.push_back({{library || placement ? "swap" : "reconfigure", b.name, std::move(why)},
                          [this, b, before]() -> std::optional<std::string> {
                              auto m = modules->find(b.name);
                              *before = m->config();

@@ -104,6 +104,21 @@ TEST_F(Berthctl, ShowDescribesTheActiveGeneration) {
 }
 
 // The issue's session, the lifecycle half (POST and DELETE /modules, issue 10).
+TEST_F(Berthctl, ShowSaysWhereTheActiveGenerationRunsAndAnInProcessOneHasNoWorkerLine) {
+    auto r = ctl({"show", "probe"});
+    ASSERT_EQ(r.exit_code, 0) << shown(r);
+    EXPECT_NE(r.out.find("\nisolation     in-process\n"), std::string::npos) << shown(r);
+    EXPECT_EQ(r.out.find("\nworker "), std::string::npos) << shown(r);
+}
+
+TEST_F(Berthctl, ThePluginsTableHasAnIsolationColumn) {
+    auto r = ctl({"plugins"});
+    ASSERT_EQ(r.exit_code, 0) << shown(r);
+    const auto header = r.out.substr(0, r.out.find('\n'));
+    EXPECT_NE(header.find("ISOLATION"), std::string::npos) << shown(r);
+    EXPECT_NE(r.out.find("in-process"), std::string::npos) << shown(r);
+}
+
 TEST_F(Berthctl, UnloadClosesTheModuleAndLoadServesANewOne) {
     const auto old_port = host_->port("probe");
     auto gone = ctl({"unload", "probe"});
@@ -134,7 +149,8 @@ TEST_F(Berthctl, BadUsageExitsTwo) {
                                           {"retire", "probe"},
                                           {"show"},
                                           {"load", "x", "--library", "x.so", "--port", "0", "--settings", "{not json"},
-                                          {"load", "x", "--library", "x.so", "--port", "70000"}}) {
+                                          {"load", "x", "--library", "x.so", "--port", "70000"},
+                                          {"load", "x", "--library", "x.so", "--port", "0", "--isolation", "container"}}) {
         std::string line;
         for (auto& a : args) line += a + " ";
         auto r = ctl(args);

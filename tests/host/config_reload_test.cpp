@@ -239,6 +239,26 @@ TEST_F(ConfigReload, TheRuntimeCallReportsTheSamePlan) {
     EXPECT_FALSE(report.applied);
 }
 
+TEST_F(ConfigReload, AnIsolationChangeIsASwapOfThatModuleOnly) {
+    host_.config()["modules"]["greet"]["isolation"] = "process";
+    host_.write();
+    auto r = reload("?dry_run=true");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto plan = r.json()["plan"];
+    EXPECT_EQ(actions(plan), nlohmann::json({"swap greet"}));
+    ASSERT_EQ(plan.size(), 1u);
+    EXPECT_NE(plan[0]["detail"].get<std::string>().find("isolation in-process -> process"), std::string::npos) << plan;
+}
+
+TEST_F(ConfigReload, TheProcessBlockOfAnInProcessModulePlansNothing) {
+    // Read only when isolation is "process": a new generation for it would change nothing.
+    host_.config()["modules"]["greet"]["process"] = {{"memory_limit_mb", 512}};
+    host_.write();
+    auto r = reload("?dry_run=true");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.json()["plan"].empty()) << r.body;
+}
+
 TEST_F(ConfigReload, IsAudited) {
     ASSERT_EQ(reload("?dry_run=true").status, 200);
     auto lines = host_.audit();

@@ -39,6 +39,7 @@ run(dpkg-deb -e ${deb} ${WORK_DIR}/control)
 
 set(expected
   usr/bin/berthd usr/bin/berthctl etc/berth/berth.json lib/systemd/system/berthd.service
+  usr/libexec/berth/berth-worker
   usr/include/berth/plugin.hpp usr/include/berth/version.h
   usr/lib/cmake/berth-sdk/berth-sdk-config.cmake usr/lib/cmake/berth-sdk/berth-check-plugin
   usr/lib/berth/plugins/users.so usr/lib/berth/plugins/categories.so

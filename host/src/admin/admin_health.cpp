@@ -16,9 +16,12 @@ http::response admin_api::readiness() const {
         auto s = m->snapshot();
         all[s.name] = s.ready;
         if (s.ready) continue;
+        const auto* worker = s.active && s.active->worker ? &*s.active->worker : nullptr;
         std::string reason = s.last_error ? s.last_error->step + ": " + s.last_error->message
                              : !s.bound   ? "its port is not bound"
-                                          : "no generation has reported ready";
+                             : worker && worker->state == "failed"  ? "worker failed: " + worker->last_exit
+                             : worker && worker->state != "serving" ? "worker " + worker->state
+                                                                    : "no generation has reported ready";
         not_ready.push_back({{"module", s.name}, {"state", to_string(s.state)}, {"reason", std::move(reason)}});
         names += (names.empty() ? "" : ", ") + s.name;
     }

@@ -8,16 +8,33 @@ namespace {
 
 nlohmann::json or_null(const std::optional<std::uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 
+nlohmann::json time_or_null(const std::optional<std::chrono::system_clock::time_point>& t) {
+    return t ? nlohmann::json(ops::utc_text(*t)) : nlohmann::json();
+}
+
+// A generation's worker process (isolation "process"): what runs now and how the last one ended.
+nlohmann::json worker_json(const worker_snapshot& w) {
+    return {{"pid", w.pid},
+            {"state", w.state},
+            {"restarts", w.restarts},
+            {"last_exit", w.last_exit.empty() ? nlohmann::json() : nlohmann::json(w.last_exit)},
+            {"last_exit_at", time_or_null(w.last_exit_at)},
+            {"next_restart_at", time_or_null(w.next_restart_at)}};
+}
+
 nlohmann::json generation_json(const generation_snapshot& g) {
-    return {{"number", g.number},
-            {"plugin", g.plugin},
-            {"version", g.version},
-            {"sha256", g.sha256},
-            {"source", g.source.string()},
-            {"restores", or_null(g.restores)},
-            {"loaded_at", ops::utc_text(g.loaded_at)},
-            {"in_flight", g.in_flight},
-            {"serves_majors", g.serves_majors}};
+    nlohmann::json j = {{"number", g.number},
+                        {"plugin", g.plugin},
+                        {"version", g.version},
+                        {"sha256", g.sha256},
+                        {"source", g.source.string()},
+                        {"restores", or_null(g.restores)},
+                        {"loaded_at", ops::utc_text(g.loaded_at)},
+                        {"in_flight", g.in_flight},
+                        {"serves_majors", g.serves_majors},
+                        {"isolation", g.isolation}};
+    if (g.worker) j["worker"] = worker_json(*g.worker);
+    return j;
 }
 
 // The breaking-change gate's last refusal: when, why, which file, and every change listed.
@@ -64,6 +81,7 @@ nlohmann::json to_json(const module_snapshot& s) {
         previous = generation_json(*s.previous);
         previous.erase("in_flight");  // a figure of the past; draining lists what is in flight now
         previous.erase("serves_majors");
+        previous.erase("worker");  // stopped with its generation
     }
     j["previous"] = std::move(previous);
     // Majors side by side: which generation serves each major, and the older ones still serving.

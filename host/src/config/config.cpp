@@ -112,6 +112,7 @@ const std::vector<key<config>>& top_keys() {
         path<config>("/logging/events/file/path", BERTH_MEMBER(logging.events.file.path)),  // <data_dir>/logs/events.log
         plain<config>("/logging/events/file/max_bytes", BERTH_MEMBER(logging.events.file.max_bytes)),
         plain<config>("/logging/events/file/max_files", BERTH_MEMBER(logging.events.file.max_files)),
+        path<config>("/worker_executable", BERTH_MEMBER(worker_executable)),  // berth-worker beside berthd
     };
     return keys;
 }
@@ -144,6 +145,19 @@ const std::vector<key<module_config>>& module_keys() {
          [](const module_config& p) { return json::parse(p.settings_json); }, true},
         plain<module_config>("/watch", BERTH_MEMBER(watch)),
         plain<module_config>("/cors/allowed_origins", BERTH_MEMBER(cors.allowed_origins)),
+        {json::json_pointer("/isolation"),
+         [](module_config& m, const json& j, const fs::path&) {
+             m.isolation = j.get<std::string>() == "process" ? isolation::process : isolation::in_process;
+         },
+         [](const module_config& m) { return json(to_string(m.isolation)); }, true},
+        plain<module_config>("/process/memory_limit_mb", BERTH_MEMBER(process.memory_limit_mb)),
+        plain<module_config>("/process/max_open_files", BERTH_MEMBER(process.max_open_files)),
+        plain<module_config>("/process/user", BERTH_MEMBER(process.user), false),  // berthd's own
+        plain<module_config>("/process/max_restarts", BERTH_MEMBER(process.max_restarts)),
+        plain<module_config>("/process/restart_window_ms", BERTH_MEMBER(process.restart_window_ms)),
+        plain<module_config>("/process/heartbeat_interval_ms", BERTH_MEMBER(process.heartbeat_interval_ms)),
+        plain<module_config>("/process/heartbeat_timeout_ms", BERTH_MEMBER(process.heartbeat_timeout_ms)),
+        plain<module_config>("/process/stop_timeout_ms", BERTH_MEMBER(process.stop_timeout_ms)),
     };
     return keys;
 }
@@ -227,7 +241,19 @@ fs::path sqlite_file_of(const std::string& database) {
     return ec ? absolute : real;
 }
 
+// The worker rules a schema cannot state: a memory limit too small to load anything, and a
+// heartbeat deadline that a worker answering every ping on time would still miss.
+void check_process(const worker_config& w, const std::string& at, std::vector<config_error>& errors) {
+    if (w.memory_limit_mb != 0 && w.memory_limit_mb < 16)
+        errors.push_back({at + "/process/memory_limit_mb", "must be 0 (no limit) or at least 16"});
+    if (w.heartbeat_timeout_ms <= w.heartbeat_interval_ms)
+        errors.push_back({at + "/process/heartbeat_timeout_ms",
+                          "must be more than heartbeat_interval_ms (" + std::to_string(w.heartbeat_interval_ms) + ")"});
+}
+
 }  // namespace
+
+const char* to_string(isolation i) { return i == isolation::process ? "process" : "in-process"; }
 
 config_result parse_config(std::string_view json_text, const fs::path& base_dir) {
     config_result out;
@@ -310,6 +336,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         for (std::size_t i = 0; i < pc.cors.allowed_origins.size(); ++i)
             if (auto why = pipeline::origin_error(pc.cors.allowed_origins[i]))
                 out.errors.push_back({at + "/cors/allowed_origins/" + std::to_string(i), *why});
+        check_process(pc.process, at, out.errors);
         if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
         pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
         pc.check_responses = c.contracts.check_responses;

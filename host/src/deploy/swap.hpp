@@ -20,11 +20,22 @@
 
 namespace berth::host::deploy {
 
-// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms, deploy).
+// The worker program for modules with isolation "process" (config worker_executable).
+struct worker_program {
+    std::filesystem::path path;  // empty: none was found
+    std::string looked;          // where it was looked for, for the load failure that says so
+};
+
+// The configured path if given; else berth-worker beside the running executable, else
+// ../libexec/berth/berth-worker from there (an installed tree).
+worker_program resolve_worker(const std::filesystem::path& configured);
+
+// Host-wide swap settings (config: drain_timeout_ms, ready_timeout_ms, deploy, worker_executable).
 struct swap_settings {
     std::chrono::milliseconds drain_timeout{30'000};
     std::chrono::milliseconds ready_timeout{10'000};
     library_policy policy;
+    worker_program worker;
 };
 
 // The module a generation is made for, as the steps need it.

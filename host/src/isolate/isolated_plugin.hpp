@@ -58,6 +58,7 @@ public:
     plugin::unload_report stop_worker();
 
     struct impl;  // isolate/isolated_plugin.cpp and its parts
+    friend struct stand_in;  // the descriptor's entry points (isolate/isolated_entry.cpp)
 
 private:
     isolated_plugin() = default;

@@ -2,6 +2,7 @@
 
 #include "auth/token_service.hpp"
 #include "ops/metrics_requests.hpp"
+#include "ops/metrics_workers.hpp"
 #include "ops/process_stats.hpp"
 #include "plugin/load_steps.hpp"
 
@@ -61,6 +62,7 @@ std::shared_ptr<metrics> make_host_metrics(telemetry& streams, const auth::token
         swaps->add({e.module, outcome, swap_reason(e.fields, outcome)});
     });
     registry->add_collector([swaps](exposition& out) { swaps->collect(out); });
+    count_worker_events(*registry, streams);
 
     if (tokens) registry->add_collector([tokens](exposition& out) { collect_tokens(out, *tokens); });
     registry->add_collector(collect_process);

@@ -1,5 +1,7 @@
 #include "ops/metrics_modules.hpp"
 
+#include "ops/metrics_workers.hpp"
+
 #include <string>
 
 namespace berth::host::ops {
@@ -32,6 +34,7 @@ void collect_modules(exposition& out, const std::vector<module_snapshot>& module
         out.sample("berth_draining_generations", {{"module", name}}, static_cast<double>(s.draining.size()));
         out.sample("berth_retained_libraries", {{"module", name}}, static_cast<double>(s.retained.size()));
     }
+    collect_workers(out, modules);
 }
 
 }  // namespace berth::host::ops

@@ -1,4 +1,5 @@
 #include "http/problem.hpp"
+#include "isolate/isolated_plugin.hpp"
 #include "pipeline/stages.hpp"
 
 #include <spdlog/spdlog.h>
@@ -59,7 +60,18 @@ http::response call_handler(exchange& ex, const abi::plugin_instance& plugin) {
 
     abi::response_sink out;
     abi::text_sink error;
-    if (plugin.descriptor->handle(plugin.instance, &raw, &out.writer, &error.writer) != BERTH_OK) {
+    const int rc = plugin.descriptor->handle(plugin.instance, &raw, &out.writer, &error.writer);
+    if (rc == isolate::worker_lost) {  // isolation "process": the worker ended under the request
+        spdlog::error("[{}] {} {} (request {}): the module's worker stopped while handling it", ex.module, req.method,
+                      ex.target.path, ex.context.request_id);
+        return http::problem(502, "the module's worker stopped while handling request " + ex.context.request_id);
+    }
+    if (rc == isolate::worker_unavailable) {  // restarting or failed: host-made text, never the worker's
+        auto r = http::problem(503, error.text);
+        r.set_header("Retry-After", "1");
+        return r;
+    }
+    if (rc != BERTH_OK) {
         spdlog::error("[{}] {} {} failed (request {}): {}", ex.module, req.method, ex.target.path,
                       ex.context.request_id, error.text.empty() ? "no message" : error.text);
         return http::problem(500, "the module failed while handling the request; see the host log for request " +

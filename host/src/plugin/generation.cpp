@@ -1,6 +1,7 @@
 #include "plugin/generation.hpp"
 
 #include "abi/abi_bridge.hpp"
+#include "isolate/isolated_plugin.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,7 +37,11 @@ std::variant<std::shared_ptr<generation>, load_failure> generation::start(std::s
     berth_create_args args{sizeof(berth_create_args), bytes(config.name), bytes(config.settings_json),
                            bytes(config.database), bytes(data_dir_text)};
     text_sink error;
-    if (g->d_->create(&g->host_api_, &args, &g->instance_, &error.writer) != BERTH_OK || !g->instance_) {
+    // An isolated plugin's stand-in create() has no context: its isolated_plugin keeps the host table.
+    auto* isolated = g->library_->isolated();
+    const int created = isolated ? isolated->create(&g->host_api_, &args, &g->instance_, &error.writer)
+                                 : g->d_->create(&g->host_api_, &args, &g->instance_, &error.writer);
+    if (created != BERTH_OK || !g->instance_) {
         g->instance_ = nullptr;
         return load_failure{"create", file + ": " + (error.text.empty() ? "create failed" : error.text)};
     }

@@ -1,6 +1,8 @@
 // module::snapshot(): the module as operators see it, read under its locks in one go.
 #include "plugin/module.hpp"
 
+#include "isolate/isolated_plugin.hpp"
+
 namespace berth::host {
 
 const char* to_string(module_state s) {
@@ -18,15 +20,18 @@ const char* to_string(module_state s) {
 namespace berth::host::plugin {
 
 generation_snapshot module::describe(const generation& g) const {
-    return {g.number(),
-            g.plugin_name(),
-            g.version(),
-            g.library()->sha256(),
-            g.library()->source(),
-            std::nullopt,
-            g.loaded_at(),
-            g.in_flight.load(),
-            {}};  // serves_majors: filled from the serving map by the caller
+    generation_snapshot out{g.number(),
+                            g.plugin_name(),
+                            g.version(),
+                            g.library()->sha256(),
+                            g.library()->source(),
+                            std::nullopt,
+                            g.loaded_at(),
+                            g.in_flight.load(),
+                            {}};  // serves_majors: filled from the serving map by the caller
+    if (auto* worker = g.library()->isolated()) out.worker = worker->status();
+    out.isolation = to_string(out.worker ? isolation::process : isolation::in_process);
+    return out;
 }
 
 module_snapshot module::snapshot() const {
@@ -53,7 +58,9 @@ module_snapshot module::snapshot() const {
     s.port = bound_ ? port_ : config().port;
     s.bound = bound_;
     s.state = state_;
-    s.ready = bound_ && state_ == module_state::serving && s.active.has_value();
+    // An isolated module whose worker is restarting or failed answers 503: not ready.
+    s.ready = bound_ && state_ == module_state::serving && s.active.has_value() &&
+              (!s.active->worker || s.active->worker->state == "serving");
     if (previous_) s.previous = previous_->info;
     for (auto& d : draining_) {
         draining_snapshot out{d.info, d.since, d.cut_off};

@@ -1,6 +1,7 @@
 #include "plugin/plugin_library.hpp"
 
 #include "files/private_file.hpp"
+#include "isolate/isolated_plugin.hpp"
 #include "plugin/elf_layout.hpp"
 
 #include <boost/dll/library_info.hpp>
@@ -118,7 +119,8 @@ bool holds(const fs::path& path, const std::string& sha256) {
 
 std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open(const file_image& image,
                                                                                 const fs::path& shadow_dir,
-                                                                                const std::string& module) {
+                                                                                const std::string& module,
+                                                                                const isolate::worker_options* isolation) {
     const std::string file = image.source.string();
     const std::string& bytes = image.bytes;
     std::shared_ptr<plugin_library> lib(new plugin_library());
@@ -149,6 +151,15 @@ std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open
         return load_failure{"inspect", file + " cannot be inspected: " + e.what()};
     }
 
+    if (isolation) {
+        // Nothing of the plugin runs in berthd: the worker maps the same bytes from a sealed memfd.
+        auto launched = isolate::isolated_plugin::launch(image, *isolation);
+        if (auto* f = std::get_if<load_failure>(&launched)) return std::move(*f);
+        lib->isolated_ = std::get<std::shared_ptr<isolate::isolated_plugin>>(std::move(launched));
+        lib->descriptor_ = &lib->isolated_->descriptor();
+        return lib;
+    }
+
     boost::dll::fs::error_code lec;
     ::dlerror();
     lib->impl_->lib.load(lib->shadow_, lec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
@@ -166,6 +177,10 @@ std::variant<std::shared_ptr<plugin_library>, load_failure> plugin_library::open
 plugin_library::~plugin_library() { unload(); }
 
 unload_report plugin_library::unload() {
+    if (isolated_) {
+        descriptor_ = nullptr;
+        return isolated_->stop_worker();
+    }
     if (!impl_ || !impl_->lib.is_loaded()) return {true, "not loaded"};
     descriptor_ = nullptr;
     impl_->lib.unload();

@@ -11,6 +11,11 @@
 #include <string>
 #include <variant>
 
+namespace berth::host::isolate {
+class isolated_plugin;
+struct worker_options;
+}  // namespace berth::host::isolate
+
 namespace berth::host::plugin {
 
 // Why a load failed: the step and the reason, naming the file. Operator-facing: it may hold
@@ -34,9 +39,12 @@ class plugin_library {
 public:
     // Copies the image to shadow_dir/<module>-<sha256>.so, inspects and loads the copy
     // (RTLD_NOW | RTLD_LOCAL) and checks its descriptor (steps copy, inspect, dlopen, descriptor).
-    static std::variant<std::shared_ptr<plugin_library>, load_failure> open(const file_image& image,
-                                                                           const std::filesystem::path& shadow_dir,
-                                                                           const std::string& module);
+    // With `isolation` (a module with isolation "process"), copy and inspect run here but no
+    // code of it is mapped into berthd: a worker process loads it (step "worker" too) and the
+    // descriptor is the isolated plugin's stand-in.
+    static std::variant<std::shared_ptr<plugin_library>, load_failure> open(
+        const file_image& image, const std::filesystem::path& shadow_dir, const std::string& module,
+        const isolate::worker_options* isolation = nullptr);
     ~plugin_library();
     plugin_library(const plugin_library&) = delete;
     plugin_library& operator=(const plugin_library&) = delete;
@@ -45,9 +53,12 @@ public:
     const std::filesystem::path& source() const { return source_; }
     const std::filesystem::path& shadow_path() const { return shadow_; }
     const std::string& sha256() const { return sha256_; }
+    // The worker that serves it (isolation "process"); null in-process.
+    isolate::isolated_plugin* isolated() const { return isolated_.get(); }
 
-    // dlclose, then check that the copy is gone (RTLD_NOLOAD and /proc/self/maps).
-    // Call only when nothing from the plugin is alive and no plugin frame is on any stack.
+    // dlclose, then check that the copy is gone (RTLD_NOLOAD and /proc/self/maps); isolated,
+    // stop the worker and reap it. Call only when nothing from the plugin is alive and no
+    // plugin frame is on any stack.
     unload_report unload();
 
 private:
@@ -55,6 +66,7 @@ private:
     struct impl;
     std::unique_ptr<impl> impl_;
     const berth_plugin_descriptor* descriptor_ = nullptr;
+    std::shared_ptr<isolate::isolated_plugin> isolated_;
     std::filesystem::path source_, shadow_;
     std::string sha256_;
 };

@@ -1,0 +1,83 @@
+// isolated_plugin's state, shared by its parts: isolated_plugin.cpp (launch, create, status,
+// stop), isolated_entry.cpp (the stand-in descriptor's entry points), isolated_services.cpp
+// (the worker's requests back to the host) and supervisor.cpp (heartbeat, restarts, failed).
+#pragma once
+
+#include "isolate/isolated_plugin.hpp"
+#include "isolate/worker_link.hpp"
+#include "isolate/worker_process.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+namespace berth::host::isolate {
+
+// One running worker: its process and its channel.
+struct worker_handle {
+    pid_t pid = 0;
+    std::shared_ptr<worker_link> link;
+};
+
+struct isolated_plugin::impl {
+    isolated_plugin* self = nullptr;
+    worker_options options;
+    unique_fd image;                 // the sealed library image, kept for restarts
+    std::string source;              // the plugin file, for messages
+    std::string name, version, fingerprint;  // as the first worker read them
+    berth_plugin_descriptor descriptor{};
+
+    // What create() was given, for a restarted worker; the host table until destroy().
+    std::string settings, database;
+    std::shared_mutex host_mutex;
+    const berth_host_api* host = nullptr;
+    std::string manifest;  // the first describe(): a restarted worker must say the same
+
+    // Guarded by m: the worker now, and the supervision state.
+    mutable std::mutex m;
+    std::condition_variable cv;  // wakes the supervisor
+    std::string state = "starting";  // starting, serving, restarting, failed, stopped
+    worker_handle worker;
+    bool died = false;               // the reader saw the worker end; the supervisor reaps it
+    std::string death_note;          // what the reader saw (end of stream, a bad frame)
+    pid_t heartbeat_killed = 0;      // the supervisor killed this pid for silence
+    bool lifecycle_done = false;     // destroy() went through: no more restarts
+    bool stopping = false;
+    std::uint32_t restarts = 0;
+    std::deque<std::chrono::steady_clock::time_point> crashes;  // within restart_window_ms
+    std::string last_exit, failed_reason;
+    std::optional<std::chrono::system_clock::time_point> last_exit_at, next_restart_at;
+    std::optional<std::chrono::steady_clock::time_point> restart_due;
+    std::chrono::steady_clock::time_point serving_since;
+    std::thread supervisor;
+    std::optional<plugin::unload_report> stopped;
+
+    // Spawns a worker and loads the image there (steps worker, dlopen, descriptor). Nothing
+    // is left running on failure. `reply` receives the load reply's fields.
+    std::variant<worker_handle, plugin::load_failure> spawn_and_load(nlohmann::json* reply);
+    worker_link::handlers link_handlers();
+    // The current worker's link, or null (with the text handle() answers) when not serving.
+    std::shared_ptr<worker_link> serving_link(std::string* why) const;
+    // The worker for a lifecycle call: any state but stopped.
+    std::shared_ptr<worker_link> current_link() const;
+
+    nlohmann::json serve(const nlohmann::json& request);  // token, call (isolated_services.cpp)
+    void notice(const nlohmann::json& message);           // log, lease
+
+    void supervise();  // the supervisor thread (supervisor.cpp)
+    void on_death(worker_link* link, const std::string& why);  // from a link's reader
+    std::string unavailable_text() const;  // with m held
+};
+
+// Field readers for a worker's messages: the worker is not trusted, wrong types read as empty.
+std::string text_field(const nlohmann::json& m, const char* key);
+std::string bytes_field(const nlohmann::json& m, const char* key);
+std::int64_t int_field(const nlohmann::json& m, const char* key, std::int64_t otherwise = 0);
+bool ok_reply(const nlohmann::json& m);
+
+}  // namespace berth::host::isolate

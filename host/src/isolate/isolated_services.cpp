@@ -1,0 +1,72 @@
+// The worker's requests back to the host: token and call go to the generation's own
+// berth_host_api (the `host` given to create), so their checks are exactly the in-process ones;
+// log and lease are notices without a reply.
+#include "isolate/isolated_plugin_impl.hpp"
+
+#include "abi/abi_bridge.hpp"
+#include "isolate/protocol.hpp"
+
+namespace berth::host::isolate {
+
+using nlohmann::json;
+
+namespace {
+
+json refuse(std::string text) { return json{{"ok", false}, {"error", std::move(text)}}; }
+
+}  // namespace
+
+json isolated_plugin::impl::serve(const json& request) {
+    const std::string t = text_field(request, "t");
+    std::shared_lock lock(host_mutex);
+    if (!host) return refuse("the module is stopped");
+    if (t == msg::token) {
+        const auto subject = text_field(request, "subject"), scope = text_field(request, "scope");
+        abi::text_sink token, error;
+        std::int64_t expires_at = 0;
+        if (!host->issue_token || host->issue_token(host->ctx, abi::bytes(subject), abi::bytes(scope), &token.writer,
+                                                    &expires_at, &error.writer) != BERTH_OK)
+            return refuse(error.text.empty() ? "no token was issued" : error.text);
+        return json{{"ok", true}, {"token", token.text}, {"expires_at", expires_at}};
+    }
+    if (t == msg::call) {
+        const auto module = text_field(request, "module"), method = text_field(request, "method"),
+                   target = text_field(request, "target"), body = bytes_field(request, "body"),
+                   request_id = text_field(request, "request_id"),
+                   authorization = text_field(request, "authorization");
+        const berth_call c{sizeof(berth_call),      abi::bytes(module),     abi::bytes(method),
+                           abi::bytes(target),      abi::bytes(body),       abi::bytes(request_id),
+                           abi::bytes(authorization)};
+        abi::response_sink response;
+        abi::text_sink error;
+        if (!host->call || host->call(host->ctx, &c, &response.writer, &error.writer) != BERTH_OK)
+            return refuse(error.text.empty() ? "the call was not made" : error.text);
+        json headers = json::array();
+        for (auto& [n, v] : response.response.headers) headers.push_back(json::array({n, v}));
+        const auto& b = response.response.body;
+        return json{{"ok", true},
+                    {"status", response.response.status},
+                    {"headers", std::move(headers)},
+                    {"body", json::binary(std::vector<std::uint8_t>(b.begin(), b.end()))}};
+    }
+    return refuse("unknown request");
+}
+
+void isolated_plugin::impl::notice(const json& m) {
+    const std::string t = text_field(m, "t");
+    std::shared_lock lock(host_mutex);
+    if (!host) return;
+    if (t == msg::log) {
+        if (!host->log) return;
+        const auto text = text_field(m, "message");
+        host->log(host->ctx, static_cast<int>(int_field(m, "level", BERTH_LOG_INFO)), abi::bytes(text));
+    } else if (t == msg::lease) {
+        if (host->struct_size < sizeof(berth_host_api) || !host->report_lease_wait) return;
+        const auto waited = int_field(m, "waited_ns", 0);
+        auto g = m.find("granted");
+        const bool granted = g != m.end() && ((g->is_boolean() && g->get<bool>()) || (g->is_number_integer() && g->get<std::int64_t>() != 0));
+        host->report_lease_wait(host->ctx, static_cast<std::uint64_t>(std::max<std::int64_t>(0, waited)), granted ? 1 : 0);
+    }
+}
+
+}  // namespace berth::host::isolate
