@@ -2,9 +2,9 @@
 // berthd starts it with the channel on fd 3 and the library image on fd 4 (isolate/protocol.hpp);
 // this thread reads the channel, and never runs plugin code, so replies always get read.
 #include "channel.hpp"
-#include "fields.hpp"
 #include "job_queue.hpp"
 #include "plugin_host.hpp"
+#include "isolate/fields.hpp"
 #include "isolate/frame.hpp"
 #include "isolate/protocol.hpp"
 
@@ -22,6 +22,7 @@
 namespace {
 
 namespace msg = berth::host::isolate::msg;
+using berth::host::isolate::on_bad;
 using berth::worker::channel;
 
 constexpr int channel_fd = 3;
@@ -55,8 +56,8 @@ bool is_lifecycle(const std::string& t) {
         std::string t;
         std::int64_t id = 0;
         try {
-            t = berth::worker::text_field(*m, "t");
-            id = berth::worker::int_field(*m, "id");
+            t = berth::host::isolate::text_field(*m, "t", on_bad::strict);
+            id = berth::host::isolate::int_field(*m, "id", 0, on_bad::strict);
         } catch (const std::exception& e) {
             ch.send({{"t", msg::log}, {"level", BERTH_LOG_ERROR}, {"message", std::string("worker: a message it cannot read: ") + e.what()}});
             continue;
