@@ -10,7 +10,6 @@
 
 #include <poll.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,12 +122,7 @@ public:
     }
     // Its wait status if it exits within `limit` (reaped then), else nullopt (still running).
     std::optional<int> wait(milliseconds limit = patience) {
-        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-        if (pidfd < 0) throw std::runtime_error("pidfd_open failed");
-        pollfd p{pidfd, POLLIN, 0};
-        const int ready = ::poll(&p, 1, static_cast<int>(limit.count()));
-        ::close(pidfd);
-        if (ready <= 0) return std::nullopt;
+        if (!isolate::exits_within(pid_, limit)) return std::nullopt;
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
