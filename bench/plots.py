@@ -117,14 +117,21 @@ def throughput_png(path, run):
     rps_labels = ["baseline", f"{run['ratio']}x Beast",
                   f"{per_round(msgpack, beast, 'rps'):.3f}x Beast\n{run['msgpack_ratio']}x JSON"]
     cpu_labels = ["baseline", f"{run['cpu_ratio']}x Beast", f"{per_round(msgpack, beast, 'cpu'):.3f}x Beast"]
+    series = [beast, berth, msgpack]
+    if "process" in run:  # the same module in a worker process (issue 11): its ratio to in-process
+        series.append(run["process"])
+        names.append("Berth\nprocess")
+        colours.append("tab:purple")
+        rps_labels.append(f"{run['process_ratio']}x in-process")
+        cpu_labels.append(f"{run['process_cpu_ratio']}x in-process")
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     fig.suptitle(run["title"], fontsize=10)
     for ax, key, unit, labels, fmt in ((axes[0], "rps", "requests/s", rps_labels, "{:,.0f}"),
                                        (axes[1], "cpu", "CPU-seconds per 100k requests", cpu_labels, "{:.3f} s")):
-        peers = [beast[key], berth[key], msgpack[key]]
+        peers = [peer[key] for peer in series]
         medians = [lower_median(v) for v in peers]
-        bars = ax.bar(range(3), medians, color=colours, width=0.6)
+        bars = ax.bar(range(len(peers)), medians, color=colours, width=0.6)
         for i, values in enumerate(peers):
             ax.scatter([i] * len(values), values, color="black", s=12, zorder=3,
                        label=f"one round (of {rounds})" if i == 0 else None)
@@ -135,7 +142,7 @@ def throughput_png(path, run):
             ax.text(middle, median / 2, fmt.format(median), ha="center", va="center", fontsize=9,
                     color="white", fontweight="bold")
         ax.set_ylim(0, top * 1.35)
-        ax.set_xticks(range(3), names)
+        ax.set_xticks(range(len(peers)), names)
         ax.set_ylabel(f"{unit} (bar: median)")
         ax.grid(True, axis="y", alpha=0.4)
         ax.legend(loc="upper left", fontsize=8)

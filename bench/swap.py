@@ -10,6 +10,10 @@ swaps, and host RSS and mapped plugin libraries before and after.
 Beside wrk, a probe process sends one request every few milliseconds and times each, so the
 latency can be drawn over time: the text, a JSON of every series and a PNG (latency over time
 with each swap marked, RSS over swaps; bench/plots.py) go to --out (default BUILD/bench/results).
+
+--isolation process serves the module from a worker process per generation (issue 11): berthd
+then maps no plugin library at all, and the run checks instead that exactly one worker is left
+(every old generation's worker stopped and reaped); RSS counts berthd and its workers.
 """
 import argparse
 import hashlib
@@ -46,6 +50,41 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def workers_of(pid):
+    """The pids of berthd's children: its modules' worker processes (it starts no other)."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+        except OSError:  # a thread that ended meanwhile
+            pass
+    return kids
+
+
+def zombies_of(pid):
+    """Children of berthd that ended and were not reaped."""
+    found = 0
+    for kid in workers_of(pid):
+        try:
+            with open(f"/proc/{kid}/stat") as f:
+                found += f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            pass
+    return found
+
+
+def rss_all_kib(pid):
+    """berthd's RSS and its workers' (in-process: berthd's alone)."""
+    total = rss_kib(pid)
+    for kid in workers_of(pid):
+        try:
+            total += rss_kib(kid)
+        except OSError:  # reaped meanwhile
+            pass
+    return total
 
 
 def mapped_plugins(pid):
@@ -135,6 +174,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--swaps", type=int, default=200)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--isolation", choices=["in-process", "process"], default="in-process")
     ap.add_argument("--out", help="directory for swap.txt, swap.json, swap.png (default BUILD/bench/results)")
     args = ap.parse_args()
     out = args.out or os.path.join(args.build, "bench", "results")
@@ -154,6 +194,8 @@ def main():
                   "watch": {"debounce_ms": 10, "poll_interval_ms": 1000},
                   "deploy": {"allowed_dirs": [os.path.dirname(library), os.path.dirname(v1)]},
                   "modules": {"probe": {"library": library, "port": port}}}
+        if args.isolation == "process":
+            config["modules"]["probe"]["isolation"] = "process"
         host = start_berthd(args.build, work, config)
         status_url = f"http://127.0.0.1:{admin}/modules/probe"
         var = os.path.join(work, "var")
@@ -165,7 +207,8 @@ def main():
         t_begin = time.monotonic()
         quiet = wrk(url, 5, args.connections)
         quiet_span = (t_begin, time.monotonic(), quiet["p99"])
-        rss_before, maps_before = rss_kib(host.pid), mapped_plugins(host.pid)
+        rss_before, maps_before = rss_all_kib(host.pid), mapped_plugins(host.pid)
+        workers_before = len(workers_of(host.pid))
 
         by_file, by_api, failed_swaps = [], [], 0
         swap_marks, rss_series, segments = [], [], []
@@ -199,7 +242,7 @@ def main():
                         failed_swaps += 1
                     by_api.append((time.monotonic() - t0) * 1000)
                 done += 1
-                rss_series.append((done, rss_kib(host.pid)))
+                rss_series.append((done, rss_all_kib(host.pid)))
             result = parse_wrk(load.communicate()[0])
             segments.append((seg_start, time.monotonic(), result["p99"]))
             for k in totals:
@@ -216,7 +259,10 @@ def main():
                 break
             time.sleep(0.05)
         s = status()
-        rss_after, maps_after = rss_kib(host.pid), mapped_plugins(host.pid)
+        # A stopped worker is reaped right after its generation drains: wait for that, bounded.
+        wait_until(lambda: len(workers_of(host.pid)) <= 1, 10)
+        workers_after, zombies = len(workers_of(host.pid)), zombies_of(host.pid)
+        rss_after, maps_after = rss_all_kib(host.pid), mapped_plugins(host.pid)
         all_swaps = by_file + by_api
         during = max(p99_during)
 
@@ -224,7 +270,7 @@ def main():
         probe_failed = sum(1 for _, _, ok in samples if not ok)
         lines = [
             f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2 under wrk -t1 -c{args.connections}, "
-            f"alternating file rename and admin API",
+            f"alternating file rename and admin API, isolation {args.isolation}",
             f"requests sent:      {totals['requests']}",
             f"non-2xx:            {totals['non2xx']}",
             f"socket errors:      {totals['socket_errors']}",
@@ -236,13 +282,15 @@ def main():
             f"api {pct(by_api, 50):.2f}/{pct(by_api, 99):.2f} ms",
             f"request p99:        {during:.3f} ms during swaps (worst segment) vs {quiet['p99']:.3f} ms without "
             f"(p50 without: {quiet['p50']:.3f} ms)",
-            f"host RSS:           {rss_before} KiB before, {rss_after} KiB after, growth {rss_after - rss_before} KiB",
-            f"mapped plugin libs: {maps_before} before, {maps_after} after",
+            f"host RSS:           {rss_before} KiB before, {rss_after} KiB after, growth {rss_after - rss_before} KiB"
+            + (" (berthd + its workers)" if args.isolation == "process" else ""),
+            f"mapped plugin libs: {maps_before} before, {maps_after} after (in berthd)",
+            f"worker processes:   {workers_before} before, {workers_after} after, {zombies} unreaped",
             f"probe requests:     {len(samples)}, failed {probe_failed}, p50/p99 {pct(probe_ms, 50):.3f}/"
             f"{pct(probe_ms, 99):.3f} ms (one every {PROBE_INTERVAL_S * 1000:g} ms beside wrk, for the picture)",
             f"p99 ratio: {during / quiet['p99']:.2f}" if quiet["p99"] else "p99 ratio: n/a",
         ]
-        title = (f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2; swap p50/p99 {pct(all_swaps, 50):.1f}/"
+        title = (f"bench/swap: {args.swaps} swaps of swap_probe v1<->v2 ({args.isolation}); swap p50/p99 {pct(all_swaps, 50):.1f}/"
                  f"{pct(all_swaps, 99):.1f} ms\nwrk p99 {during:.2f} ms during swaps (worst run) vs "
                  f"{quiet['p99']:.2f} ms without; RSS {rss_before} -> {rss_after} KiB")
         run = {"t0": t_begin, "title": title, "connections": args.connections,
@@ -253,7 +301,12 @@ def main():
             print(line)
         write_results(out, lines, run)
         print(lines[-1])
-        ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and maps_after == 1
+        # In-process berthd maps the active build alone; in process mode it maps none, and one worker is left.
+        if args.isolation == "in-process":
+            placed = maps_after == 1 and workers_after == 0
+        else:
+            placed = maps_after == 0 and workers_after == 1 and zombies == 0
+        ok = (totals["non2xx"] == 0 and totals["socket_errors"] == 0 and failed_swaps == 0 and placed
               and probe_failed == 0)
         return 0 if ok else 1
     finally:

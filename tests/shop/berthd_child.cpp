@@ -1,6 +1,7 @@
 #include "berthd_child.hpp"
 
 #include "support/free_port.hpp"
+#include "support/placement.hpp"
 #include "support/test_host.hpp"
 
 #include <fcntl.h>
@@ -28,6 +29,7 @@ berthd_child::berthd_child(const std::filesystem::path& dir, const nlohmann::jso
                          {"address", "127.0.0.1"},
                          {"port", ports_[name]},
                          {"settings", settings.value(name, nlohmann::json::object())}};
+        place_module(plugins[name]);  // BERTH_TEST_ISOLATION (support/placement.hpp)
     }
     nlohmann::json config = {{"admin", {{"address", "127.0.0.1"}, {"port", ports_["admin"]}}},
                              {"data_dir", data_dir().string()},
@@ -64,15 +66,34 @@ void berthd_child::start() {
             pid_ = -1;
             throw std::runtime_error("berthd exited at start; see " + log);
         }
+        bool serving = false;
         try {
             auto r = http_request(ports_["admin"], "GET", "/healthz");
-            if (r.status == 200 && r.json().value("serving", 0) == 4) return;
+            serving = r.status == 200 && r.json().value("serving", 0) == 4;
         } catch (const std::exception&) {  // not listening yet
         }
+        if (serving) return check_placement();
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     kill9();
     throw std::runtime_error("berthd did not serve all four modules within 20 s; see " + log);
+}
+
+void berthd_child::check_placement() {
+    if (test_isolation() != "process") return;
+    nlohmann::json config;
+    std::ifstream(dir_ / "berth.json") >> config;
+    std::ifstream in(data_dir() / "admin.token");
+    std::string admin;
+    in >> admin;
+    auto r = http_request(ports_.at("admin"), "GET", "/modules", {}, {{"Authorization", "Bearer " + admin}});
+    try {
+        if (r.status != 200) throw std::runtime_error("GET /modules answered " + std::to_string(r.status));
+        berth::test::check_placement(config["modules"], r.json(), pid_);
+    } catch (...) {
+        kill9();
+        throw;
+    }
 }
 
 std::string berthd_child::mint_token(const std::string& subject, const std::string& scope) const {

@@ -38,6 +38,7 @@ public:
 
 private:
     void reap();
+    void check_placement();  // throws unless the modules run where BERTH_TEST_ISOLATION puts them
     std::filesystem::path dir_;
     std::map<std::string, std::uint16_t> ports_;
     pid_t pid_ = -1;

@@ -1,5 +1,9 @@
 #include "support/test_host.hpp"
 
+#include "support/placement.hpp"
+
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -49,6 +53,7 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
     for (auto& p : plugins) {
         nlohmann::json entry = {{"library", p.library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
         if (p.options.is_object()) entry.merge_patch(p.options);
+        place_module(entry);  // BERTH_TEST_ISOLATION (support/placement.hpp)
         config_["modules"][p.name] = entry;
     }
     auto parsed = berth::host::parse_config(config_.dump(), dir_.path());
@@ -59,6 +64,12 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
     }
     runtime_ = std::make_unique<berth::host::runtime>(*parsed.value);
     runtime_->start();
+    try {
+        check_placement(config_["modules"], runtime_->modules(), ::getpid());
+    } catch (...) {
+        runtime_->stop();
+        throw;
+    }
 }
 
 test_host::~test_host() { runtime_->stop(); }
