@@ -45,8 +45,9 @@
 //   on one.
 //
 // End of a worker: end of stream on fd 3 (the host closed it, or died) makes the worker _exit
-// at once. The host ends a worker by closing its end and SIGTERM, SIGKILL after stop_timeout_ms,
-// and always reaps it.
+// at once. The host stops a worker by closing its end and SIGTERM at once, SIGKILL to its process
+// group after stop_timeout_ms, and always reaps it; it also sees a worker dead by its pid (a
+// child of the worker may hold fd 3 open), and ends any worker by SIGKILL to its process group.
 #pragma once
 
 #include <string_view>
