@@ -9,6 +9,17 @@ namespace berth::worker {
 
 namespace msg = host::isolate::msg;
 
+namespace {
+
+// Room in a frame for everything but the payload: fields, headers' framing.
+constexpr std::size_t frame_margin = 1 << 20;
+
+}  // namespace
+
+bool channel::carries(std::size_t payload_bytes) {
+    return payload_bytes <= host::isolate::max_frame_bytes - frame_margin;
+}
+
 void channel::send(const nlohmann::json& message) {
     std::lock_guard lock(write_);
     try {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <future>
 #include <mutex>
@@ -30,6 +31,10 @@ public:
     void resolve(const nlohmann::json& reply);
 
     int fd() const { return fd_; }
+
+    // Whether a message carrying `payload_bytes` (a body, a manifest) fits in one frame, with
+    // room for everything else it carries.
+    static bool carries(std::size_t payload_bytes);
 
 private:
     int fd_;

@@ -1,7 +1,7 @@
 #include "host_api.hpp"
 
-#include "fields.hpp"
-#include "isolate/frame.hpp"
+#include "abi/abi_bridge.hpp"
+#include "isolate/fields.hpp"
 #include "isolate/protocol.hpp"
 
 #include <algorithm>
@@ -12,6 +12,11 @@
 namespace berth::worker {
 
 namespace msg = host::isolate::msg;
+using host::abi::view;
+using host::abi::write_text;
+using host::isolate::int_field;
+using host::isolate::ok_reply;
+using host::isolate::text_field;
 
 namespace {
 
@@ -19,14 +24,8 @@ thread_local std::int64_t serving_id = 0;  // a plain integer: no destructor pin
 
 // A log line longer than this is cut: the host log is for lines, not payloads.
 constexpr std::size_t max_log_bytes = 64 * 1024;
-// Room left in a frame for everything but a call's body.
-constexpr std::size_t frame_margin = 1 << 20;
-
-std::string_view view(berth_bytes b) { return b.data ? std::string_view(b.data, b.size) : std::string_view(); }
-
-void write_text(const berth_writer* w, std::string_view text) {
-    if (w && w->write) w->write(w->ctx, {text.data(), text.size()});
-}
+// A host answer with a field of the wrong type is malformed: the plugin is told so.
+constexpr auto strict = host::isolate::on_bad::strict;
 
 channel& chan(void* ctx) { return *static_cast<channel*>(ctx); }
 
@@ -45,12 +44,12 @@ int issue_token(void* ctx, berth_bytes subject, berth_bytes scope, const berth_w
                                          {"for", serving_request::current()},
                                          {"subject", view(subject)},
                                          {"scope", view(scope)}});
-        if (!answer.value("ok", false)) {
-            write_text(error, text_field(answer, "error"));
+        if (!ok_reply(answer)) {
+            write_text(error, text_field(answer, "error", strict));
             return BERTH_ERROR;
         }
-        write_text(token, text_field(answer, "token"));
-        if (expires_at) *expires_at = int_field(answer, "expires_at");
+        write_text(token, text_field(answer, "token", strict));
+        if (expires_at) *expires_at = int_field(answer, "expires_at", 0, strict);
         return BERTH_OK;
     } catch (const std::exception& e) {
         write_text(error, std::string("the host's answer to a token request was malformed: ") + e.what());
@@ -64,7 +63,7 @@ int call(void* ctx, const berth_call* c, const berth_response_writer* response, 
             write_text(error, "malformed call");
             return BERTH_ERROR;
         }
-        if (c->body.size + frame_margin > host::isolate::max_frame_bytes) {
+        if (!channel::carries(c->body.size)) {
             write_text(error, "the call's body is larger than the worker's channel carries");
             return BERTH_ERROR;
         }
@@ -73,16 +72,16 @@ int call(void* ctx, const berth_call* c, const berth_response_writer* response, 
                                          {"module", view(c->module)},
                                          {"method", view(c->method)},
                                          {"target", view(c->target)},
-                                         {"body", binary(std::string(view(c->body)))},
+                                         {"body", host::isolate::binary(view(c->body))},
                                          {"request_id", view(c->request_id)},
                                          {"authorization", view(c->authorization)}});
-        if (!answer.value("ok", false)) {
-            write_text(error, text_field(answer, "error"));
+        if (!ok_reply(answer)) {
+            write_text(error, text_field(answer, "error", strict));
             return BERTH_ERROR;
         }
-        const auto status = int_field(answer, "status");
-        const auto headers = pairs_field(answer, "headers");
-        const auto body = bytes_field(answer, "body");
+        const auto status = int_field(answer, "status", 0, strict);
+        const auto headers = host::isolate::pairs_field(answer, "headers", strict);
+        const auto body = host::isolate::bytes_field(answer, "body", strict);
         response->set_status(response->ctx, static_cast<int>(status));
         for (const auto& [name, value] : headers)
             response->add_header(response->ctx, {name.data(), name.size()}, {value.data(), value.size()});

@@ -1,10 +1,11 @@
 // berth-worker: runs one generation of one module's plugin for berthd (isolation "process").
 // berthd starts it with the channel on fd 3 and the library image on fd 4 (isolate/protocol.hpp);
-// this thread reads the channel, and never runs plugin code, so replies always get read.
+// this thread reads the channel and answers pings itself; after load it never runs plugin code
+// (dlopen runs the plugin's static initialisers here, once), so replies always get read.
 #include "channel.hpp"
-#include "fields.hpp"
 #include "job_queue.hpp"
 #include "plugin_host.hpp"
+#include "isolate/fields.hpp"
 #include "isolate/frame.hpp"
 #include "isolate/protocol.hpp"
 
@@ -22,10 +23,11 @@
 namespace {
 
 namespace msg = berth::host::isolate::msg;
+using berth::host::isolate::on_bad;
 using berth::worker::channel;
 
 constexpr int channel_fd = 3;
-// The host sends at most max_in_flight requests and a ping or two; room for more is slack.
+// The host sends at most max_in_flight requests; room for more is slack.
 constexpr std::size_t lifecycle_capacity = 16;
 constexpr std::size_t spare_jobs = 64;
 
@@ -55,8 +57,8 @@ bool is_lifecycle(const std::string& t) {
         std::string t;
         std::int64_t id = 0;
         try {
-            t = berth::worker::text_field(*m, "t");
-            id = berth::worker::int_field(*m, "id");
+            t = berth::host::isolate::text_field(*m, "t", on_bad::strict);
+            id = berth::host::isolate::int_field(*m, "id", 0, on_bad::strict);
         } catch (const std::exception& e) {
             ch.send({{"t", msg::log}, {"level", BERTH_LOG_ERROR}, {"message", std::string("worker: a message it cannot read: ") + e.what()}});
             continue;
@@ -84,10 +86,9 @@ bool is_lifecycle(const std::string& t) {
                 ch.reply_error(id, "the worker's request queue is full");
             }
         } else if (t == msg::ping) {
-            // Behind the queued requests: a worker whose every handler is stuck misses its
-            // heartbeat. A full queue drops the ping, which the host counts as missed.
-            if (!handlers) ch.reply_ok(id);
-            else handlers->push([&ch, id] { ch.reply_ok(id); });
+            // Here, at once: the heartbeat says the process lives (not stopped, not wedged);
+            // slow handlers are the request deadline's business, not the heartbeat's.
+            ch.reply_ok(id);
         } else {
             ch.reply_error(id, "unknown message type \"" + t.substr(0, 32) + "\"");
         }

@@ -1,9 +1,9 @@
 #include "plugin_host.hpp"
 
-#include "fields.hpp"
 #include "host_api.hpp"
 #include "limits.hpp"
-#include "isolate/frame.hpp"
+#include "abi/abi_bridge.hpp"
+#include "isolate/fields.hpp"
 #include "isolate/protocol.hpp"
 #include "plugin/plugin_library.hpp"
 
@@ -16,19 +16,19 @@
 namespace berth::worker {
 
 namespace msg = host::isolate::msg;
+using host::abi::bytes;
+using host::abi::text_sink;
+using host::isolate::bad_field;
+using host::isolate::int_field;
+using host::isolate::pair_list;
+using host::isolate::pairs_field;
+using host::isolate::text_field;
 
 namespace {
 
+// The host is trusted, but a field of the wrong type is answered (ok:false), not crashed on.
+constexpr auto strict = host::isolate::on_bad::strict;
 constexpr unsigned max_threads = 1024;
-// Room in a frame for everything but a body or a manifest.
-constexpr std::size_t frame_margin = 1 << 20;
-
-struct text_out {
-    std::string text;
-    berth_writer writer{sizeof(berth_writer), this, [](void* ctx, berth_bytes b) {
-                            if (b.data && b.size) static_cast<text_out*>(ctx)->text.append(b.data, b.size);
-                        }};
-};
 
 // The answer as the plugin wrote it: headers are checked by the host's own response sink, so
 // a header that cannot be sent is refused there exactly as in-process.
@@ -52,8 +52,6 @@ struct response_out {
         body.insert(body.end(), chunk.data, chunk.data + chunk.size);
     }
 };
-
-berth_bytes bytes(const std::string& s) { return {s.data(), s.size()}; }
 
 std::vector<berth_pair> borrowed(const pair_list& pairs) {
     std::vector<berth_pair> out;
@@ -86,14 +84,15 @@ bool plugin_host::load(std::int64_t id, const nlohmann::json& m, const thread_st
     worker_limits limits;
     std::int64_t threads = 0;
     try {
-        limits.module = text_field(m, "module");
-        data_dir_ = text_field(m, "data_dir");
-        threads = int_field(m, "threads", 4);
-        const auto memory = int_field(m, "memory_limit_mb"), files = int_field(m, "max_open_files");
+        limits.module = text_field(m, "module", strict);
+        data_dir_ = text_field(m, "data_dir", strict);
+        threads = int_field(m, "threads", 4, strict);
+        const auto memory = int_field(m, "memory_limit_mb", 0, strict);
+        const auto files = int_field(m, "max_open_files", 0, strict);
         if (memory < 0 || files < 0) throw bad_field("memory_limit_mb and max_open_files must not be negative");
         limits.memory_limit_mb = static_cast<std::uint64_t>(memory);
         limits.max_open_files = static_cast<std::uint64_t>(files);
-        limits.user = text_field(m, "user");
+        limits.user = text_field(m, "user", strict);
     } catch (const std::exception& e) {
         channel_.reply_error(id, std::string("bad load message: ") + e.what(), "worker");
         return false;
@@ -143,9 +142,9 @@ bool plugin_host::load(std::int64_t id, const nlohmann::json& m, const thread_st
 
 void plugin_host::create(std::int64_t id, const nlohmann::json& m) {
     if (created_) return channel_.reply_error(id, "create was already called in this worker");
-    const std::string settings = text_field(m, "settings"), database = text_field(m, "database");
+    const std::string settings = text_field(m, "settings", strict), database = text_field(m, "database", strict);
     berth_create_args args{sizeof(berth_create_args), bytes(module_), bytes(settings), bytes(database), bytes(data_dir_)};
-    text_out error;
+    text_sink error;
     void* instance = nullptr;
     created_ = true;
     if (descriptor_->create(&api_, &args, &instance, &error.writer) != BERTH_OK || !instance)
@@ -161,12 +160,12 @@ void plugin_host::lifecycle(std::int64_t id, const std::string& type, const nloh
         void* instance = instance_.load();
         if (!instance) return channel_.reply_error(id, "the plugin has no instance (create did not succeed)");
         const auto* d = descriptor_;
-        text_out error;
+        text_sink error;
         if (type == msg::describe) {
-            text_out manifest;
+            text_sink manifest;
             if (d->describe(instance, &manifest.writer, &error.writer) != BERTH_OK)
                 return channel_.reply_error(id, or_default(error.text, "describe failed"));
-            if (manifest.text.size() + frame_margin > host::isolate::max_frame_bytes)
+            if (!channel::carries(manifest.text.size()))
                 return channel_.reply_error(id, "the manifest is larger than the worker's channel carries");
             return channel_.reply_ok(id, {{"manifest", manifest.text}});
         }
@@ -201,14 +200,14 @@ void plugin_host::handle(std::int64_t id, const nlohmann::json& m) {
     try {
         void* instance = instance_.load();
         if (!descriptor_ || !instance) return channel_.reply_error(id, "the plugin has no instance");
-        const auto route = int_field(m, "route");
+        const auto route = int_field(m, "route", 0, strict);
         if (route < 0 || route > UINT32_MAX) throw bad_field("field 'route' is out of range");
-        const std::string method = text_field(m, "method"), target = text_field(m, "target"),
-                          path = text_field(m, "path"),
-                          request_id = text_field(m, "request_id"), subject = text_field(m, "subject"),
-                          scopes = text_field(m, "scopes"), caller = text_field(m, "caller");
-        const pair_list params = pairs_field(m, "params"), query = pairs_field(m, "query"),
-                        headers = pairs_field(m, "headers");
+        const std::string method = text_field(m, "method", strict), target = text_field(m, "target", strict),
+                          path = text_field(m, "path", strict), request_id = text_field(m, "request_id", strict),
+                          subject = text_field(m, "subject", strict), scopes = text_field(m, "scopes", strict),
+                          caller = text_field(m, "caller", strict);
+        const pair_list params = pairs_field(m, "params", strict), query = pairs_field(m, "query", strict),
+                        headers = pairs_field(m, "headers", strict);
         const auto raw_params = borrowed(params), raw_query = borrowed(query), raw_headers = borrowed(headers);
         const berth_request request{sizeof(berth_request),
                                     static_cast<std::uint32_t>(route),
@@ -227,17 +226,17 @@ void plugin_host::handle(std::int64_t id, const nlohmann::json& m) {
                                     bytes(scopes),
                                     bytes(caller)};
         response_out out;
-        text_out error;
+        text_sink error;
         int rc;
         {
             serving_request serving(id);  // the `for` of the plugin's token and call requests
             rc = descriptor_->handle(instance, &request, &out.writer, &error.writer);
         }
         if (rc != BERTH_OK) return channel_.reply_error(id, or_default(error.text, "the handler failed"));
-        if (out.body.size() + out.header_bytes + frame_margin > host::isolate::max_frame_bytes)
+        if (!channel::carries(out.body.size() + out.header_bytes))
             return channel_.reply_error(id, "the response is larger than the worker's channel carries");
         channel_.reply_ok(id, {{"status", out.status},
-                               {"headers", pairs_json(out.headers)},
+                               {"headers", host::isolate::pairs_json(out.headers)},
                                {"body", nlohmann::json::binary(std::move(out.body))}});
     } catch (const std::exception& e) {
         channel_.reply_error(id, std::string("the worker could not serve the request: ") + e.what());

@@ -31,8 +31,6 @@ public:
     // `handle`, on a handler thread.
     void handle(std::int64_t id, const nlohmann::json& m);
 
-    bool loaded() const { return descriptor_ != nullptr; }
-
 private:
     void create(std::int64_t id, const nlohmann::json& m);
 

@@ -18,8 +18,7 @@ std::string shown(const ctl_result& r) {
 class BerthctlIsolation : public ::testing::Test {
 protected:
     BerthctlIsolation()
-        : host_({{"api", test_plugin("swap_probe_v1"), {{"isolation", "process"}}}, {"local", test_plugin("swap_probe_v2")}},
-                {{"worker_executable", BERTH_WORKER}}) {}
+        : host_({{"api", test_plugin("swap_probe_v1"), {{"isolation", "process"}}}, {"local", test_plugin("swap_probe_v2")}}) {}
     ctl_result ctl(std::vector<std::string> args) {
         std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(host_.admin_port()), "--token-file",
                                      (host_.data_dir() / "admin.token").string(), "--timeout", "20"};

@@ -103,7 +103,7 @@ TEST_F(Berthctl, ShowDescribesTheActiveGeneration) {
     EXPECT_NE(r.out.find(test_plugin("swap_probe_v1").string()), std::string::npos) << shown(r);
 }
 
-// The issue's session, the lifecycle half (POST and DELETE /modules, issue 10).
+// Where a generation runs (isolation, issue 11): an in-process module's view of it.
 TEST_F(Berthctl, ShowSaysWhereTheActiveGenerationRunsAndAnInProcessOneHasNoWorkerLine) {
     auto r = ctl({"show", "probe"});
     ASSERT_EQ(r.exit_code, 0) << shown(r);
@@ -119,6 +119,7 @@ TEST_F(Berthctl, ThePluginsTableHasAnIsolationColumn) {
     EXPECT_NE(r.out.find("in-process"), std::string::npos) << shown(r);
 }
 
+// The issue's session, the lifecycle half (POST and DELETE /modules, issue 10).
 TEST_F(Berthctl, UnloadClosesTheModuleAndLoadServesANewOne) {
     const auto old_port = host_->port("probe");
     auto gone = ctl({"unload", "probe"});

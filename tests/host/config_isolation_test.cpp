@@ -1,6 +1,6 @@
 // Issue 11 at the edges the operator sees without a worker running: the "isolation" and
 // "process" keys (read, bounded, pointed at when wrong), the generation's "isolation" on the
-// admin API, and the worker figures counted from the supervisor's events.
+// admin API, and berth_worker_up (the figures counted from events: worker_metrics_test.cpp).
 #include <berth/host/config.hpp>
 
 #include "admin/status_json.hpp"
@@ -196,33 +196,6 @@ TEST(WorkerMetrics, EachGenerationsWorkerIsUpOnlyWhileItServes) {
     const auto text = out.text();
     EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"4\"} 0"), std::string::npos) << text;
     EXPECT_NE(text.find("berth_worker_up{module=\"shop\",generation=\"2\"} 1"), std::string::npos) << text;
-}
-
-TEST(WorkerMetrics, ExitsAreCountedByKindAndRestartsByTheirOwnEvent) {
-    ops::telemetry streams;
-    ops::metrics registry;
-    ops::count_worker_events(registry, streams);
-    // As the supervisor emits them: a crash and its restart, then a missed heartbeat that spent the budget.
-    streams.emit("worker_exit", "shop", {{"pid", 41}, {"kind", "signal"}, {"reason", "killed by signal 11 (SIGSEGV)"}, {"restarts", 0}});
-    streams.emit("worker_restart", "shop", {{"pid", 43}, {"restarts", 1}});
-    streams.emit("worker_exit", "shop", {{"pid", 43}, {"kind", "heartbeat"}, {"restarts", 1}});
-    streams.emit("worker_failed", "shop", {{"pid", 43}, {"restarts", 1}});
-    streams.emit("swap", "shop", {{"outcome", "swapped"}});  // not a worker's
-    const auto text = registry.render();
-    EXPECT_NE(text.find("berth_worker_exits_total{module=\"shop\",reason=\"signal\"} 1"), std::string::npos) << text;
-    EXPECT_NE(text.find("berth_worker_exits_total{module=\"shop\",reason=\"heartbeat\"} 1"), std::string::npos) << text;
-    EXPECT_NE(text.find("berth_worker_restarts_total{module=\"shop\"} 1"), std::string::npos) << text;
-}
-
-TEST(WorkerMetrics, AnExitsReasonIsABoundedLabel) {
-    EXPECT_EQ(ops::worker_exit_kind({{"kind", "exit"}}), "exit");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "heartbeat"}}), "heartbeat");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", "anything\nelse"}, {"reason", "exited with status 3"}}), "exit");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed by signal 6 (SIGABRT)"}}), "signal");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason", "killed: no heartbeat answer within 5000 ms"}}), "heartbeat");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason", std::string(5000, 'x')}}), "other");
-    EXPECT_EQ(ops::worker_exit_kind({{"reason_kind", 7}}), "other");
-    EXPECT_EQ(ops::worker_exit_kind(nlohmann::json::array()), "other");
 }
 
 }  // namespace

@@ -36,8 +36,7 @@ protected:
                                                  {"heartbeat_interval_ms", 200},
                                                  {"heartbeat_timeout_ms", 2000}}}};
         host_ = std::make_unique<test_host>(std::vector<plugin_spec>{{"api", test_plugin("versioned_1_0"), api},
-                                                                     {"local", test_plugin("versioned_2_0")}},
-                                            nlohmann::json{{"worker_executable", BERTH_WORKER}});
+                                                                     {"local", test_plugin("versioned_2_0")}});
     }
     nlohmann::json worker() { return host_->admin("GET", "/modules/api").json()["active"]["worker"]; }
     std::string scrape() { return host_->admin("GET", "/metrics").body; }
@@ -97,7 +96,7 @@ TEST_F(IsolationStatus, AWorkerPastItsRestartBudgetMakesTheModuleNotReadyWithThe
 
 TEST(IsolationReload, ALiveReloadMovesAModuleIntoAWorkerAndBackWithoutTouchingTheOther) {
     file_host host({{"api", module_entry(test_plugin("versioned_1_0"))}, {"local", module_entry(test_plugin("versioned_2_0"))}},
-                   {{"worker_executable", BERTH_WORKER}});
+                   {{"worker_executable", BERTH_WORKER_PATH}});
     auto active = [&](const std::string& m) { return host.admin("GET", "/modules/" + m).json()["active"]; };
     const auto local_before = active("local")["number"];
 

@@ -1,32 +1,34 @@
-// berth-worker as a test's child, spoken to over its channel (isolate/protocol.hpp) as berthd
-// would: a socketpair on fd 3, the library image as a sealed memfd on fd 4.
+// berth-worker as a test's child, started as berthd starts it (isolate::spawn_worker: the
+// channel on fd 3, the library image as a sealed memfd on fd 4) and spoken to over its channel
+// (isolate/protocol.hpp) as berthd would.
 #pragma once
 
 #include "isolate/frame.hpp"
 #include "isolate/protocol.hpp"
+#include "isolate/worker_process.hpp"
 #include "support/test_host.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
-
-extern char** environ;
 
 namespace berth::test::worker {
 
 namespace isolate = berth::host::isolate;
 namespace msg = berth::host::isolate::msg;
 using nlohmann::json;
+using std::chrono::milliseconds;
 
 inline std::string file_bytes(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -36,92 +38,93 @@ inline std::string file_bytes(const std::filesystem::path& path) {
     return std::move(s).str();
 }
 
-// Above the fds a gtest process may hold, so dup2 onto 3 and 4 always makes a fresh descriptor.
-inline int high(int fd) {
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 20);
-    close(fd);
-    if (moved < 0) throw std::runtime_error("F_DUPFD_CLOEXEC failed");
-    return moved;
-}
+// A failure bound, not a pace: how long a test waits for what should come at once.
+inline constexpr milliseconds patience{30'000};
 
 // One berth-worker child: the host's end of its channel, and always killed and reaped.
 class worker_child {
 public:
-    // `channel` false: spawned with nothing on fd 3, as someone starting it by hand would.
-    // `stray` leaves one more descriptor open in the child (fd 7), as a careless spawner might.
-    explicit worker_child(const std::string& image, bool channel = true, bool stray = false) {
-        int pair[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) throw std::runtime_error("socketpair");
-        host_ = high(pair[0]);
-        const int theirs = high(pair[1]);
-        const int memfd = high(memfd_create("berth-test-image", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-        if (write(memfd, image.data(), image.size()) != static_cast<ssize_t>(image.size()))
-            throw std::runtime_error("memfd write");
-        fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        if (channel) {
-            posix_spawn_file_actions_adddup2(&actions, theirs, 3);
-        } else {  // fd 3 is not a socket, and the refusal it prints stays out of the test log
-            posix_spawn_file_actions_addopen(&actions, 3, "/dev/null", O_RDONLY, 0);
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    // `redirections` (sh syntax, e.g. "7<&4"): started through a shell that applies them to the
+    // worker as it execs it, as someone starting it by hand or a careless spawner would.
+    explicit worker_child(const std::string& image, const std::string& redirections = "") {
+        auto sealed = isolate::sealed_image(image);
+        if (auto* why = std::get_if<std::string>(&sealed)) throw std::runtime_error(*why);
+        std::filesystem::path executable = BERTH_WORKER_PATH;
+        if (!redirections.empty()) {
+            wrapper_dir_ = std::make_unique<temp_dir>();
+            executable = wrapper_dir_->path() / "by-hand";
+            std::ofstream(executable) << "#!/bin/sh\nexec '" << BERTH_WORKER_PATH << "' \"$@\" " << redirections << "\n";
+            chmod(executable.c_str(), 0700);
         }
-        posix_spawn_file_actions_adddup2(&actions, memfd, 4);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 5);
-        if (stray) posix_spawn_file_actions_adddup2(&actions, 4, 7);
-        std::vector<char*> argv{const_cast<char*>(BERTH_WORKER_PATH), const_cast<char*>("--module"),
-                                const_cast<char*>("probe"), nullptr};
-        const int rc = posix_spawn(&pid_, BERTH_WORKER_PATH, &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(theirs);
-        close(memfd);
-        if (rc != 0) throw std::runtime_error("posix_spawn berth-worker failed");
+        auto spawned = isolate::spawn_worker(executable, "probe", std::get<isolate::unique_fd>(sealed).get());
+        if (auto* why = std::get_if<std::string>(&spawned)) throw std::runtime_error(*why);
+        auto& s = std::get<isolate::spawned>(spawned);
+        pid_ = s.pid;
+        host_ = std::move(s.channel);
     }
     ~worker_child() {
-        if (host_ >= 0) close(host_);
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
+        host_.reset();
+        if (pid_ > 0) isolate::kill_and_reap(pid_);
     }
     worker_child(const worker_child&) = delete;
     worker_child& operator=(const worker_child&) = delete;
 
-    void send(json m) { isolate::write_frame(host_, m); }
+    void send(json m) { isolate::write_frame(host_.get(), m); }
+
+    // The first message `wanted` picks, if one comes within `limit`; log lines on the way are
+    // kept in `logs`, every other message in `others`.
+    template <class Pred>
+    std::optional<json> await(Pred wanted, milliseconds limit = patience) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+            pollfd p{host_.get(), POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+            auto m = isolate::read_frame(host_.get());
+            if (!m) throw std::runtime_error("the worker closed its channel");
+            if (wanted(*m)) return m;
+            if (m->value("t", "") == msg::log) logs.push_back(m->value("message", ""));
+            else others.push_back(std::move(*m));
+        }
+    }
+    // The reply to request `id` within `limit`.
+    std::optional<json> reply_to(std::int64_t id, milliseconds limit = patience) {
+        return await([id](const json& m) { return m.value("t", "") == msg::reply && m.value("id", std::int64_t{-1}) == id; },
+                     limit);
+    }
+    // The next message of type `t` within `limit`.
+    std::optional<json> next_of(std::string_view t, milliseconds limit = patience) {
+        return await([t](const json& m) { return m.value("t", "") == t; }, limit);
+    }
+    // The next message, whatever it is.
     json next() {
-        auto m = isolate::read_frame(host_);
-        if (!m) throw std::runtime_error("the worker closed its channel");
+        auto m = await([](const json&) { return true; });
+        if (!m) throw std::runtime_error("no message from the worker within 30 s");
         return *m;
     }
-    // Sends a request and returns the reply to it; the worker's log lines on the way are kept.
+    // Sends a request and returns the reply to it.
     json ask(json m) {
         const std::int64_t id = next_id_++;
         m["id"] = id;
         send(m);
-        for (;;) {
-            auto r = next();
-            if (r.value("t", "") == msg::reply && r.value("id", std::int64_t{-1}) == id) return r;
-            if (r.value("t", "") == msg::log) logs.push_back(r.value("message", ""));
-            else others.push_back(r);
-        }
+        auto r = reply_to(id);
+        if (!r) throw std::runtime_error("no reply to " + m.value("t", std::string("?")) + " within 30 s");
+        return *r;
     }
-    json load() {
-        return ask({{"t", msg::load}, {"module", "probe"}, {"data_dir", "/tmp"}, {"threads", 2},
+    json load(int threads = 2) {
+        return ask({{"t", msg::load}, {"module", "probe"}, {"data_dir", "/tmp"}, {"threads", threads},
                     {"memory_limit_mb", 0}, {"max_open_files", 256}, {"user", ""}});
     }
-    // Closes the host's end and waits for the worker to exit: its wait status.
-    int close_and_wait() {
-        close(host_);
-        host_ = -1;
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
+    // Closes the host's end: the worker's wait status if it exits within `limit`.
+    std::optional<int> close_and_wait(milliseconds limit = patience) {
+        host_.reset();
+        return wait(limit);
     }
-    int wait() {
+    // Its wait status if it exits within `limit` (reaped then), else nullopt (still running).
+    std::optional<int> wait(milliseconds limit = patience) {
+        if (!isolate::exits_within(pid_, limit)) return std::nullopt;
         int status = 0;
-        waitpid(pid_, &status, 0);
+        ::waitpid(pid_, &status, 0);
         pid_ = -1;
         return status;
     }
@@ -132,8 +135,9 @@ public:
     std::vector<json> others;
 
 private:
+    std::unique_ptr<temp_dir> wrapper_dir_;
     pid_t pid_ = -1;
-    int host_ = -1;
+    isolate::unique_fd host_;
     std::int64_t next_id_ = 1;
 };
 
@@ -152,13 +156,14 @@ inline std::string body_text(const json& reply) {
     return std::string(b.begin(), b.end());
 }
 
-// Loaded, created, described, started and ready: the manifest it described.
-inline json bring_up(worker_child& w) {
+// Loaded (with `threads` handler threads), created, described, started and ready: the manifest
+// it described.
+inline json bring_up(worker_child& w, int threads = 2) {
     auto must = [](const json& r, const char* step) {
         if (!r.value("ok", false)) throw std::runtime_error(std::string(step) + " failed: " + r.dump());
         return r;
     };
-    must(w.load(), "load");
+    must(w.load(threads), "load");
     must(w.ask({{"t", msg::create}, {"settings", "{}"}, {"database", ""}}), "create");
     auto described = must(w.ask({{"t", msg::describe}}), "describe");
     must(w.ask({{"t", msg::start}}), "start");

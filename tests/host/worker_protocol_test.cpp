@@ -42,7 +42,7 @@ TEST(WorkerProtocol, ABinaryBodyAndHeadersCrossBothWaysUnchanged) {
                     {"request_id", "req-echo"}});
     ASSERT_TRUE(r.value("ok", false)) << r.dump();
     EXPECT_EQ(r.value("status", 0), 200);
-    EXPECT_EQ(r.at("body").get_binary(), bytes);
+    EXPECT_EQ(static_cast<const std::vector<std::uint8_t>&>(r.at("body").get_binary()), bytes);
     const auto& headers = r.at("headers");
     EXPECT_NE(std::find(headers.begin(), headers.end(), json::array({"X-Echo-Request-Id", "req-echo"})), headers.end())
         << headers.dump();

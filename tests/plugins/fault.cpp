@@ -11,6 +11,8 @@
 //                            test whose memory limit did not apply fails instead of filling the machine)
 //   POST /v1/fault/stack     recurses without bound
 //   POST /v1/fault/hang      blocks its handler thread forever
+//   POST /v1/fault/fork      forks a child that sleeps forever holding the worker's descriptors
+//                            (its channel, fd 3 in a worker); answers {"child": its pid}
 // Never send a fault to it in-process unless taking the host down is the point.
 #include <berth/plugin.hpp>
 
@@ -82,6 +84,12 @@ public:
          }).summary("Recurses without bound");
         r.post("/v1/fault/hang", [](const berth::request&) -> berth::response { hang_forever(); })
             .summary("Blocks its handler thread forever");
+        r.post("/v1/fault/fork", [](const berth::request&) {
+             const pid_t child = ::fork();
+             if (child == 0)
+                 for (;;) ::pause();  // async-signal-safe: the parent has threads
+             return berth::response::json(200, {{"child", static_cast<long>(child)}});
+         }).summary("Forks a child that sleeps forever holding the process's descriptors");
     }
 
     void start(const berth::context& ctx) override {

@@ -10,18 +10,6 @@
 
 namespace berth::test {
 
-namespace {
-
-// True once the config takes "worker_executable" (the key arrives with process isolation; a
-// config that names a key the schema lacks is refused).
-bool config_takes_worker_executable() {
-    static const bool takes =
-        nlohmann::json::parse(berth::host::config_schema()).at("properties").contains("worker_executable");
-    return takes;
-}
-
-}  // namespace
-
 std::filesystem::path test_plugin(const std::string& name) {
     return std::filesystem::path(BERTH_TEST_PLUGIN_DIR) / (name + ".so");
 }
@@ -48,8 +36,7 @@ test_host::test_host(std::vector<plugin_spec> plugins, nlohmann::json top) {
                {"modules", nlohmann::json::object()}};
     if (top.is_object()) config_.merge_patch(top);
     // The berth-worker of this build, unless the test names its own.
-    if (!config_.contains("worker_executable") && config_takes_worker_executable())
-        config_["worker_executable"] = BERTH_WORKER_PATH;
+    if (!config_.contains("worker_executable")) config_["worker_executable"] = BERTH_WORKER_PATH;
     for (auto& p : plugins) {
         nlohmann::json entry = {{"library", p.library.string()}, {"address", "127.0.0.1"}, {"port", 0}};
         if (p.options.is_object()) entry.merge_patch(p.options);

@@ -1,6 +1,7 @@
 #include <berth/host/config.hpp>
 
 #include "config/config_keys.hpp"
+#include "config/config_process.hpp"
 #include "contract/json_schema.hpp"
 #include "pipeline/cors.hpp"
 
@@ -13,7 +14,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <type_traits>
 
 namespace berth::host {
 
@@ -38,24 +38,8 @@ fs::path resolve(const fs::path& base, const fs::path& p) {
     return (p.is_absolute() ? p : base / p).lexically_normal();
 }
 
-// One key of the config file: where it sits (a JSON pointer into the top level, a module or a
-// limits object), how its value is read into S, and how S shows it back. `documented`: the
-// default is fixed (the schema states it), not worked out from other keys.
-template <class S>
-struct key {
-    json::json_pointer at;
-    std::function<void(S&, const json&, const fs::path& base)> read;
-    std::function<json(const S&)> show;
-    bool documented;
-};
-
-// A value json converts to the member's type as it is.
-template <class S, class F>
-key<S> plain(const char* at, F member, bool documented = true) {
-    using T = std::remove_cvref_t<decltype(member(std::declval<S&>()))>;
-    return {json::json_pointer(at), [member](S& s, const json& j, const fs::path&) { member(s) = j.get<T>(); },
-            [member](const S& s) { return json(member(s)); }, documented};
-}
+using config_table::key;
+using config_table::plain;
 
 // A path, or a list of them: relative ones resolve against the config file's directory.
 template <class S, class F>
@@ -70,8 +54,6 @@ key<S> path(const char* at, F member, bool documented = false) {
             },
             [member](const S& s) { return json(member(s)); }, documented};
 }
-
-#define BERTH_MEMBER(m) [](auto& s) -> auto& { return s.m; }
 
 const std::vector<key<config>>& top_keys() {
     static const std::vector<key<config>> keys = {
@@ -134,31 +116,23 @@ const std::vector<key<limits_config>>& limit_keys() {
 
 // A module's own keys; its limits start from the top-level ones, its database from data_dir.
 const std::vector<key<module_config>>& module_keys() {
-    static const std::vector<key<module_config>> keys = {
-        path<module_config>("/library", BERTH_MEMBER(library)),  // required
-        plain<module_config>("/plugin", BERTH_MEMBER(plugin), false),  // whatever the first generation declared
-        plain<module_config>("/address", BERTH_MEMBER(address)),
-        plain<module_config>("/port", BERTH_MEMBER(port), false),  // required
-        plain<module_config>("/database", BERTH_MEMBER(database), false),  // sqlite3://db=<data_dir>/<name>.db
-        {json::json_pointer("/settings"),
-         [](module_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
-         [](const module_config& p) { return json::parse(p.settings_json); }, true},
-        plain<module_config>("/watch", BERTH_MEMBER(watch)),
-        plain<module_config>("/cors/allowed_origins", BERTH_MEMBER(cors.allowed_origins)),
-        {json::json_pointer("/isolation"),
-         [](module_config& m, const json& j, const fs::path&) {
-             m.isolation = j.get<std::string>() == "process" ? isolation::process : isolation::in_process;
-         },
-         [](const module_config& m) { return json(to_string(m.isolation)); }, true},
-        plain<module_config>("/process/memory_limit_mb", BERTH_MEMBER(process.memory_limit_mb)),
-        plain<module_config>("/process/max_open_files", BERTH_MEMBER(process.max_open_files)),
-        plain<module_config>("/process/user", BERTH_MEMBER(process.user), false),  // berthd's own
-        plain<module_config>("/process/max_restarts", BERTH_MEMBER(process.max_restarts)),
-        plain<module_config>("/process/restart_window_ms", BERTH_MEMBER(process.restart_window_ms)),
-        plain<module_config>("/process/heartbeat_interval_ms", BERTH_MEMBER(process.heartbeat_interval_ms)),
-        plain<module_config>("/process/heartbeat_timeout_ms", BERTH_MEMBER(process.heartbeat_timeout_ms)),
-        plain<module_config>("/process/stop_timeout_ms", BERTH_MEMBER(process.stop_timeout_ms)),
-    };
+    static const std::vector<key<module_config>> keys = [] {
+        std::vector<key<module_config>> own = {
+            path<module_config>("/library", BERTH_MEMBER(library)),  // required
+            plain<module_config>("/plugin", BERTH_MEMBER(plugin), false),  // whatever the first generation declared
+            plain<module_config>("/address", BERTH_MEMBER(address)),
+            plain<module_config>("/port", BERTH_MEMBER(port), false),  // required
+            plain<module_config>("/database", BERTH_MEMBER(database), false),  // sqlite3://db=<data_dir>/<name>.db
+            {json::json_pointer("/settings"),
+             [](module_config& p, const json& j, const fs::path&) { p.settings_json = j.dump(); },
+             [](const module_config& p) { return json::parse(p.settings_json); }, true},
+            plain<module_config>("/watch", BERTH_MEMBER(watch)),
+            plain<module_config>("/cors/allowed_origins", BERTH_MEMBER(cors.allowed_origins)),
+        };
+        const auto& process = config_table::process_keys();
+        own.insert(own.end(), process.begin(), process.end());
+        return own;
+    }();
     return keys;
 }
 
@@ -241,19 +215,7 @@ fs::path sqlite_file_of(const std::string& database) {
     return ec ? absolute : real;
 }
 
-// The worker rules a schema cannot state: a memory limit too small to load anything, and a
-// heartbeat deadline that a worker answering every ping on time would still miss.
-void check_process(const worker_config& w, const std::string& at, std::vector<config_error>& errors) {
-    if (w.memory_limit_mb != 0 && w.memory_limit_mb < 16)
-        errors.push_back({at + "/process/memory_limit_mb", "must be 0 (no limit) or at least 16"});
-    if (w.heartbeat_timeout_ms <= w.heartbeat_interval_ms)
-        errors.push_back({at + "/process/heartbeat_timeout_ms",
-                          "must be more than heartbeat_interval_ms (" + std::to_string(w.heartbeat_interval_ms) + ")"});
-}
-
 }  // namespace
-
-const char* to_string(isolation i) { return i == isolation::process ? "process" : "in-process"; }
 
 config_result parse_config(std::string_view json_text, const fs::path& base_dir) {
     config_result out;
@@ -336,7 +298,7 @@ config_result parse_config(std::string_view json_text, const fs::path& base_dir)
         for (std::size_t i = 0; i < pc.cors.allowed_origins.size(); ++i)
             if (auto why = pipeline::origin_error(pc.cors.allowed_origins[i]))
                 out.errors.push_back({at + "/cors/allowed_origins/" + std::to_string(i), *why});
-        check_process(pc.process, at, out.errors);
+        config_table::check_process(pc.process, at, out.errors);
         if (pc.database.empty()) pc.database = "sqlite3://db=" + (c.data_dir / (name + ".db")).string();
         pc.limits = read_limits(p.value("limits", json()), c.admin_limits);
         pc.check_responses = c.contracts.check_responses;

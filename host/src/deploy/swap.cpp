@@ -38,6 +38,7 @@ std::variant<isolate::worker_options, plugin::load_failure> worker_options_for(c
     o.threads = std::max(1u, target.config.limits.max_in_flight);
     o.limits = target.config.process;
     o.ready_timeout = settings.ready_timeout;
+    o.handler_timeout = std::chrono::milliseconds(target.config.limits.handler_timeout_ms);
     o.services = target.services;
     return o;
 }

@@ -2,6 +2,7 @@
 // instance they get is the isolated_plugin (set by isolated_plugin::create).
 #include "isolate/isolated_plugin_impl.hpp"
 
+#include "abi/abi_bridge.hpp"
 #include "isolate/protocol.hpp"
 
 #include <spdlog/spdlog.h>
@@ -16,7 +17,7 @@ void write(const berth_writer* w, std::string_view text) {
     if (w && w->write) w->write(w->ctx, {text.data(), text.size()});
 }
 
-std::string_view view(berth_bytes b) { return b.data ? std::string_view(b.data, b.size) : std::string_view(); }
+using abi::view;
 
 json pairs(const berth_pair* p, std::size_t n) {
     json out = json::array();
@@ -24,7 +25,6 @@ json pairs(const berth_pair* p, std::size_t n) {
     return out;
 }
 
-json binary(std::string_view b) { return json::binary(std::vector<std::uint8_t>(b.begin(), b.end())); }
 
 // A lifecycle call: ok, or the error text to give back (the worker's, or how it ended).
 bool lifecycle_call(isolated_plugin::impl& d, json message, const berth_writer* error, json* reply,
@@ -39,8 +39,13 @@ bool lifecycle_call(isolated_plugin::impl& d, json message, const berth_writer* 
     if (limit) deadline = worker_link::clock::now() + *limit;
     auto out = link->request(std::move(message), deadline);
     if (!out.reply) {
-        write(error, out.timed_out ? "the worker did not answer " + what + " within " + std::to_string(limit->count()) + " ms"
-                                   : "the worker ended during " + what);
+        if (out.timed_out) {  // a worker stuck in a lifecycle call is ended: nothing else would end it
+            const auto text = "the worker did not answer " + what + " within " + std::to_string(limit->count()) + " ms";
+            d.end_worker(link.get(), text, "deadline");
+            write(error, text);
+        } else {
+            write(error, "the worker ended during " + what);
+        }
         return false;
     }
     if (!ok_reply(*out.reply)) {
@@ -90,9 +95,10 @@ struct stand_in {
         return lifecycle(of(instance), json{{"t", msg::start}}, error) ? BERTH_OK : BERTH_ERROR;
     }
 
+    // A first start has no deadline (migrations run there, as in-process); a restart's is the supervisor's.
     static int ready(void* instance, const berth_writer* error) {
         auto& d = of(instance);
-        if (!lifecycle(d, json{{"t", msg::ready}}, error)) return BERTH_ERROR;
+        if (!lifecycle(d, json{{"t", msg::ready}}, error, nullptr, d.options.ready_timeout)) return BERTH_ERROR;
         std::lock_guard lock(d.m);
         if (d.state == "starting" && d.worker.link) {
             d.state = "serving";
@@ -132,8 +138,22 @@ struct stand_in {
                         {"subject", view(r->subject)},
                         {"scopes", view(r->scopes)},
                         {"caller", view(r->caller)}};
-        auto out = link->request(std::move(message));
-        if (!out.reply) return worker_lost;
+        const auto limit = d.options.handler_timeout;
+        auto out = link->request(std::move(message), worker_link::clock::now() + limit);
+        if (!out.reply) {
+            if (!out.sent) {  // the worker never saw it: safe to retry
+                write(error, "the module's worker is restarting");
+                return worker_unavailable;
+            }
+            if (!out.timed_out) return worker_lost;
+            // A thread cannot be stopped alone; a process can: this makes handler_timeout_ms real.
+            d.end_worker(link.get(),
+                         "a handler ran past handler_timeout_ms (" + std::to_string(limit.count()) + " ms) on request " +
+                             std::string(view(r->request_id)),
+                         "deadline");
+            write(error, "the request handler did not finish within its deadline");  // as the session's own 503
+            return worker_unavailable;
+        }
         const json& reply = *out.reply;
         if (!ok_reply(reply)) {
             write(error, text_field(reply, "error"));
@@ -177,6 +197,8 @@ struct stand_in {
         d.host = nullptr;  // the generation's host table goes with it
     }
 };
+
+bool is_stand_in(const berth_plugin_descriptor& d) { return d.handle == &stand_in::handle; }
 
 void fill_entry_points(berth_plugin_descriptor& d) {
     d.create = &stand_in::create;

@@ -18,37 +18,11 @@ using nlohmann::json;
 
 void fill_entry_points(berth_plugin_descriptor& d);  // isolated_entry.cpp
 
-std::string text_field(const json& m, const char* key) {
-    auto it = m.find(key);
-    return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string bytes_field(const json& m, const char* key) {
-    auto it = m.find(key);
-    if (it == m.end()) return {};
-    if (it->is_binary()) return std::string(it->get_binary().begin(), it->get_binary().end());
-    if (it->is_string()) return it->get<std::string>();
-    return {};
-}
-
-std::int64_t int_field(const json& m, const char* key, std::int64_t otherwise) {
-    auto it = m.find(key);
-    if (it == m.end() || !it->is_number_integer()) return otherwise;
-    if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return otherwise;
-    return it->get<std::int64_t>();
-}
-
-bool ok_reply(const json& m) {
-    auto it = m.find("ok");
-    return it != m.end() && it->is_boolean() && it->get<bool>();
-}
-
 worker_link::handlers isolated_plugin::impl::link_handlers() {
     worker_link::handlers h;
     h.notice = [this](const json& m) { notice(m); };
     h.serve = [this](const json& m) { return serve(m); };
-    // Bound at construction: the link tells which worker ended by itself (see on_death).
-    return h;
+    return h;  // `ended` is set by spawn_and_load, which knows the link it belongs to
 }
 
 std::variant<worker_handle, plugin::load_failure> isolated_plugin::impl::spawn_and_load(json* reply) {
@@ -94,6 +68,18 @@ std::variant<worker_handle, plugin::load_failure> isolated_plugin::impl::spawn_a
     return w;
 }
 
+void isolated_plugin::impl::end_worker(const worker_link* link, const std::string& note, const char* kind) {
+    std::lock_guard lock(m);
+    // Only the supervisor reaps, after taking the worker out of `worker`: while it is here, its
+    // pid is not reaped and the signal cannot reach another process.
+    if (!link || worker.link.get() != link || worker.pid <= 0 || host_killed == worker.pid) return;
+    host_killed = worker.pid;
+    host_note = note;
+    host_kind = kind;
+    spdlog::error("[{}] ending worker pid {}: {}", options.module, worker.pid, note);
+    kill_group(worker.pid);  // its reader sees the end; `died` follows
+}
+
 void isolated_plugin::impl::on_death(worker_link* link, const std::string& why) {
     {
         std::lock_guard lock(m);
@@ -128,7 +114,6 @@ std::variant<std::shared_ptr<isolated_plugin>, plugin::load_failure> isolated_pl
     std::shared_ptr<isolated_plugin> p(new isolated_plugin());
     p->impl_ = std::make_unique<impl>();
     auto& d = *p->impl_;
-    d.self = p.get();
     d.options = std::move(options);
     d.source = image.source.string();
     if (d.options.executable.empty() || ::access(d.options.executable.c_str(), X_OK) != 0)
@@ -186,7 +171,13 @@ int isolated_plugin::create(const berth_host_api* host, const berth_create_args*
     d.database.assign(args->database.data ? args->database.data : "", args->database.size);
     auto link = d.current_link();
     if (!link) return fail("the worker is not running");
-    auto out = link->request(json{{"t", msg::create}, {"settings", d.settings}, {"database", d.database}});
+    auto out = link->request(json{{"t", msg::create}, {"settings", d.settings}, {"database", d.database}},
+                             worker_link::clock::now() + d.options.ready_timeout);
+    if (out.timed_out) {
+        const auto text = "the worker did not answer create within " + std::to_string(d.options.ready_timeout.count()) + " ms";
+        d.end_worker(link.get(), text, "deadline");
+        return fail(text);
+    }
     if (!out.reply) return fail("the worker ended during create");
     if (!ok_reply(*out.reply)) {
         const auto text = text_field(*out.reply, "error");

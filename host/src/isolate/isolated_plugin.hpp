@@ -28,7 +28,12 @@ struct worker_options {
     std::filesystem::path data_dir;
     unsigned threads = 4;              // the worker's handler threads: the module's max_in_flight
     worker_config limits;              // the module's "process" block
-    std::chrono::milliseconds ready_timeout{10'000};  // a restarted worker's time to be ready again
+    // Bounds every lifecycle call but a first start (load, create, describe, ready, stop, destroy)
+    // and a restarted worker's start (max(ready_timeout, 60 s)). Config ready_timeout_ms.
+    std::chrono::milliseconds ready_timeout{10'000};
+    // How long handle() waits for the worker's answer (the module's limits.handler_timeout_ms):
+    // past it the worker is ended and restarted, as only a process can stop a stuck handler.
+    std::chrono::milliseconds handler_timeout{30'000};
     const abi::host_services* services = nullptr;  // events (ops::emit); may be null in tests
 };
 
@@ -53,8 +58,9 @@ public:
 
     worker_snapshot status() const;
 
-    // Ends the worker: closes the channel, SIGTERM, SIGKILL after limits.stop_timeout_ms, reaps.
-    // Idempotent. What plugin_library::unload reports for an isolated library.
+    // Ends the worker: closes the channel and SIGTERMs it at once, SIGKILLs its process group after
+    // limits.stop_timeout_ms, reaps. Requests in flight return at once. Idempotent. What
+    // plugin_library::unload reports for an isolated library; module::reap calls it at a drain cut-off.
     plugin::unload_report stop_worker();
 
     struct impl;  // isolate/isolated_plugin.cpp and its parts
@@ -67,7 +73,10 @@ private:
 
 // Codes the stand-in handle() returns besides BERTH_OK and BERTH_ERROR; pipeline/handler_stage
 // turns them into answers. Host-internal: never part of the ABI a plugin sees.
-inline constexpr int worker_lost = 0x42500001;         // the worker ended during the request: 502
-inline constexpr int worker_unavailable = 0x42500002;  // restarting or failed: 503, the error text says which
+inline constexpr int worker_lost = 0x42500001;         // sent, and the worker ended before answering: 502
+inline constexpr int worker_unavailable = 0x42500002;  // never sent (restarting, failed, link gone): 503
+// Whether `d` is an isolated plugin's stand-in: only its handle() may return the codes above (a
+// plugin returning them gets the answer of any other failure).
+bool is_stand_in(const berth_plugin_descriptor& d);
 
 }  // namespace berth::host::isolate

@@ -3,6 +3,7 @@
 // (the worker's requests back to the host) and supervisor.cpp (heartbeat, restarts, failed).
 #pragma once
 
+#include "isolate/fields.hpp"  // the worker is not trusted: its fields are read leniently
 #include "isolate/isolated_plugin.hpp"
 #include "isolate/worker_link.hpp"
 #include "isolate/worker_process.hpp"
@@ -25,7 +26,6 @@ struct worker_handle {
 };
 
 struct isolated_plugin::impl {
-    isolated_plugin* self = nullptr;
     worker_options options;
     unique_fd image;                 // the sealed library image, kept for restarts
     std::string source;              // the plugin file, for messages
@@ -43,17 +43,18 @@ struct isolated_plugin::impl {
     std::condition_variable cv;  // wakes the supervisor
     std::string state = "starting";  // starting, serving, restarting, failed, stopped
     worker_handle worker;
-    bool died = false;               // the reader saw the worker end; the supervisor reaps it
-    std::string death_note;          // what the reader saw (end of stream, a bad frame)
-    pid_t heartbeat_killed = 0;      // the supervisor killed this pid for silence
-    bool lifecycle_done = false;     // destroy() went through: no more restarts
+    bool died = false;               // the worker ended (its stream, or its pid); the supervisor reaps it
+    std::string death_note;          // what the reader saw (end of stream, a bad frame, a flood)
+    // The host ended this pid itself (heartbeat, deadline): the exit it reports, not "signal 9".
+    pid_t host_killed = 0;
+    std::string host_note, host_kind;
+    bool lifecycle_done = false;     // the generation's stop() or destroy() ran: no more restarts
     bool stopping = false;
     std::uint32_t restarts = 0;
     std::deque<std::chrono::steady_clock::time_point> crashes;  // within restart_window_ms
     std::string last_exit, failed_reason;
     std::optional<std::chrono::system_clock::time_point> last_exit_at, next_restart_at;
     std::optional<std::chrono::steady_clock::time_point> restart_due;
-    std::chrono::steady_clock::time_point serving_since;
     std::thread supervisor;
     std::optional<plugin::unload_report> stopped;
 
@@ -71,13 +72,10 @@ struct isolated_plugin::impl {
 
     void supervise();  // the supervisor thread (supervisor.cpp)
     void on_death(worker_link* link, const std::string& why);  // from a link's reader
+    // Ends the current worker if it is still `link`'s (SIGKILL to its process group, never after
+    // it was reaped): the supervisor reaps it and reports `note` (reason_kind `kind`).
+    void end_worker(const worker_link* link, const std::string& note, const char* kind);
     std::string unavailable_text() const;  // with m held
 };
-
-// Field readers for a worker's messages: the worker is not trusted, wrong types read as empty.
-std::string text_field(const nlohmann::json& m, const char* key);
-std::string bytes_field(const nlohmann::json& m, const char* key);
-std::int64_t int_field(const nlohmann::json& m, const char* key, std::int64_t otherwise = 0);
-bool ok_reply(const nlohmann::json& m);
 
 }  // namespace berth::host::isolate

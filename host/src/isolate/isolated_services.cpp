@@ -47,7 +47,7 @@ json isolated_plugin::impl::serve(const json& request) {
         return json{{"ok", true},
                     {"status", response.response.status},
                     {"headers", std::move(headers)},
-                    {"body", json::binary(std::vector<std::uint8_t>(b.begin(), b.end()))}};
+                    {"body", binary(b)}};
     }
     return refuse("unknown request");
 }

@@ -22,12 +22,15 @@
 //             subject, scopes, caller}  params/query/headers: [[name, value], ...]
 //            -> ok: {status, headers: [[name, value], ...], body(bin)}
 //            -> not ok: {error}: the handler returned BERTH_ERROR (the host answers 500)
-//   ping     {} -> ok. Run on the worker's handler threads, behind queued requests: a worker
-//            whose every handler thread is stuck misses its heartbeat.
+//   ping     {} -> ok. Answered by the worker's reading thread at once, never queued behind
+//            requests: it says the process lives (a stopped or wedged one misses it); a stuck
+//            handler is caught by the request deadline (limits.handler_timeout_ms), not by it.
 //   reply    answers to the worker's token and call requests.
 // Lifecycle messages (create .. destroy) run one at a time on the worker's lifecycle thread,
-// handle and ping on its handler pool (`threads` threads); the worker's reading thread never
-// runs plugin code, so replies to the worker's own requests are always read.
+// handle on its handler pool (`threads` threads); the worker's reading thread never runs plugin
+// code after load, so replies to the worker's own requests are always read. (load runs on the
+// reading thread: dlopen runs the plugin's static initialisers there, before the plugin has a
+// host api to wait on; one that hangs holds the load past the host's deadline for it.)
 //
 // Worker -> host:
 //   log      {level, message}                       no reply
@@ -42,8 +45,9 @@
 //   on one.
 //
 // End of a worker: end of stream on fd 3 (the host closed it, or died) makes the worker _exit
-// at once. The host ends a worker by closing its end and SIGTERM, SIGKILL after stop_timeout_ms,
-// and always reaps it.
+// at once. The host stops a worker by closing its end and SIGTERM at once, SIGKILL to its process
+// group after stop_timeout_ms, and always reaps it; it also sees a worker dead by its pid (a
+// child of the worker may hold fd 3 open), and ends any worker by SIGKILL to its process group.
 #pragma once
 
 #include <string_view>

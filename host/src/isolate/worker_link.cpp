@@ -1,5 +1,6 @@
 #include "isolate/worker_link.hpp"
 
+#include "isolate/fields.hpp"
 #include "isolate/frame.hpp"
 #include "isolate/protocol.hpp"
 
@@ -19,15 +20,6 @@ constexpr std::size_t max_queued = 256;
 // Pings are numbered apart from requests: a late answer to an earlier ping still counts.
 constexpr std::uint64_t ping_ids = std::uint64_t(1) << 62;
 
-// A positive integer field (ids), else 0: the worker is not trusted.
-std::uint64_t id_field(const json& m, const char* key) {
-    auto it = m.find(key);
-    if (it == m.end() || !it->is_number_integer()) return 0;
-    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
-    const auto v = it->get<std::int64_t>();
-    return v > 0 ? static_cast<std::uint64_t>(v) : 0;
-}
-
 std::uint64_t id_of(const json& m) { return id_field(m, "id"); }
 
 std::string type_of(const json& m) {
@@ -44,7 +36,14 @@ worker_link::worker_link(unique_fd channel, handlers h, std::chrono::millisecond
     tv.tv_usec = (write_timeout.count() % 1000) * 1000;
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     reader_ = std::thread([this] { read_loop(); });
-    fallback_thread_ = std::thread([this] { fallback_loop(); });
+    try {
+        fallback_thread_ = std::thread([this] { fallback_loop(); });
+    } catch (...) {  // a joinable reader_ during unwinding would be std::terminate
+        closing_ = true;
+        ::shutdown(fd_.get(), SHUT_RDWR);
+        reader_.join();
+        throw;
+    }
 }
 
 worker_link::~worker_link() { close(); }
@@ -82,16 +81,16 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
     auto box = std::make_shared<mailbox>();
     {
         std::lock_guard lock(pending_mutex_);
-        if (ended_) return {};
+        if (ended_) return {std::nullopt, false, false};
         pending_.emplace(id, box);
     }
     auto forget = [&] {
         std::lock_guard lock(pending_mutex_);
         pending_.erase(id);
     };
-    if (!send(message)) {
+    if (!send(message)) {  // a frame cut short is never acted on: the worker reads whole frames
         forget();
-        return {};
+        return {std::nullopt, false, false};
     }
     for (;;) {
         std::unique_lock lock(box->m);

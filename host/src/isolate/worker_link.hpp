@@ -42,10 +42,12 @@ public:
 
     // Sends `message` as a request (its "id" is set here) and waits for the reply, serving the
     // worker's requests made for it meanwhile. nullopt: the worker ended, the link was closed,
-    // or `deadline` passed (then timed_out).
+    // or `deadline` passed (then timed_out). `sent` false: the worker never got it (the link had
+    // ended or the write failed), so it cannot have acted on it.
     struct outcome {
         std::optional<nlohmann::json> reply;
         bool timed_out = false;
+        bool sent = true;
     };
     outcome request(nlohmann::json message, std::optional<clock::time_point> deadline = std::nullopt);
 

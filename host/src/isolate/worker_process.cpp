@@ -82,8 +82,12 @@ std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& exe
     std::string path = executable.string();
     std::string flag = "--module", name = module;
     char* argv[] = {path.data(), flag.data(), name.data(), nullptr};
+    auto env = worker_environment(environ);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
+    const int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp.data());
     ::posix_spawn_file_actions_destroy(&actions);
     ::posix_spawnattr_destroy(&attr);
     if (rc != 0) return "cannot start " + path + ": " + std::strerror(rc);
@@ -128,19 +132,44 @@ bool wait_exit(pid_t pid, std::chrono::milliseconds limit) {
 
 }  // namespace
 
+std::vector<std::string> worker_environment(char** from) {
+    std::vector<std::string> out;
+    for (char** e = from; e && *e; ++e) {
+        const std::string_view entry(*e);
+        const auto name = entry.substr(0, entry.find('='));
+        const bool kept = name == "PATH" || name == "LANG" || name == "TZ" || name.rfind("LC_", 0) == 0 ||
+                          name == "ASAN_OPTIONS" || name == "UBSAN_OPTIONS" || name == "LSAN_OPTIONS" ||
+                          name == "TSAN_OPTIONS";
+        if (kept && name.size() < entry.size()) out.emplace_back(entry);
+    }
+    return out;
+}
+
+void kill_group(pid_t pid) {
+    if (pid <= 0) return;
+    ::kill(-pid, SIGKILL);  // the worker leads its own group (spawn_worker)
+    ::kill(pid, SIGKILL);   // in case it left the group
+}
+
+bool has_exited(pid_t pid) {
+    if (pid <= 0) return false;
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+bool exits_within(pid_t pid, std::chrono::milliseconds limit) { return pid > 0 && wait_exit(pid, limit); }
+
 int kill_and_reap(pid_t pid) {
     if (pid <= 0) return 0;
-    ::kill(pid, SIGKILL);
+    kill_group(pid);
     return reap(pid);
 }
 
 int terminate_and_reap(pid_t pid, std::chrono::milliseconds limit) {
     if (pid <= 0) return 0;
-    // Half the time to leave on its own (its channel was closed), half after SIGTERM.
-    if (!wait_exit(pid, limit / 2)) {
-        ::kill(pid, SIGTERM);
-        if (!wait_exit(pid, limit - limit / 2)) ::kill(pid, SIGKILL);
-    }
+    ::kill(pid, SIGTERM);
+    if (!wait_exit(pid, limit)) kill_group(pid);
+    else ::kill(-pid, SIGKILL);  // the worker is a zombie, not reaped: its group may still hold its children
     return reap(pid);
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace berth::host::isolate {
 
@@ -47,15 +48,29 @@ struct spawned {
 };
 
 // Starts `executable --module <module>` with fd 3 = its end of a new socketpair, fd 4 = `image`, every other fd
-// above 2 closed, default signal mask and dispositions, in its own process group.
+// above 2 closed, default signal mask and dispositions, in its own process group, and an environment
+// of worker_environment() only.
 std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, const std::string& module,
                                                 int image);
 
-// SIGKILL and wait: returns the wait status. Always reaps.
+// What of berthd's environment a worker gets (berthd's may hold secrets): PATH, LANG, LC_*, TZ and
+// the sanitizers' *SAN_OPTIONS, as NAME=value.
+std::vector<std::string> worker_environment(char** from);
+
+// SIGKILL to the worker's process group (a plugin's children die with it) and wait: returns the
+// wait status. Always reaps. Never call it for a pid already reaped.
 int kill_and_reap(pid_t pid);
 
-// For a worker whose channel was closed: up to limit/2 to exit on its own, then SIGTERM and up
-// to limit/2 more, then SIGKILL; always reaps. Returns the wait status.
+// SIGKILL to the worker's process group, not reaped: for a pid not yet reaped.
+void kill_group(pid_t pid);
+
+// Whether the worker has exited (a zombie not yet reaped): leaves it for kill_and_reap.
+bool has_exited(pid_t pid);
+// Whether it exits within `limit` (not reaped either).
+bool exits_within(pid_t pid, std::chrono::milliseconds limit);
+
+// For a worker whose channel was closed: SIGTERM at once, up to `limit` to exit, then SIGKILL to
+// its process group; always reaps. Returns the wait status.
 int terminate_and_reap(pid_t pid, std::chrono::milliseconds limit);
 
 // "exited with status N", "killed by signal 11 (SIGSEGV)".

@@ -1,6 +1,6 @@
-// The worker figures of GET /metrics (issue 11, isolation "process"): exits and restarts counted
-// from the `worker_exit` events the supervisor emits, and whether each generation's worker
-// serves, read from the module snapshots at scrape time.
+// The worker figures of GET /metrics (issue 11, isolation "process"): exits and restart attempts
+// counted from the events the supervisor emits, and whether each generation's worker serves,
+// read from the module snapshots at scrape time.
 #pragma once
 
 #include "ops/metrics.hpp"
@@ -12,13 +12,13 @@
 
 namespace berth::host::ops {
 
-// berth_worker_exits_total{module,reason} from `worker_exit` events: their kind ("kind", or
-// "reason_kind") "signal" | "exit" | "heartbeat", else read from the reason text ("killed by
-// signal", "exited", "killed: no heartbeat"); anything else is "other". And
-// berth_worker_restarts_total{module} from `worker_restart` events (a restarted worker serves).
+// berth_worker_exits_total{module,reason} from `worker_exit` events, by their reason_kind, and
+// berth_worker_restarts_total{module} from `worker_restart` events: one per restart attempt,
+// whatever its outcome (the API's `restarts` counts the same).
 void count_worker_events(metrics& registry, telemetry& streams);
 
-// The bounded label the reason of an exit event is counted under.
+// The bounded label an exit event is counted under: its reason_kind when it is one the
+// supervisor gives (signal, exit, heartbeat, deadline, host), else "other". Never its text.
 std::string worker_exit_kind(const nlohmann::json& fields);
 
 // berth_worker_up{module,generation}: 1 while the generation's worker serves, 0 otherwise.

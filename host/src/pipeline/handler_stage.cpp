@@ -60,7 +60,10 @@ http::response call_handler(exchange& ex, const abi::plugin_instance& plugin) {
 
     abi::response_sink out;
     abi::text_sink error;
-    const int rc = plugin.descriptor->handle(plugin.instance, &raw, &out.writer, &error.writer);
+    int rc = plugin.descriptor->handle(plugin.instance, &raw, &out.writer, &error.writer);
+    // Host codes only from the stand-in: a plugin returning them fails like any other (its text stays in the log).
+    if ((rc == isolate::worker_lost || rc == isolate::worker_unavailable) && !isolate::is_stand_in(*plugin.descriptor))
+        rc = BERTH_ERROR;
     if (rc == isolate::worker_lost) {  // isolation "process": the worker ended under the request
         spdlog::error("[{}] {} {} (request {}): the module's worker stopped while handling it", ex.module, req.method,
                       ex.target.path, ex.context.request_id);

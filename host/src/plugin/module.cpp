@@ -1,5 +1,7 @@
 #include "plugin/module.hpp"
 
+#include "isolate/isolated_plugin.hpp"
+
 #include "exec/worker_pool.hpp"
 #include "http/problem.hpp"
 #include "ops/logging_events.hpp"
@@ -230,6 +232,8 @@ void module::reap() {
             r.set_header("X-Request-Id", t->request_id);
             t->answer(std::move(r));
         }
+        // Process isolation: the old worker goes now, not when its stuck handler returns (never, maybe).
+        if (auto* isolated = g->library()->isolated()) isolated->stop_worker();
     }
     overdue.clear();  // may drop a last handle: that generation is then in the retire queue
     // One at a time, so each unload still sees the other live generations (shared content).
