@@ -317,6 +317,29 @@ TEST_F(Isolation, TheFailedTextGivesTheRestartWindowUnrounded) {
     EXPECT_EQ(get("/v1/version").json()["detail"], "the module's worker failed 1 times in 1.5 s; it stays down until a swap or reload");
 }
 
+TEST_F(Isolation, AFailedRestartAttemptIsARestartNotAnExitAndTheApiAndMetricCountTheSame) {
+    temp_dir programs;
+    const auto copy = programs.path() / "berth-worker";
+    fs::copy_file(BERTH_WORKER_PATH, copy);
+    fs::permissions(copy, fs::perms::owner_all);
+    start(copy.string(), {{"max_restarts", 1}});
+    const int first = worker_pid();
+    ASSERT_GT(first, 0);
+    fs::remove(copy);  // the restart cannot spawn: a failed attempt
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return worker()["state"] == "failed"; })) << status().dump();
+    EXPECT_EQ(worker()["restarts"], 1);
+    EXPECT_EQ(worker()["last_exit"].get<std::string>().rfind("the restart failed at step worker", 0), 0u) << worker().dump();
+    const auto metrics = host_->admin("GET", "/metrics").body;
+    auto value = [&](const std::string& series) {
+        const auto at = metrics.find("\n" + series + " ");
+        return at == std::string::npos ? std::string("absent") : metrics.substr(at + series.size() + 2, metrics.find('\n', at + 1) - at - series.size() - 2);
+    };
+    EXPECT_EQ(value(R"(berth_worker_restarts_total{module="api"})"), "1") << metrics;
+    EXPECT_EQ(value(R"(berth_worker_exits_total{module="api",reason="signal"})"), "1") << metrics;
+    EXPECT_EQ(value(R"(berth_worker_exits_total{module="api",reason="exit"})"), "absent") << "a failed attempt is no exit";
+}
+
 TEST(IsolationCodes, AnInProcessPluginReturningTheWorkerCodesGetsA500WithoutItsText) {
     test_host host(std::vector<plugin_spec>{{"codes", test_plugin("host_code")}});
     for (const char* target : {"/v1/unavailable", "/v1/lost"}) {
