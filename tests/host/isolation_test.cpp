@@ -3,6 +3,7 @@
 // a new worker and reaps the old one; a request in flight when its worker dies gets a 502; a
 // host that stops leaves no worker behind; the fixes after review (D2-D10): a handler past its
 // deadline, a drain cut-off, a worker whose child holds its channel, its environment, host codes.
+#include "support/child_processes.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
@@ -315,6 +316,45 @@ TEST_F(Isolation, TheFailedTextGivesTheRestartWindowUnrounded) {
     ASSERT_EQ(::kill(first, SIGKILL), 0);
     ASSERT_TRUE(eventually([&] { return worker()["state"] == "failed"; })) << status().dump();
     EXPECT_EQ(get("/v1/version").json()["detail"], "the module's worker failed 1 times in 1.5 s; it stays down until a swap or reload");
+}
+
+TEST_F(Isolation, AFailedRestartAttemptIsARestartNotAnExitAndTheApiAndMetricCountTheSame) {
+    temp_dir programs;
+    const auto copy = programs.path() / "berth-worker";
+    fs::copy_file(BERTH_WORKER_PATH, copy);
+    fs::permissions(copy, fs::perms::owner_all);
+    start(copy.string(), {{"max_restarts", 1}});
+    const int first = worker_pid();
+    ASSERT_GT(first, 0);
+    fs::remove(copy);  // the restart cannot spawn: a failed attempt
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] { return worker()["state"] == "failed"; })) << status().dump();
+    EXPECT_EQ(worker()["restarts"], 1);
+    EXPECT_EQ(worker()["last_exit"].get<std::string>().rfind("the restart failed at step worker", 0), 0u) << worker().dump();
+    const auto metrics = host_->admin("GET", "/metrics").body;
+    auto value = [&](const std::string& series) {
+        const auto at = metrics.find("\n" + series + " ");
+        return at == std::string::npos ? std::string("absent") : metrics.substr(at + series.size() + 2, metrics.find('\n', at + 1) - at - series.size() - 2);
+    };
+    EXPECT_EQ(value(R"(berth_worker_restarts_total{module="api"})"), "1") << metrics;
+    EXPECT_EQ(value(R"(berth_worker_exits_total{module="api",reason="signal"})"), "1") << metrics;
+    EXPECT_EQ(value(R"(berth_worker_exits_total{module="api",reason="exit"})"), "absent") << "a failed attempt is no exit";
+}
+
+TEST_F(Isolation, AWorkerWhoseReadyNeverReturnsIsEndedAtTheReadyDeadline) {
+    host_ = std::make_unique<test_host>(std::vector<plugin_spec>{{"stuck", test_plugin("stuck_ready"), process_module()}},
+                                        nlohmann::json{{"worker_executable", BERTH_WORKER_PATH}, {"ready_timeout_ms", 300}});
+    auto s = status("stuck");
+    ASSERT_TRUE(s["last_error"].is_object()) << s.dump();
+    EXPECT_EQ(s["last_error"]["step"], "ready") << s.dump();
+    auto workers = [] {
+        std::vector<process_entry> found;
+        for (auto& c : children_of(::getpid()))
+            if (c.state != 'Z' && c.cmdline.find("--module stuck") != std::string::npos) found.push_back(c);
+        return found;
+    };
+    // Without a deadline its worker waits in ready() for ever, kept by the abandoned call.
+    EXPECT_TRUE(eventually([&] { return workers().empty(); })) << describe(workers());
 }
 
 TEST(IsolationCodes, AnInProcessPluginReturningTheWorkerCodesGetsA500WithoutItsText) {

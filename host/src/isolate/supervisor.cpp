@@ -99,6 +99,8 @@ void isolated_plugin::impl::supervise() {
     };
     // A crash or a failed restart: counts it, then restarts later, or gives up (failed). With
     // `lock` held; returns what happens next, for the log.
+    // worker_failed follows the event that told why (worker_exit or worker_restart).
+    bool failed_now = false;
     auto count = [&](const std::string& reason) -> std::string {
         const auto now = steady::now();
         last_exit = reason;
@@ -112,7 +114,7 @@ void isolated_plugin::impl::supervise() {
             restart_due.reset();
             failed_reason = "the module's worker failed " + std::to_string(crashes.size()) + " times in " +
                             seconds_text(options.limits.restart_window_ms) + "; it stays down until a swap or reload";
-            emit("worker_failed", {{"reason", failed_reason}, {"restarts", restarts}});
+            failed_now = true;
             return failed_reason;
         }
         const auto delay = backoff(crashes.size());
@@ -123,9 +125,14 @@ void isolated_plugin::impl::supervise() {
                " in " + std::to_string(delay.count()) + " ms";
     };
     // A restart attempt that did not end serving (the worker did not start, or failed its lifecycle).
+    auto announce_failed = [&](pid_t pid) {
+        if (!std::exchange(failed_now, false)) return;
+        emit("worker_failed", {{"pid", pid}, {"reason", failed_reason}, {"restarts", restarts}});
+    };
     auto attempt_failed = [&](pid_t pid, const std::string& reason) {
-        emit("worker_restart", {{"pid", pid}, {"restarts", restarts}, {"outcome", "failed"}, {"reason", reason}});
         log(spdlog::level::err, reason + "; " + count(reason));
+        emit("worker_restart", {{"pid", pid}, {"restarts", restarts}, {"outcome", "failed"}, {"reason", reason}});
+        announce_failed(pid);
     };
 
     for (;;) {
@@ -153,15 +160,18 @@ void isolated_plugin::impl::supervise() {
                 kind = !own ? "host" : killed_by_signal(status) ? "signal" : "exit";
             }
             const bool was_up = state == "restarting";
-            emit("worker_exit", {{"pid", w.pid}, {"reason", reason}, {"reason_kind", kind}, {"restarts", restarts}});
+            std::string next;
             if (stopping || lifecycle_done || !was_up) {  // a planned end, or a worker that never served
                 if (stopping || lifecycle_done) state = "stopped";
                 last_exit = reason;
                 last_exit_at = std::chrono::system_clock::now();
-                log(spdlog::level::err, "worker pid " + std::to_string(w.pid) + " ended: " + reason);
-                continue;
+            } else {
+                next = "; " + count(reason);
             }
-            log(spdlog::level::err, "worker pid " + std::to_string(w.pid) + " ended: " + reason + "; " + count(reason));
+            log(spdlog::level::err, "worker pid " + std::to_string(w.pid) + " ended: " + reason + next);
+            emit("worker_exit",
+                 {{"pid", w.pid}, {"reason", reason}, {"reason_kind", kind}, {"restarts", restarts}, {"state", state}});
+            announce_failed(w.pid);
             continue;
         }
         if (restart_due && now >= *restart_due && !lifecycle_done) {
