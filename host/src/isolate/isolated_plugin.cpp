@@ -69,15 +69,18 @@ std::variant<worker_handle, plugin::load_failure> isolated_plugin::impl::spawn_a
 }
 
 void isolated_plugin::impl::end_worker(const worker_link* link, const std::string& note, const char* kind) {
-    std::lock_guard lock(m);
-    // Only the supervisor reaps, after taking the worker out of `worker`: while it is here, its
-    // pid is not reaped and the signal cannot reach another process.
-    if (!link || worker.link.get() != link || worker.pid <= 0 || host_killed == worker.pid) return;
-    host_killed = worker.pid;
-    host_note = note;
-    host_kind = kind;
-    spdlog::error("[{}] ending worker pid {}: {}", options.module, worker.pid, note);
-    kill_group(worker.pid);  // its reader sees the end; `died` follows
+    pid_t pid = 0;
+    {
+        std::lock_guard lock(m);
+        // Only the supervisor reaps, after taking the worker out of `worker`: while it is here, its
+        // pid is not reaped and the signal cannot reach another process.
+        if (!link || worker.link.get() != link || worker.pid <= 0 || host_killed == worker.pid) return;
+        pid = host_killed = worker.pid;
+        host_note = note;
+        host_kind = kind;
+        kill_group(pid);  // its reader sees the end; `died` follows
+    }
+    spdlog::error("[{}] ending worker pid {}: {}", options.module, pid, note);
 }
 
 void isolated_plugin::impl::on_death(worker_link* link, const std::string& why) {

@@ -97,10 +97,10 @@ void isolated_plugin::impl::supervise() {
     auto log = [&](spdlog::level::level_enum level, std::string text) {
         later.push_back([this, level, text = std::move(text)] { spdlog::log(level, "[{}] {}", options.module, text); });
     };
-    // A crash or a failed restart: counts it, then restarts later, or gives up (failed). With
-    // `lock` held; returns what happens next, for the log.
     // worker_failed follows the event that told why (worker_exit or worker_restart).
     bool failed_now = false;
+    // A crash or a failed restart: counts it, then restarts later, or gives up (failed). With
+    // `lock` held; returns what happens next, for the log.
     auto count = [&](const std::string& reason) -> std::string {
         const auto now = steady::now();
         last_exit = reason;
@@ -124,11 +124,11 @@ void isolated_plugin::impl::supervise() {
         return "restart " + std::to_string(crashes.size()) + " of " + std::to_string(options.limits.max_restarts) +
                " in " + std::to_string(delay.count()) + " ms";
     };
-    // A restart attempt that did not end serving (the worker did not start, or failed its lifecycle).
     auto announce_failed = [&](pid_t pid) {
         if (!std::exchange(failed_now, false)) return;
         emit("worker_failed", {{"pid", pid}, {"reason", failed_reason}, {"restarts", restarts}});
     };
+    // A restart attempt that did not end serving (the worker did not start, or failed its lifecycle).
     auto attempt_failed = [&](pid_t pid, const std::string& reason) {
         log(spdlog::level::err, reason + "; " + count(reason));
         emit("worker_restart", {{"pid", pid}, {"restarts", restarts}, {"outcome", "failed"}, {"reason", reason}});
@@ -149,7 +149,8 @@ void isolated_plugin::impl::supervise() {
             host_killed = 0;
             if (state == "serving") state = "restarting";  // while it is reaped: never "serving" without a worker
             lock.unlock();
-            // Its own end (a crash, a kill from outside), or the host's (a bad frame, a flood).
+            // Ended by itself (a crash, a kill from outside), or by the host: its own kill (by_host,
+            // with its note) or a broken channel the reader gave up on (a bad frame, a flood).
             const bool own = by_host || has_exited(w.pid) ||
                              (note == "end of stream" && exits_within(w.pid, exit_grace));
             const int status = kill_and_reap(w.pid);
