@@ -1,9 +1,12 @@
 #include "isolate/frame.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,12 +16,22 @@ namespace berth::host::isolate {
 
 namespace {
 
-void write_all(int fd, const std::uint8_t* data, std::size_t size) {
+using steady = std::chrono::steady_clock;
+
+// Without a deadline it blocks; with one, the whole frame must go within it.
+void write_all(int fd, const std::uint8_t* data, std::size_t size, std::optional<steady::time_point> deadline) {
     while (size > 0) {
         // MSG_NOSIGNAL: a worker that died must not raise SIGPIPE in the host.
-        const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+        const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0));
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (deadline && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - steady::now()).count();
+                if (left <= 0) throw channel_error("channel write: the frame was not taken within its deadline");
+                pollfd p{fd, POLLOUT, 0};
+                ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+                continue;
+            }
             throw channel_error(std::string("channel write: ") + std::strerror(errno));
         }
         data += n;
@@ -83,20 +96,31 @@ private:
 
 }  // namespace
 
-void write_frame(int fd, const nlohmann::json& message) {
+namespace {
+
+void write_frame_until(int fd, const nlohmann::json& message, std::optional<steady::time_point> deadline) {
     std::vector<std::uint8_t> frame(4);
     nlohmann::json::to_msgpack(message, frame);
     const std::size_t length = frame.size() - 4;
     if (length > max_frame_bytes) throw channel_error("channel write: a message of " + std::to_string(length) + " bytes is over the frame limit");
     for (int i = 0; i < 4; ++i) frame[i] = static_cast<std::uint8_t>(length >> (8 * (3 - i)));
-    write_all(fd, frame.data(), frame.size());
+    write_all(fd, frame.data(), frame.size(), deadline);
 }
 
-std::optional<nlohmann::json> read_frame(int fd) {
+}  // namespace
+
+void write_frame(int fd, const nlohmann::json& message) { write_frame_until(fd, message, std::nullopt); }
+
+void write_frame(int fd, const nlohmann::json& message, steady::time_point deadline) {
+    write_frame_until(fd, message, deadline);
+}
+
+std::optional<nlohmann::json> read_frame(int fd, std::size_t* bytes) {
     std::uint8_t head[4];
     if (!read_all(fd, head, 4)) return std::nullopt;
     const std::size_t length = (std::size_t(head[0]) << 24) | (std::size_t(head[1]) << 16) | (std::size_t(head[2]) << 8) | head[3];
     if (length > max_frame_bytes) throw channel_error("channel read: a frame of " + std::to_string(length) + " bytes is over the limit");
+    if (bytes) *bytes = length;
     std::vector<std::uint8_t> body(length);
     if (length > 0 && !read_all(fd, body.data(), length)) throw channel_error("channel read: the stream ended inside a frame");
     nlohmann::json message;

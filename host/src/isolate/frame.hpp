@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
@@ -29,10 +30,14 @@ struct channel_error : std::runtime_error {
 // Writes one whole frame. Not thread-safe: callers that share a socket hold a write lock.
 // Throws channel_error on an I/O error (EPIPE: the other end is gone) or an oversized message.
 void write_frame(int fd, const nlohmann::json& message);
+// The same within one overall deadline for the whole frame (poll + non-blocking send): a peer
+// that reads a byte now and then cannot hold the writer longer. Throws channel_error past it.
+void write_frame(int fd, const nlohmann::json& message, std::chrono::steady_clock::time_point deadline);
 
 // Reads one whole frame; nullopt on a clean end of stream before a frame begins. Throws
 // channel_error on an I/O error, a length over max_frame_bytes, a stream cut inside a frame, or
 // bytes that are not MessagePack, or more values or levels than the limits above. EINTR is retried.
-std::optional<nlohmann::json> read_frame(int fd);
+// `bytes`, when given, receives the frame's length (what queuing it costs, roughly).
+std::optional<nlohmann::json> read_frame(int fd, std::size_t* bytes = nullptr);
 
 }  // namespace berth::host::isolate

@@ -5,7 +5,6 @@
 #include "isolate/protocol.hpp"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 namespace berth::host::isolate {
 
@@ -13,12 +12,11 @@ using nlohmann::json;
 
 namespace {
 
-// The fallback thread's queue, and a mailbox's: past this the worker is asking more than any
-// honest worker can (each call blocks one of its threads).
-constexpr std::size_t max_queued = 256;
-
-// Pings are numbered apart from requests: a late answer to an earlier ping still counts.
+// Pings are numbered apart from requests.
 constexpr std::uint64_t ping_ids = std::uint64_t(1) << 62;
+
+// How deep this thread is in calls served inside one another (request -> serve_one -> request).
+thread_local int nesting = 0;
 
 std::uint64_t id_of(const json& m) { return id_field(m, "id"); }
 
@@ -27,14 +25,13 @@ std::string type_of(const json& m) {
     return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+json refusal(std::uint64_t id, const std::string& why) { return json{{"id", id}, {"refused", why}}; }
+
 }  // namespace
 
 worker_link::worker_link(unique_fd channel, handlers h, std::chrono::milliseconds write_timeout)
-    : fd_(std::move(channel)), h_(std::move(h)), last_pong_(clock::now().time_since_epoch().count()) {
-    timeval tv{};
-    tv.tv_sec = write_timeout.count() / 1000;
-    tv.tv_usec = (write_timeout.count() % 1000) * 1000;
-    ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    : fd_(std::move(channel)), h_(std::move(h)), last_pong_(clock::now().time_since_epoch().count()),
+      write_timeout_(write_timeout) {
     reader_ = std::thread([this] { read_loop(); });
     try {
         fallback_thread_ = std::thread([this] { fallback_loop(); });
@@ -64,9 +61,12 @@ void worker_link::close() {
 }
 
 bool worker_link::send(const json& message) {
+    // One deadline for the lock and the frame: a writer ahead of us gives up within its own.
+    const auto deadline = clock::now() + write_timeout_;
+    std::unique_lock lock(write_mutex_, std::defer_lock);
+    if (!lock.try_lock_until(deadline)) return false;
     try {
-        std::lock_guard lock(write_mutex_);
-        write_frame(fd_.get(), message);
+        write_frame(fd_.get(), message, deadline);
         return true;
     } catch (const channel_error&) {
         // A write that fails or times out: the worker is gone or stuck. The reader sees the end.
@@ -79,14 +79,20 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
     const std::uint64_t id = next_id_++;
     message["id"] = id;
     auto box = std::make_shared<mailbox>();
+    box->takes_calls = type_of(message) == msg::handle;
     {
         std::lock_guard lock(pending_mutex_);
         if (ended_) return {std::nullopt, false, false};
         pending_.emplace(id, box);
     }
     auto forget = [&] {
-        std::lock_guard lock(pending_mutex_);
-        pending_.erase(id);
+        {
+            std::lock_guard lock(pending_mutex_);
+            pending_.erase(id);
+        }
+        std::lock_guard lock(box->m);  // what the worker queued for it is not served: no longer counted
+        for (auto& q : box->inbox) release(q);
+        box->inbox.clear();
     };
     if (!send(message)) {  // a frame cut short is never acted on: the worker reads whole frames
         forget();
@@ -94,7 +100,7 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
     }
     for (;;) {
         std::unique_lock lock(box->m);
-        auto has = [&] { return !box->inbox.empty() || box->ended; };
+        auto has = [&] { return box->answered || !box->inbox.empty() || box->ended; };
         if (deadline) {
             if (!box->cv.wait_until(lock, *deadline, has)) {
                 lock.unlock();
@@ -104,26 +110,42 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
         } else {
             box->cv.wait(lock, has);
         }
-        if (box->inbox.empty()) {  // ended
+        // The worker's calls for it first (it sent them before its answer), unless the link ended.
+        if (box->answered && (box->inbox.empty() || box->ended)) {
+            json reply = std::move(box->reply);
+            lock.unlock();
+            forget();
+            return {std::move(reply)};
+        }
+        if (box->ended) {
             lock.unlock();
             forget();
             return {};
         }
-        json next = std::move(box->inbox.front());
+        queued next = std::move(box->inbox.front());
         box->inbox.pop_front();
         lock.unlock();
-        if (type_of(next) == msg::reply) {
-            forget();
-            return {std::move(next)};
+        release(next);
+        // A token or call made for this request: on this thread, as in-process, but only so deep.
+        if (nesting >= max_nesting) {
+            serve_one(refusal(id_of(next.message), "calls nested more than " + std::to_string(max_nesting) + " deep"));
+            continue;
         }
-        serve_one(next);  // a token or call made for this request: on this thread, as in-process
+        ++nesting;
+        try {
+            serve_one(next.message);
+        } catch (...) {
+            --nesting;
+            throw;
+        }
+        --nesting;
     }
 }
 
 void worker_link::serve_one(const json& request) {
     json answer;
-    if (request.contains("refused")) {
-        answer = {{"ok", false}, {"error", "the host has too many requests from this worker waiting"}};
+    if (auto r = request.find("refused"); r != request.end()) {
+        answer = {{"ok", false}, {"error", r->is_string() ? r->get<std::string>() : "refused"}};
     } else {
         try {
             answer = h_.serve ? h_.serve(request) : json{{"ok", false}, {"error", "no host services"}};
@@ -139,9 +161,9 @@ void worker_link::serve_one(const json& request) {
 void worker_link::ping() {
     std::unique_lock lock(write_mutex_, std::try_to_lock);
     if (!lock) return;
-    const std::uint64_t id = ping_ids + ++pings_;
+    const std::uint64_t id = ping_ids + ++pings_sent_;  // counted before it goes: its answer may come at once
     try {
-        write_frame(fd_.get(), json{{"t", msg::ping}, {"id", id}});
+        write_frame(fd_.get(), json{{"t", msg::ping}, {"id", id}}, clock::now() + write_timeout_);
     } catch (const channel_error&) {
         ::shutdown(fd_.get(), SHUT_RDWR);
     }
@@ -151,7 +173,8 @@ void worker_link::read_loop() {
     std::string why;
     try {
         for (;;) {
-            auto frame = read_frame(fd_.get());
+            std::size_t bytes = 0;
+            auto frame = read_frame(fd_.get(), &bytes);
             if (!frame) {
                 why = "end of stream";
                 break;
@@ -159,8 +182,12 @@ void worker_link::read_loop() {
             const std::string t = type_of(*frame);
             const std::uint64_t id = id_of(*frame);
             if (t == msg::reply) {
-                if (id > ping_ids) {  // any ping's answer: the worker's handler threads still turn
-                    last_pong_ = clock::now().time_since_epoch().count();
+                if (id > ping_ids) {
+                    // Only the answer to a ping sent and not yet answered: any other id proves nothing.
+                    const std::uint64_t n = id - ping_ids;
+                    std::uint64_t answered = pings_answered_.load();
+                    if (n <= pings_sent_.load() && n > answered && pings_answered_.compare_exchange_strong(answered, n))
+                        last_pong_ = clock::now().time_since_epoch().count();
                     continue;
                 }
                 std::shared_ptr<mailbox> box;
@@ -170,8 +197,11 @@ void worker_link::read_loop() {
                 }
                 if (box) {  // else a reply nobody waits for any more (its deadline passed)
                     std::lock_guard lock(box->m);
-                    box->inbox.push_back(std::move(*frame));
-                    box->cv.notify_one();
+                    if (!box->answered) {  // a second reply to the same request is dropped, not queued
+                        box->answered = true;
+                        box->reply = std::move(*frame);
+                        box->cv.notify_one();
+                    }
                 }
             } else if (t == msg::token || t == msg::call) {
                 if (id == 0) throw channel_error("a worker request without an id");
@@ -179,19 +209,15 @@ void worker_link::read_loop() {
                 std::shared_ptr<mailbox> box;
                 if (for_id != 0) {
                     std::lock_guard lock(pending_mutex_);
-                    if (auto it = pending_.find(for_id); it != pending_.end()) box = it->second;
+                    if (auto it = pending_.find(for_id); it != pending_.end() && it->second->takes_calls) box = it->second;
                 }
                 if (box) {
                     std::lock_guard lock(box->m);
-                    if (box->inbox.size() >= max_queued) throw channel_error("a worker flooded a request's mailbox");
-                    box->inbox.push_back(std::move(*frame));
+                    box->inbox.push_back(admit(std::move(*frame), bytes, box->inbox.size(), max_mailbox_entries, "a request's mailbox"));
                     box->cv.notify_one();
                 } else {
                     std::lock_guard lock(fallback_mutex_);
-                    if (fallback_.size() >= 2 * max_queued) throw channel_error("a worker flooded the host's services");
-                    // Past the bound only a refusal is queued: a small entry answered at once.
-                    if (fallback_.size() >= max_queued) fallback_.push_back(json{{"id", id}, {"refused", true}});
-                    else fallback_.push_back(std::move(*frame));
+                    fallback_.push_back(admit(std::move(*frame), bytes, fallback_.size(), max_fallback_entries, "the host's services"));
                     fallback_cv_.notify_one();
                 }
             } else if (t == msg::log || t == msg::lease) {
@@ -205,6 +231,18 @@ void worker_link::read_loop() {
     }
     end_all();
     if (!closing_ && h_.ended) h_.ended(why);
+}
+
+worker_link::queued worker_link::admit(json frame, std::size_t bytes, std::size_t entries, std::size_t bound,
+                                       const char* what) {
+    if (entries >= 2 * bound) throw channel_error(std::string("a worker flooded ") + what);
+    const std::uint64_t id = id_of(frame);
+    // Past a bound only a refusal is queued: a small entry answered at once.
+    if (entries >= bound) return {refusal(id, "the host has too many requests from this worker waiting"), 0};
+    if (queued_bytes_.load() + bytes > max_queued_bytes)
+        return {refusal(id, "the host has too many bytes from this worker waiting"), 0};
+    queued_bytes_ += bytes;
+    return {std::move(frame), bytes};
 }
 
 void worker_link::end_all() {
@@ -223,7 +261,7 @@ void worker_link::end_all() {
 
 void worker_link::fallback_loop() {
     for (;;) {
-        json next;
+        queued next;
         {
             std::unique_lock lock(fallback_mutex_);
             fallback_cv_.wait(lock, [&] { return !fallback_.empty() || closing_ || ended_; });
@@ -231,7 +269,8 @@ void worker_link::fallback_loop() {
             next = std::move(fallback_.front());
             fallback_.pop_front();
         }
-        serve_one(next);
+        release(next);
+        serve_one(next.message);
     }
 }
 
