@@ -5,6 +5,7 @@
 
 #include "isolate/fields.hpp"  // the worker is not trusted: its fields are read leniently
 #include "isolate/isolated_plugin.hpp"
+#include "isolate/log_budget.hpp"
 #include "isolate/worker_link.hpp"
 #include "isolate/worker_process.hpp"
 
@@ -66,6 +67,10 @@ struct isolated_plugin::impl {
     std::shared_ptr<worker_link> serving_link(std::string* why) const;
     // The worker for a lifecycle call: any state but stopped.
     std::shared_ptr<worker_link> current_link() const;
+
+    // The worker's log lines into berthd's log: cut and rate-limited (isolate/log_budget.hpp).
+    std::mutex log_mutex;
+    log_budget logs;
 
     nlohmann::json serve(const nlohmann::json& request);  // token, call (isolated_services.cpp)
     void notice(const nlohmann::json& message);           // log, lease

@@ -6,6 +6,8 @@
 #include "abi/abi_bridge.hpp"
 #include "isolate/protocol.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace berth::host::isolate {
 
 using nlohmann::json;
@@ -58,7 +60,19 @@ void isolated_plugin::impl::notice(const json& m) {
     if (!host) return;
     if (t == msg::log) {
         if (!host->log) return;
-        const auto text = text_field(m, "message");
+        bool take = false;
+        std::optional<std::uint64_t> dropped;
+        {
+            const auto now = log_budget::clock::now();
+            std::lock_guard guard(log_mutex);
+            take = logs.take(now);
+            dropped = logs.report(now);
+        }
+        if (dropped)
+            spdlog::warn("[{}] the module's worker logs more than {} lines per second: {} lines dropped", options.module,
+                         logs.rate(), *dropped);
+        if (!take) return;
+        const auto text = cut_log_line(text_field(m, "message"));
         host->log(host->ctx, static_cast<int>(int_field(m, "level", BERTH_LOG_INFO)), abi::bytes(text));
     } else if (t == msg::lease) {
         if (host->struct_size < sizeof(berth_host_api) || !host->report_lease_wait) return;
