@@ -1,5 +1,6 @@
 #include "limits.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -54,11 +55,24 @@ std::optional<std::string> become(const std::string& user) {
     return std::nullopt;
 }
 
+std::optional<std::string> prefer_for_oom() {
+    const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return std::string("/proc/self/oom_score_adj: ") + std::strerror(errno);
+    const bool ok = write(fd, "1000", 4) == 4;
+    const int saved = errno;
+    close(fd);
+    if (!ok) return std::string("writing /proc/self/oom_score_adj: ") + std::strerror(saved);
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> apply_limits(const worker_limits& limits, std::vector<std::string>& notes) {
     // A core file would hold the module's secrets (keys, tokens, rows).
     if (auto why = set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE")) return why;
+    // When memory runs out, the kernel's OOM killer takes a worker before berthd (raising it needs
+    // no privilege). Not a limit: cgroups are (docs/security.md).
+    if (auto why = prefer_for_oom()) return why;
     if (limits.max_open_files > 0)
         if (auto why = set_limit(RLIMIT_NOFILE, limits.max_open_files, "RLIMIT_NOFILE")) return why;
     if (limits.memory_limit_mb > 0) {

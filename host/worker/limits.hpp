@@ -16,7 +16,7 @@ struct worker_limits {
     std::string user;                   // empty: stay who we are
 };
 
-// Applies them in order: no core files, open files, address space, user, no_new_privs, name.
+// Applies them in order: no core files, first for the OOM killer, open files, address space, user, no_new_privs, name.
 // Returns why it could not (the load then fails at step "worker"); `notes` gets what the host
 // log should say about limits that were skipped.
 std::optional<std::string> apply_limits(const worker_limits& limits, std::vector<std::string>& notes);

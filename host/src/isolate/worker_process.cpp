@@ -65,6 +65,8 @@ std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& exe
     posix_spawnattr_t attr;
     ::posix_spawn_file_actions_init(&actions);
     ::posix_spawnattr_init(&attr);
+    // Nothing to read from berthd's terminal or input; stdout and stderr stay berthd's (docs).
+    ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     ::posix_spawn_file_actions_adddup2(&actions, worker_end.get(), 3);
     ::posix_spawn_file_actions_adddup2(&actions, image_copy.get(), 4);
     // Asio's descriptors are not close-on-exec: nothing of berthd but 0-4 reaches the worker.
@@ -76,8 +78,9 @@ std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& exe
     // berthd blocks its signals for its signal thread: the worker must feel SIGTERM.
     ::posix_spawnattr_setsigmask(&attr, &none);
     ::posix_spawnattr_setsigdefault(&attr, &defaults);
-    ::posix_spawnattr_setpgroup(&attr, 0);  // a terminal's Ctrl-C goes to berthd, which stops workers itself
-    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    // A session of its own (so a group of its own, led by it): no controlling terminal to inject
+    // input into (TIOCSTI) and a terminal's Ctrl-C goes to berthd, which stops workers itself.
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
 
     std::string path = executable.string();
     std::string flag = "--module", name = module;

@@ -47,9 +47,9 @@ struct spawned {
     unique_fd channel;  // the host's end of the socketpair; the worker has the other as fd 3
 };
 
-// Starts `executable --module <module>` with fd 3 = its end of a new socketpair, fd 4 = `image`, every other fd
-// above 2 closed, default signal mask and dispositions, in its own process group, and an environment
-// of worker_environment() only.
+// Starts `executable --module <module>` with fd 0 = /dev/null, fd 3 = its end of a new socketpair,
+// fd 4 = `image`, every other fd above 2 closed, default signal mask and dispositions, in a
+// session (and process group) of its own, and an environment of worker_environment() only.
 std::variant<spawned, std::string> spawn_worker(const std::filesystem::path& executable, const std::string& module,
                                                 int image);
 
