@@ -1,5 +1,7 @@
 #include "support/placement.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -35,6 +37,14 @@ std::string test_isolation() {
 void place_module(nlohmann::json& entry) {
     const auto isolation = test_isolation();
     if (isolation != "in-process" && !entry.contains("isolation")) entry["isolation"] = isolation;
+    run_as_test_user(entry);
+}
+
+void run_as_test_user(nlohmann::json& entry) {
+    // As root berthd refuses a process module without a user; the tests' data is root's.
+    if (::geteuid() != 0 || entry.value("isolation", std::string()) != "process") return;
+    if (!entry.contains("process") || !entry["process"].is_object()) entry["process"] = nlohmann::json::object();
+    if (!entry["process"].contains("user")) entry["process"]["user"] = "root";
 }
 
 void check_placement(const nlohmann::json& modules, const std::vector<berth::host::module_snapshot>& snapshot,

@@ -21,6 +21,11 @@ std::string test_isolation();
 // Gives a module's config entry the run's placement, unless the entry chooses one itself.
 void place_module(nlohmann::json& entry);
 
+// When the tests run as root: a "process" module entry without a user gets "user": "root" (berthd
+// refuses it otherwise, and the tests' files are root's). place_module does it; configs made
+// elsewhere (a reload, a berthd config file) call it themselves.
+void run_as_test_user(nlohmann::json& entry);
+
 // In a process run, throws unless each module runs where its config entry (in `modules`, the
 // config's "modules" object) puts it: a process run that served in-process would prove nothing.
 // A "process" module must have loaded, and its worker serve in a process of its own (not

@@ -112,6 +112,20 @@ std::string isolated_plugin::impl::unavailable_text() const {
     return "the module's worker is stopped";
 }
 
+namespace {
+
+// As root, a worker without a user of its own would run the module's code as root: it could read
+// every key and token berthd can, so process isolation would bound crashes and nothing else.
+std::optional<std::string> root_without_user(const worker_options& o) {
+    if (::geteuid() != 0 || !o.limits.user.empty()) return std::nullopt;
+    return "berthd runs as root and module \"" + o.module +
+           "\" names no \"process\": {\"user\": ...}; its worker would run the plugin as root, able to read "
+           "everything berthd can (the admin token, the signing key). Name an unprivileged user that can use the "
+           "module's database (\"user\": \"root\" keeps root, knowingly)";
+}
+
+}  // namespace
+
 std::variant<std::shared_ptr<isolated_plugin>, plugin::load_failure> isolated_plugin::launch(const plugin::file_image& image,
                                                                                            worker_options options) {
     std::shared_ptr<isolated_plugin> p(new isolated_plugin());
@@ -122,6 +136,7 @@ std::variant<std::shared_ptr<isolated_plugin>, plugin::load_failure> isolated_pl
     if (d.options.executable.empty() || ::access(d.options.executable.c_str(), X_OK) != 0)
         return plugin::load_failure{"worker", "no worker program at " + d.options.executable.string() +
                                                   " (config worker_executable, or berth-worker beside berthd)"};
+    if (auto why = root_without_user(d.options)) return plugin::load_failure{"worker", d.source + ": " + *why};
     auto sealed = sealed_image(image.bytes);
     if (auto* e = std::get_if<std::string>(&sealed)) return plugin::load_failure{"worker", d.source + ": " + *e};
     d.image = std::get<unique_fd>(std::move(sealed));
