@@ -74,6 +74,8 @@ class Host:
             if isolation == "process":
                 m["isolation"] = "process"
                 m["process"] = {"restart_window_ms": 1000, "max_restarts": 1000}
+                if os.geteuid() == 0:  # as root berthd refuses a process module without a user
+                    m["process"]["user"] = "root"
         self.var = os.path.join(self.work, "var")
         self.admin = f"http://127.0.0.1:{self.ports['admin']}"
         self.proc = start_berthd(build, self.work, {"admin": {"port": self.ports["admin"]}, "data_dir": self.var,

@@ -196,6 +196,8 @@ def main():
                   "modules": {"probe": {"library": library, "port": port}}}
         if args.isolation == "process":
             config["modules"]["probe"]["isolation"] = "process"
+            if os.geteuid() == 0:  # as root berthd refuses a process module without a user
+                config["modules"]["probe"]["process"] = {"user": "root"}
         host = start_berthd(args.build, work, config)
         status_url = f"http://127.0.0.1:{admin}/modules/probe"
         var = os.path.join(work, "var")

@@ -3,6 +3,7 @@
 // restart budget makes the module not ready, with the reason on /readyz.
 #include "support/eventually.hpp"
 #include "support/file_host.hpp"
+#include "support/placement.hpp"
 #include "support/http_client.hpp"
 #include "support/test_host.hpp"
 
@@ -101,6 +102,7 @@ TEST(IsolationReload, ALiveReloadMovesAModuleIntoAWorkerAndBackWithoutTouchingTh
     const auto local_before = active("local")["number"];
 
     host.config()["modules"]["api"]["isolation"] = "process";
+    run_as_test_user(host.config()["modules"]["api"]);  // as root: a user, or berthd refuses it
     host.write();
     auto in = host.admin("POST", "/config/reload", "{}");
     ASSERT_EQ(in.status, 200) << in.body;

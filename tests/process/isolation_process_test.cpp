@@ -8,6 +8,7 @@
 #include "support/eventually.hpp"
 #include "support/free_port.hpp"
 #include "support/http_client.hpp"
+#include "support/placement.hpp"
 #include "support/test_host.hpp"
 
 #include <gtest/gtest.h>
@@ -37,7 +38,10 @@ public:
             {"fault", {{"library", test_plugin("fault").string()}, {"port", ports_["fault"]}, {"isolation", isolation}}},
             {"calm",
              {{"library", test_plugin("swap_probe_v1").string()}, {"port", ports_["calm"]}, {"isolation", isolation}}}};
-        for (auto& [name, m] : modules.items()) m["address"] = "127.0.0.1";
+        for (auto& [name, m] : modules.items()) {
+            m["address"] = "127.0.0.1";
+            run_as_test_user(m);  // as root berthd refuses a process module without a user
+        }
         nlohmann::json config = {{"admin", {{"address", "127.0.0.1"}, {"port", ports_["admin"]}}},
                                  {"data_dir", (dir_ / "var").string()},
                                  {"threads", {{"io", 1}, {"workers", 2}}},
