@@ -42,7 +42,8 @@
 //   `for` is the id of the host request the calling worker thread is serving (0 when none, e.g.
 //   a plugin's own thread): the host serves the call on the thread waiting for that request,
 //   as in-process calls run on the caller's thread, so calls need no pool and cannot deadlock
-//   on one.
+//   on one. Only for a pending handle, at most 8 deep on one thread; any other `for` (a
+//   lifecycle request, an unknown id) goes to the host's one fallback thread per worker.
 //
 // End of a worker: end of stream on fd 3 (the host closed it, or died) makes the worker _exit
 // at once. The host stops a worker by closing its end and SIGTERM at once, SIGKILL to its process

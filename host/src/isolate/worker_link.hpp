@@ -1,6 +1,6 @@
 // The host's end of one worker's channel: a reader thread, requests waiting for their replies
 // in mailboxes, and the worker's own requests (token, call) served on the host thread that
-// waits for the request they are made for, else on one fallback thread.
+// waits for the handle request they are made for, else on one fallback thread; all bounded.
 #pragma once
 
 #include "isolate/worker_process.hpp"
