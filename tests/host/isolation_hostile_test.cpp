@@ -34,8 +34,8 @@ using namespace std::chrono_literals;
 // --- With a real host and the hostile plugin (tests/plugins/hostile.cpp) ---
 
 nlohmann::json hostile_module() {
-    // No heartbeat during the test: the hostile plugin guesses the host's request ids.
-    return {{"isolation", "process"}, {"process", {{"heartbeat_interval_ms", 60'000}, {"heartbeat_timeout_ms", 120'000}}}};
+    // A handler thread per nesting level: more than the host lets calls nest.
+    return {{"isolation", "process"}, {"limits", {{"max_in_flight", 12}}}};
 }
 
 TEST(HostileWorker, CallsForTheRequestBeingServedNestOnlyEightDeepOnTheHostsThread) {
@@ -268,6 +268,62 @@ TEST(WorkerLogBudget, ALogLineIsCutAt64KiBOnACharacterBoundary) {
     EXPECT_EQ(cut.rfind(std::string(isolate::max_log_line - 1, 'a') + " [cut", 0), 0u) << cut.substr(cut.size() - 40);
     EXPECT_LT(cut.size(), isolate::max_log_line + 32);
     EXPECT_EQ(isolate::cut_log_line("short"), "short");
+}
+
+// A worker that answers each of the host's replies with another call for the same request never
+// lets its mailbox run dry: the request's deadline must still end it (second review 1).
+TEST(HostileLink, CallsStreamedForARequestDoNotHoldItPastItsDeadline) {
+    worker_link::handlers h;
+    h.serve = [](const json&) { return json{{"ok", true}}; };
+    fake_worker w(h);
+    std::atomic<bool> returned{false};
+    auto asked = std::async(std::launch::async, [&] {
+        auto out = w.link->request(json{{"t", msg::handle}}, worker_link::clock::now() + 300ms);
+        returned = true;
+        return out;
+    });
+    const auto id = w.read()["id"].get<std::uint64_t>();
+    constexpr int cap = 200'000;  // far longer than 300 ms of round trips
+    int sent = 0;
+    w.send(call_for(1, id));
+    ++sent;
+    while (!returned && sent < cap) {
+        auto r = w.read();  // a reply to our call
+        if (r.value("t", "") != msg::reply) continue;
+        w.send(call_for(2 + sent, id));
+        ++sent;
+    }
+    auto out = asked.get();
+    EXPECT_TRUE(out.timed_out);
+    EXPECT_LT(sent, cap) << "the request ran only once the worker stopped calling";
+}
+
+// Once the worker is gone, calls it queued for the fallback thread are dropped, not served: they
+// would act on other modules for a worker that no longer exists (second review 7).
+TEST(HostileLink, CallsQueuedOnTheFallbackAreDroppedWhenTheWorkerEnds) {
+    std::promise<void> entered, release;
+    auto released = release.get_future().share();
+    std::atomic<int> served{0};
+    worker_link::handlers h;
+    h.serve = [&](const json&) {
+        if (served++ == 0) {
+            entered.set_value();
+            released.wait();
+        }
+        return json{{"ok", true}};
+    };
+    std::promise<void> ended;
+    h.ended = [&](const std::string&) { ended.set_value(); };
+    fake_worker w(h);
+    w.send(call_for(1, 0));
+    entered.get_future().wait();  // the fallback thread is inside the first call
+    for (int i = 0; i < 5; ++i) w.send(call_for(2 + i, 0));
+    w.sync();
+    ::shutdown(w.fd, SHUT_RDWR);  // the worker is gone
+    ASSERT_EQ(ended.get_future().wait_for(5s), std::future_status::ready);
+    release.set_value();
+    w.link->close();  // joins the fallback thread
+    EXPECT_EQ(served.load(), 1);
 }
 
 }  // namespace

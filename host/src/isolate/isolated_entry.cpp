@@ -100,11 +100,17 @@ struct stand_in {
         auto& d = of(instance);
         if (!lifecycle(d, json{{"t", msg::ready}}, error, nullptr, d.options.ready_timeout)) return BERTH_ERROR;
         std::lock_guard lock(d.m);
-        if (d.state == "starting" && d.worker.link) {
+        d.cv.notify_all();
+        if (d.state == "starting" && !d.worker.link) {
+            // It answered ready, then ended before we got here: nothing serves and, since it never
+            // served, no restart was planned. The load fails rather than go live unable to serve.
+            write(error, "the worker ended just after it said it was ready");
+            return BERTH_ERROR;
+        }
+        if (d.state == "starting") {
             d.state = "serving";
             d.worker.link->expect_from_now();
         }
-        d.cv.notify_all();
         return BERTH_OK;
     }
 

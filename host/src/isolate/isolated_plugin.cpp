@@ -177,6 +177,12 @@ int isolated_plugin::create(const berth_host_api* host, const berth_create_args*
                             const berth_writer* error) {
     auto& d = *impl_;
     auto fail = [&](std::string_view text) {
+        // No destroy() follows a failed create: the generation's host table goes with it, so
+        // nothing here may keep pointing at it (the reader and fallback threads outlive this call).
+        {
+            std::unique_lock lock(d.host_mutex);
+            d.host = nullptr;
+        }
         if (error && error->write) error->write(error->ctx, {text.data(), text.size()});
         return BERTH_ERROR;
     };

@@ -30,8 +30,8 @@ json refusal(std::uint64_t id, const std::string& why) { return json{{"id", id},
 }  // namespace
 
 worker_link::worker_link(unique_fd channel, handlers h, std::chrono::milliseconds write_timeout)
-    : fd_(std::move(channel)), h_(std::move(h)), last_pong_(clock::now().time_since_epoch().count()),
-      write_timeout_(write_timeout) {
+    : fd_(std::move(channel)), h_(std::move(h)), write_timeout_(write_timeout),
+      last_pong_(clock::now().time_since_epoch().count()) {
     reader_ = std::thread([this] { read_loop(); });
     try {
         fallback_thread_ = std::thread([this] { fallback_loop(); });
@@ -91,6 +91,7 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
             pending_.erase(id);
         }
         std::lock_guard lock(box->m);  // what the worker queued for it is not served: no longer counted
+        box->closed = true;            // the reader queues nothing more here (it goes to the fallback)
         for (auto& q : box->inbox) release(q);
         box->inbox.clear();
     };
@@ -101,17 +102,17 @@ worker_link::outcome worker_link::request(json message, std::optional<clock::tim
     for (;;) {
         std::unique_lock lock(box->m);
         auto has = [&] { return box->answered || !box->inbox.empty() || box->ended; };
-        if (deadline) {
-            if (!box->cv.wait_until(lock, *deadline, has)) {
-                lock.unlock();
-                forget();
-                return {std::nullopt, true};
-            }
-        } else {
-            box->cv.wait(lock, has);
+        // Checked on every pass, not only when waiting: a worker that keeps a call queued for the
+        // request at all times would otherwise hold this thread past its deadline.
+        if (deadline && (clock::now() >= *deadline || !box->cv.wait_until(lock, *deadline, has))) {
+            lock.unlock();
+            forget();
+            return {std::nullopt, true};
         }
-        // The worker's calls for it first (it sent them before its answer), unless the link ended.
-        if (box->answered && (box->inbox.empty() || box->ended)) {
+        if (!deadline) box->cv.wait(lock, has);
+        // Its answer ends it: the thread that made a call for it waits for that call's reply before
+        // answering, so calls still queued came from elsewhere; forget() refuses them by dropping.
+        if (box->answered) {
             json reply = std::move(box->reply);
             lock.unlock();
             forget();
@@ -211,11 +212,16 @@ void worker_link::read_loop() {
                     std::lock_guard lock(pending_mutex_);
                     if (auto it = pending_.find(for_id); it != pending_.end() && it->second->takes_calls) box = it->second;
                 }
+                bool queued_there = false;
                 if (box) {
                     std::lock_guard lock(box->m);
-                    box->inbox.push_back(admit(std::move(*frame), bytes, box->inbox.size(), max_mailbox_entries, "a request's mailbox"));
-                    box->cv.notify_one();
-                } else {
+                    if (!box->closed && !box->answered) {
+                        box->inbox.push_back(admit(std::move(*frame), bytes, box->inbox.size(), max_mailbox_entries, "a request's mailbox"));
+                        box->cv.notify_one();
+                        queued_there = true;
+                    }
+                }
+                if (!queued_there) {
                     std::lock_guard lock(fallback_mutex_);
                     fallback_.push_back(admit(std::move(*frame), bytes, fallback_.size(), max_fallback_entries, "the host's services"));
                     fallback_cv_.notify_one();
@@ -257,6 +263,14 @@ void worker_link::end_all() {
         box->ended = true;
         box->cv.notify_all();
     }
+    // Nothing more is served for a worker that is gone: its queued calls could still act on
+    // other modules on its behalf.
+    {
+        std::lock_guard lock(fallback_mutex_);
+        for (auto& q : fallback_) release(q);
+        fallback_.clear();
+    }
+    fallback_cv_.notify_all();
 }
 
 void worker_link::fallback_loop() {

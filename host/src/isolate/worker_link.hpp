@@ -86,6 +86,7 @@ private:
         bool answered = false;
         bool ended = false;
         bool takes_calls = false;  // a handle request: the worker's calls for it are served on its thread
+        bool closed = false;       // forgotten by its requester: nothing more is queued here
     };
     bool send(const nlohmann::json& message);  // false: the channel broke (then it is shut down), or busy past write_timeout
     void serve_one(const nlohmann::json& request);
