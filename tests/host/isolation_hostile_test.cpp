@@ -40,7 +40,8 @@ nlohmann::json hostile_module() {
 
 TEST(HostileWorker, CallsForTheRequestBeingServedNestOnlyEightDeepOnTheHostsThread) {
     test_host host({{"api", test_plugin("hostile"), hostile_module()}});
-    // Unbounded, this nested until berthd's stack overflowed (this test process would die).
+    // Each level nests on one host thread's stack; without the bound a worker sending its calls
+    // raw nested until berthd's stack overflowed. Here the worker's 12 handler threads allow 12.
     auto r = http_request(host.port("api"), "GET", "/v1/recurse");
     EXPECT_EQ(r.status, 200) << r.body;
     auto levels = http_request(host.port("api"), "GET", "/v1/levels");
