@@ -19,12 +19,7 @@ class BerthctlIsolation : public ::testing::Test {
 protected:
     BerthctlIsolation()
         : host_({{"api", test_plugin("swap_probe_v1"), {{"isolation", "process"}}}, {"local", test_plugin("swap_probe_v2")}}) {}
-    ctl_result ctl(std::vector<std::string> args) {
-        std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(host_.admin_port()), "--token-file",
-                                     (host_.data_dir() / "admin.token").string(), "--timeout", "20"};
-        all.insert(all.end(), args.begin(), args.end());
-        return run_berthctl(all);
-    }
+    ctl_result ctl(std::vector<std::string> args) { return run_berthctl_against(host_.admin_port(), host_.data_dir(), args); }
     test_host host_;
 };
 

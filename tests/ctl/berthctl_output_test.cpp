@@ -29,12 +29,7 @@ bool has_control(const std::string& text) {
 class BerthctlOutput : public ::testing::Test {
 protected:
     BerthctlOutput() : host_({{"probe", test_plugin("swap_probe_v1")}}) {}
-    ctl_result ctl(std::vector<std::string> args) {
-        std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(host_.admin_port()), "--token-file",
-                                     (host_.data_dir() / "admin.token").string(), "--timeout", "20"};
-        all.insert(all.end(), args.begin(), args.end());
-        return run_berthctl(all);
-    }
+    ctl_result ctl(std::vector<std::string> args) { return run_berthctl_against(host_.admin_port(), host_.data_dir(), args); }
     test_host host_;
 };
 

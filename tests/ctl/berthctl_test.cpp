@@ -24,10 +24,7 @@ protected:
 
     // berthctl with this host's URL and token file; `args` after the global options.
     ctl_result ctl(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
-        std::vector<std::string> all{"--url", url(), "--token-file", (host_->data_dir() / "admin.token").string(),
-                                     "--timeout", "20"};
-        all.insert(all.end(), args.begin(), args.end());
-        return run_berthctl(all, env);
+        return run_berthctl_against(host_->admin_port(), host_->data_dir(), args, env);
     }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(host_->admin_port()); }
     std::string probe_version() { return http_request(host_->port("probe"), "GET", "/v1/version").json()["version"]; }
@@ -53,8 +50,7 @@ TEST_F(Berthctl, StatusSaysTheHostIsAliveAndListsEachModule) {
 // GET /readyz (issue 10): a module that failed at boot makes the host not ready, and says why.
 TEST(BerthctlReadiness, StatusOfAHostWithAFailedModuleExitsOneNamingIt) {
     test_host host({{"probe", test_plugin("swap_probe_v1")}, {"broken", test_plugin("failing_start")}});
-    auto r = run_berthctl({"--url", "http://127.0.0.1:" + std::to_string(host.admin_port()), "--token-file",
-                           (host.data_dir() / "admin.token").string(), "--timeout", "20", "status"});
+    auto r = run_berthctl_against(host.admin_port(), host.data_dir(), {"status"});
     EXPECT_EQ(r.exit_code, 1) << shown(r);
     EXPECT_NE(r.out.find("NOT READY"), std::string::npos) << shown(r);
     EXPECT_NE(r.err.find("broken"), std::string::npos) << shown(r);

@@ -69,4 +69,13 @@ ctl_result run_berthctl(const std::vector<std::string>& args,
     return r;
 }
 
+ctl_result run_berthctl_against(std::uint16_t admin_port, const std::filesystem::path& data_dir,
+                                const std::vector<std::string>& args,
+                                const std::vector<std::pair<std::string, std::string>>& env) {
+    std::vector<std::string> all{"--url", "http://127.0.0.1:" + std::to_string(admin_port), "--token-file",
+                                 (data_dir / "admin.token").string(), "--timeout", "20"};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_berthctl(all, env);
+}
+
 }  // namespace berth::test
