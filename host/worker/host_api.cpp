@@ -108,7 +108,7 @@ serving_request::~serving_request() { serving_id = previous_; }
 std::int64_t serving_request::current() { return serving_id; }
 
 berth_host_api host_api(channel* ch) {
-    return berth_host_api{sizeof(berth_host_api), ch, &log, &issue_token, &call, &report_lease_wait};
+    return berth_host_api{sizeof(berth_host_api), ch, &log, &issue_token, &call, &report_lease_wait, nullptr, nullptr};
 }
 
 }  // namespace berth::worker

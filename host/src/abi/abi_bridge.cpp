@@ -126,7 +126,7 @@ void report_lease_wait(void* ctx, uint64_t waited_ns, int granted) {
 
 berth_host_api host_api(const host_context* ctx) {
     return berth_host_api{sizeof(berth_host_api), const_cast<host_context*>(ctx), &log, &issue_token, &call,
-                          &report_lease_wait};
+                          &report_lease_wait, nullptr, nullptr};  // end_session, end_sessions: issue 12
 }
 
 }  // namespace berth::host::abi

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1u
-#define BERTH_ABI_MINOR 2u
+#define BERTH_ABI_MINOR 3u
 #define BERTH_SDK_VERSION BERTH_VERSION
 #define BERTH_DESCRIPTOR_SYMBOL "berth_plugin"
 
@@ -85,7 +85,7 @@ typedef struct berth_call {
 } berth_call;
 
 /* Services the host offers a plugin. Valid from create() until destroy() returns.
- * Callable from any thread. Fields after `log` exist when struct_size covers them (ABI 1.1, 1.2). */
+ * Callable from any thread. Fields after `log` exist when struct_size covers them (ABI 1.1, 1.2, 1.3). */
 typedef struct berth_host_api {
     uint32_t struct_size;
     void* ctx;
@@ -103,6 +103,16 @@ typedef struct berth_host_api {
     /* ABI 1.2: reports how long the plugin waited for one of its database sessions, and whether it
      * got one (granted = 1) or gave up at its lease timeout (granted = 0). For the host's metrics. */
     void (*report_lease_wait)(void* ctx, uint64_t waited_ns, int granted);
+    /* ABI 1.3: ends one session (a log-out). `token` is a bearer token this host signed; from this
+     * call on, every module's edge refuses it (401) until it would have expired anyway. The host
+     * keeps the revocation across restarts. BERTH_ERROR with a message if `token` is not one of
+     * its valid tokens, or if the revocation could not be kept. */
+    int (*end_session)(void* ctx, berth_bytes token, const berth_writer* error);
+    /* ABI 1.3: ends every session of `subject` begun before this call (a password change): every
+     * token for that "sub" issued before now is refused (401) by every module's edge from now on;
+     * tokens issued after the call are not. Kept across restarts. BERTH_ERROR with a message if the
+     * revocation could not be kept (the host's bound on revocations is reached). */
+    int (*end_sessions)(void* ctx, berth_bytes subject, const berth_writer* error);
 } berth_host_api;
 
 /* One HTTP request, as dispatched to a route the plugin declared. Everything is borrowed

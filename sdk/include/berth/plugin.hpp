@@ -123,6 +123,17 @@ public:
     std::optional<std::string_view> header(std::string_view name) const {
         return detail::find(raw_.headers, raw_.header_count, name, true);
     }
+    // The bearer token of the Authorization header ("Bearer <token>", scheme in any case), or
+    // nothing. On a route that declares auth the host has verified it before the handler runs.
+    std::optional<std::string_view> bearer_token() const {
+        auto v = header("Authorization");
+        if (!v || v->size() <= 7 || !detail::iequals(v->substr(0, 7), "Bearer ")) return std::nullopt;
+        auto t = v->substr(7);
+        while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+        while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+        if (t.empty()) return std::nullopt;
+        return t;
+    }
 
     // Who is asking (ABI 1.1; empty on an older host). subject: the verified token's "sub",
     // for routes that declare auth; caller: the calling module for an in-process call.
@@ -183,6 +194,14 @@ struct response {
         return response{status, {{"Content-Type", std::move(content_type)}}, std::move(body)};
     }
     static response no_content() { return response{204, {}, {}}; }
+    // 201 Created with `value` as JSON and Location: `location` (the created resource's path).
+    static response created(std::string location, const nlohmann::json& value) {
+        auto r = json(201, value);
+        r.header("Location", std::move(location));
+        return r;
+    }
+    // Sets the ETag header; `tag` is the opaque value without quotes (a strong validator).
+    response& etag(std::string_view tag) { return header("ETag", "\"" + std::string(tag) + "\""); }
     // RFC 9457 problem details; `extra` members are merged into the object.
     static response problem(int status, std::string_view title, std::string_view detail = {},
                             nlohmann::json extra = nlohmann::json::object()) {
@@ -192,6 +211,28 @@ struct response {
         return response{status, {{"Content-Type", "application/problem+json"}}, detail::to_text(p)};
     }
 };
+
+// If-Match (RFC 9110 13.1.1), for a write that must not overwrite a change its client has not
+// seen: with no If-Match header, nothing happens; "*" or a list naming "`current_tag`" passes;
+// anything else throws 412 Precondition Failed, with the current ETag in the detail. Strong
+// comparison: a weak tag (W/"...") never matches.
+inline void require_if_match(const request& req, std::string_view current_tag) {
+    auto header = req.header("If-Match");
+    if (!header) return;
+    const std::string quoted = "\"" + std::string(current_tag) + "\"";
+    std::string_view rest = *header;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item == "*" || item == quoted) return;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    throw http_error(412, "Precondition failed",
+                     "If-Match does not name the current version (ETag " + quoted + "); read it again and retry");
+}
 
 using handler = std::function<response(const request&)>;
 
@@ -443,6 +484,24 @@ public:
         if (!host_has(&berth_host_api::report_lease_wait)) return;
         const auto ns = waited.count() > 0 ? static_cast<std::uint64_t>(waited.count()) : std::uint64_t{0};
         host_->report_lease_wait(host_->ctx, ns, granted ? 1 : 0);
+    }
+
+    // Ends one session (a log-out): the host refuses `token` at every module's edge from now on
+    // (ABI 1.3). Throws if the host cannot (an older host, a token it did not sign, or its bound
+    // on revocations reached).
+    void end_session(std::string_view token) const {
+        if (!host_has(&berth_host_api::end_session)) throw std::runtime_error("this host cannot end sessions");
+        detail::text_buffer error;
+        if (host_->end_session(host_->ctx, detail::bytes(token), &error.writer) != BERTH_OK)
+            throw std::runtime_error("session not ended: " + error.text);
+    }
+    // Ends every session of `subject` begun before now (a password change): tokens issued before
+    // the call are refused at every module's edge; later ones are not (ABI 1.3). Throws as above.
+    void end_sessions(std::string_view subject) const {
+        if (!host_has(&berth_host_api::end_sessions)) throw std::runtime_error("this host cannot end sessions");
+        detail::text_buffer error;
+        if (host_->end_sessions(host_->ctx, detail::bytes(subject), &error.writer) != BERTH_OK)
+            throw std::runtime_error("sessions not ended: " + error.text);
     }
 
 private:
