@@ -245,9 +245,14 @@ TEST(Walkthrough, RunsAsWrittenAgainstAFreshShop) {
 }
 
 TEST(Walkthrough, CapturesEveryIdItUses) {
-    // Ids shown in example answers (pay_9e76...) must never be typed back in by hand.
-    for (const auto& c : walkthrough())
+    // Ids shown in example answers (pay_9e76..., product 1) must never be typed back in by hand.
+    static const std::regex typed_id(R"(/v1/[a-z-]+/[0-9]+\b|pay_[0-9a-f]{4})");
+    const auto commands = walkthrough();
+    ASSERT_FALSE(commands.empty());
+    for (const auto& c : commands) {
         EXPECT_EQ(c.text.find("..."), std::string::npos) << where(c.line) << " has an elided value: " << c.text;
+        EXPECT_FALSE(std::regex_search(c.text, typed_id)) << where(c.line) << " types an id by hand: " << c.text;
+    }
 }
 
 TEST(WalkthroughHarness, JoinsContinuationLinesAndAttachesTheStatus) {
