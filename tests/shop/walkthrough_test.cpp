@@ -3,6 +3,7 @@
 // its command got. The docs and this test cannot drift apart.
 #include "support/shop.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -18,7 +19,7 @@ namespace berth::test {
 namespace {
 
 const char* const walkthrough_heading = "## A purchase, with curl";
-constexpr int curl_max_time_s = 10;   // per request: a stuck answer fails its line, not the suite
+constexpr int curl_max_time_s = 10;     // per request: a stuck answer fails its line, not the suite
 constexpr int script_max_time_s = 150;  // the whole run, under ctest's timeout for the suite
 
 struct doc_line {
@@ -131,7 +132,7 @@ std::string single_quoted(const std::string& s) {
 
 // curl is a function that adds a time limit and appends each answer's status to
 // status.<command number>; __wt_check compares the last one with the documented status.
-std::string prelude(const std::filesystem::path& dir) {
+std::string prelude(const std::filesystem::path& dir, int max_time_s) {
     std::ostringstream s;
     s << "__wt_dir=" << single_quoted(dir.string()) << "\n"
       << "cd \"$__wt_dir\" || exit 90\n"
@@ -139,7 +140,7 @@ std::string prelude(const std::filesystem::path& dir) {
       << "curl() {\n"
       << "  local h=\"$__wt_dir/headers.$BASHPID\" rc code\n"
       << "  : > \"$h\"\n"
-      << "  command curl --max-time " << curl_max_time_s << " \"$@\" -D \"$h\"\n"
+      << "  command curl --max-time " << max_time_s << " \"$@\" -D \"$h\"\n"
       << "  rc=$?\n"
       << "  code=$(sed -n 's|^HTTP/[0-9.]* \\([0-9][0-9][0-9]\\).*|\\1|p' \"$h\" | tail -n 1)\n"
       << "  [ -n \"$code\" ] || code=\"no answer (curl exit $rc)\"\n"
@@ -161,8 +162,9 @@ std::string prelude(const std::filesystem::path& dir) {
     return s.str();
 }
 
-std::string script(const std::vector<command>& commands, const target& t, const std::filesystem::path& dir) {
-    std::string s = prelude(dir);
+std::string script(const std::vector<command>& commands, const target& t, const std::filesystem::path& dir,
+                   int max_time_s) {
+    std::string s = prelude(dir, max_time_s);
     for (std::size_t i = 0; i < commands.size(); ++i) {
         const auto& c = commands[i];
         const auto n = std::to_string(i + 1);
@@ -190,19 +192,13 @@ struct outcome {
     std::string transcript;   // everything the commands and curl printed
 };
 
-// Runs `commands` against `s` in `bash -u` (statuses are checked by __wt_check, not by -e).
-outcome run(const std::vector<command>& commands, shop& s) {
-    const auto dir = s.host().data_dir() / "walkthrough";
+// Runs `commands` against `t` in `bash -u` (statuses are checked by __wt_check, not by -e).
+outcome run(const std::vector<command>& commands, const target& t, const std::filesystem::path& dir,
+            int max_time_s = curl_max_time_s) {
     std::filesystem::create_directories(dir);
-    target t{{{"8080", s.host().admin_port()},
-              {"8081", s.users()},
-              {"8082", s.products()},
-              {"8083", s.categories()},
-              {"8084", s.payment()}},
-             (s.host().data_dir() / "admin.token").string()};
     {
         std::ofstream out(dir / "walkthrough.sh");
-        out << script(commands, t, dir);
+        out << script(commands, t, dir, max_time_s);
     }
     const auto line = "timeout -k 5 " + std::to_string(script_max_time_s) + " bash --noprofile --norc -u " +
                       single_quoted((dir / "walkthrough.sh").string()) + " > " +
@@ -215,6 +211,17 @@ outcome run(const std::vector<command>& commands, shop& s) {
     o.failure = slurp(dir / "failure");
     o.transcript = slurp(dir / "transcript");
     return o;
+}
+
+// The shop's ports and admin token where the document says localhost:808N and var/admin.token.
+outcome run(const std::vector<command>& commands, shop& s) {
+    target t{{{"8080", s.host().admin_port()},
+              {"8081", s.users()},
+              {"8082", s.products()},
+              {"8083", s.categories()},
+              {"8084", s.payment()}},
+             (s.host().data_dir() / "admin.token").string()};
+    return run(commands, t, s.host().data_dir() / "walkthrough");
 }
 
 int checked_count(const std::vector<command>& commands) {
@@ -288,6 +295,17 @@ TEST(WalkthroughHarness, AWrongStatusFailsNamingItsLine) {
     EXPECT_EQ(o.checked, 1) << o.transcript;
     EXPECT_NE(o.failure.find("docs/shop.md:3"), std::string::npos) << o.failure;
     EXPECT_NE(o.failure.find("expected 200, got 404"), std::string::npos) << o.failure;
+}
+
+TEST(WalkthroughHarness, AnAnswerThatNeverComesFailsItsLine) {
+    // A listener that never accepts: the connection completes in its backlog, no answer follows.
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    temp_dir dir;
+    target t{{{"8082", silent.local_endpoint().port()}}, "/nonexistent"};
+    const auto o = run(parse_text("curl -s localhost:8082/v1/products\n# -> 200\n"), t, dir.path(), 1);
+    EXPECT_NE(o.exit_code, 0);
+    EXPECT_NE(o.failure.find("expected 200, got no answer (curl exit 28)"), std::string::npos) << o.failure << o.transcript;
 }
 
 TEST(WalkthroughHarness, AnUnsetVariableStopsTheRun) {
