@@ -62,7 +62,9 @@ inline std::vector<berth::migration> migrations() {
           "DELETE FROM payments WHERE status = 'rejected' AND response_status = 422 "
           "AND id NOT IN (SELECT payment_id FROM payment_items)",
           "CREATE INDEX payments_user_newest ON payments(user_id, created_at, id)",
-          "CREATE INDEX payments_newest ON payments(created_at, id)"}},
+          "CREATE INDEX payments_newest ON payments(created_at, id)",
+          // The expiry sweep's scan: only keys not yet expired, so a pass never rereads old payments.
+          "CREATE INDEX payments_live_keys ON payments(created_at) WHERE idempotency_key NOT LIKE 'expired:%'"}},
     };
 }
 

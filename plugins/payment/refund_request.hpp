@@ -24,6 +24,7 @@ struct refund_request {
 
 inline constexpr long long max_refund_cents = 1'000'000'000'000'000;  // bounds the sums in SQLite
 inline constexpr std::size_t max_reason_chars = 200;
+inline constexpr std::size_t max_violations = 10;  // a body of a thousand unknown members gets ten back
 
 // Code points of UTF-8 text (the parser has checked it is UTF-8).
 inline std::size_t code_points(const std::string& s) {
@@ -47,11 +48,18 @@ inline refund_request parse_refund(const berth::request& req) {
     const auto violation = [&](std::string pointer, std::string message) {
         errors.push_back({{"in", "body"}, {"pointer", std::move(pointer)}, {"message", std::move(message)}});
     };
+    // A JSON Pointer to a member (RFC 6901), cut short for a name no client means.
+    const auto pointer_to = [](const std::string& name) {
+        std::string out = "/";
+        for (char c : name.substr(0, 64)) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+        return out;
+    };
     if (!body.is_object()) {
         violation("", "must be an object");
     } else {
         for (auto& [name, value] : body.items()) {
-            const std::string at = "/" + name;
+            if (errors.size() >= max_violations) break;
+            const std::string at = pointer_to(name);
             if (name == "amount_cents") {
                 if (!value.is_number_integer()) violation(at, "must be an integer");
                 else if (value.get<long long>() < 1) violation(at, "must be at least 1");

@@ -118,6 +118,20 @@ TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
     EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 0);
 }
 
+TEST_F(Refunds, ABodyOfManyUnknownMembersGetsABoundedAnswer) {
+    auto token = s().login("many@example.org");
+    auto path = bought("REF-MANY", token, 900);
+    nlohmann::json body = nlohmann::json::object();
+    for (int i = 0; i < 1000; ++i) body["m" + std::to_string(i)] = i;
+    body["a/b~c"] = 1;
+    auto r = refund(path, body, token);
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"].size(), 10u);
+    auto escaped = refund(path, {{"a/b~c", 1}}, token);
+    ASSERT_EQ(escaped.status, 400);
+    EXPECT_EQ(escaped.json()["errors"][0]["pointer"], "/a~1b~0c");  // RFC 6901
+}
+
 TEST_F(Refunds, ARefundBodyOfAnotherMediaTypeIsRefused) {
     auto token = s().login("media@example.org");
     auto path = bought("REF-415", token, 900);
