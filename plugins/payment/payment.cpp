@@ -1,16 +1,22 @@
-// payment: checkout (reserve stock, charge the card, commit or release), payment lookup,
-// refunds. Owns var/payment.db (synchronous=FULL: this is money): payments, payment_items.
-// Card numbers never leave the request: only the last four digits are stored, and the
-// Idempotency-Key fingerprint is keyed (fingerprint.hpp). Checkouts cut short by a crash are
-// settled against products (settlement.hpp).
+// payment: checkout (reserve stock, charge the card, commit or release), payments listed and
+// shown (listing.hpp, views.hpp), refunds (refunds.hpp). Owns var/payment.db (synchronous=FULL:
+// this is money): payments, payment_items, refunds (migrations.hpp). Card numbers never leave
+// the request: only the last four digits are stored, and the Idempotency-Key fingerprint is
+// keyed (fingerprint.hpp). Checkouts cut short by a crash are settled against products
+// (settlement.hpp); keys expire (idempotency.hpp).
 #include <berth/periodic.hpp>
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
 #include "fingerprint.hpp"
+#include "idempotency.hpp"
+#include "listing.hpp"
+#include "migrations.hpp"
 #include "records.hpp"
+#include "refunds.hpp"
 #include "schemas.hpp"
 #include "settlement.hpp"
+#include "views.hpp"
 
 #include <sodium.h>
 
@@ -23,47 +29,6 @@
 namespace {
 
 using namespace payment_detail;
-
-std::vector<berth::migration> migrations() {
-    return {
-        {1,
-         "create payments",
-         {// One row per (user, Idempotency-Key): the idempotency record and, once charged, the payment.
-          "CREATE TABLE payments ("
-          " id TEXT PRIMARY KEY,"
-          " user_id TEXT NOT NULL,"
-          " idempotency_key TEXT NOT NULL,"
-          " request_hash TEXT NOT NULL,"
-          " status TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'declined', 'refunded', 'rejected')),"
-          " amount_cents INTEGER,"
-          " currency TEXT,"
-          " card_last4 TEXT,"
-          " reservation_id TEXT,"
-          " response_status INTEGER,"
-          " response_body TEXT,"
-          " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-          " UNIQUE (user_id, idempotency_key))",
-          "CREATE TABLE payment_items ("
-          " payment_id TEXT NOT NULL REFERENCES payments(id),"
-          " product_id INTEGER NOT NULL,"
-          " quantity INTEGER NOT NULL,"
-          " unit_price_cents INTEGER NOT NULL,"
-          " PRIMARY KEY (payment_id, product_id))"}},
-        {2,
-         "retire request hashes taken over card data; index pending payments",
-         {// sha256 of a body that held the card: the one copy must go (see docs/shop.md for replays).
-          "UPDATE payments SET request_hash = 'retired' WHERE request_hash NOT LIKE 'v2:%'",
-          "CREATE INDEX payments_status_age ON payments(status, created_at)"}},
-    };
-}
-
-std::string random_id() {
-    unsigned char raw[12];
-    randombytes_buf(raw, sizeof raw);
-    char hex[25];
-    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-    return std::string("pay_") + hex;
-}
 
 bool luhn_valid(const std::string& digits) {
     int sum = 0;
@@ -82,7 +47,7 @@ constexpr const char* declined_card = "4000000000000002";
 
 // Every route that leases a database connection answers 503 when none frees up in time.
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
-constexpr const char* no_such_payment = "No such payment: none with this id, or not the caller's";
+constexpr const char* no_such_payment = "No such payment: none with this id, or not the caller's (without payments:read)";
 
 class payment final : public berth::plugin {
 public:
@@ -105,23 +70,38 @@ public:
             .responds_problem(409, "Not enough stock; the key reused with another body, retired, or still running; the hold expired (retry)")
             .responds_problem(422, "Unknown or discontinued product, mixed currencies, or a card failing the Luhn check or expired")
             .responds_problem(503, "Products unavailable, or the database busy; retry with the same key");
+        r.component("PaymentPage", schemas::payment_page());
+        r.get("/v1/payments", [this](const berth::request& req) { return list_payments(*db_, req); })
+            .summary("The caller's payments, newest first; with payments:read everyone's")
+            .operation_id("listPayments")
+            .tags({"payments"})
+            .auth()
+            .query(schemas::list_query())
+            .responds(200, berth::ref("PaymentPage"), "A page of payments; next_cursor is null on the last page")
+            .responds_problem(400, "Bad cursor: not one this list gave")
+            .responds_problem(403, "user_id names someone else and the token lacks payments:read")
+            .responds_problem(503, database_busy);
         r.get("/v1/payments/{id}", [this](const berth::request& req) { return show(req); })
-            .summary("One of the caller's payments")
+            .summary("One payment: the caller's, or any with payments:read")
             .operation_id("getPayment")
             .tags({"payments"})
             .auth()
-            .responds(200, berth::ref("Payment"), "The payment, with when it was made")
+            .responds(200, berth::ref("Payment"), "The payment, with when it was made and its refunds")
             .responds_problem(404, no_such_payment)
             .responds_problem(503, database_busy);
-        r.post("/v1/payments/{id}/refund", [this](const berth::request& req) { return refund(req); })
-            .summary("Refunds a captured payment in full")
+        r.post("/v1/payments/{id}/refund", [this](const berth::request& req) { return refunder_->refund(req); })
+            .summary("Refunds a captured payment, in full or in part, optionally putting its items back in stock")
             .operation_id("refundPayment")
             .tags({"payments"})
             .auth()
-            .responds(200, schemas::refund(), "Refunded in full")
+            .takes("application/json")  // an optional body: checked by refund_request.hpp
+            .responds(200, berth::ref("Payment"), "Refunded: the payment with its refunds (status refunded once nothing remains)")
+            .responds_problem(400, "The body does not match {amount_cents?: n >= 1, restock?: bool, reason?: 1..200 characters}")
             .responds_problem(404, no_such_payment)
-            .responds_problem(409, "Already refunded, or not captured (declined)")
-            .responds_problem(503, database_busy);
+            .responds_problem(409, "Already refunded, Not refundable (declined), or Already restocked")
+            .responds_problem(415, "A body that is not application/json")
+            .responds_problem(422, "Amount too large: more than remains (remaining_cents says how much does)")
+            .responds_problem(503, "Products unavailable (restock), or the database busy; nothing was refunded");
     }
 
     void start(const berth::context& ctx) override {
@@ -129,15 +109,21 @@ public:
         ctx_ = &ctx;
         const long long settle_after_s = ctx.integer_setting("settle_after_s", 15, 0, 86400);
         const long long every_ms = ctx.integer_setting("settle_interval_ms", 5000, 10, 3600000);
+        key_ttl_s_ = ctx.integer_setting("idempotency_ttl_s", 86400, 1, 31536000);
         key_ = std::make_unique<fingerprint_key>(std::filesystem::path(ctx.data_dir()) / (ctx.module() + ".fingerprint.key"));
         db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL", .secure_delete = true});
         if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
         settlement_ = std::make_unique<settlement>(ctx, *db_, running_, settle_after_s);
-        sweep_.start(std::chrono::milliseconds(every_ms), [this] { settlement_->run(); });  // now, then periodically
+        refunder_ = std::make_unique<refunder>(ctx, *db_);
+        sweep_.start(std::chrono::milliseconds(every_ms), [this] {  // now, then periodically
+            settlement_->run();
+            expire_keys(*ctx_, *db_, key_ttl_s_);
+        });
     }
     void stop() override {
         sweep_.stop();  // before what it uses goes
         settlement_.reset();
+        refunder_.reset();
         db_.reset();
         key_.reset();
     }
@@ -152,13 +138,17 @@ private:
         const std::string fingerprint = key_->of(req.json());
         // Twice at most: a first attempt that failed without charging frees the key for a fresh one.
         for (int attempt = 0; attempt < 2; ++attempt) {
-            std::string id = random_id();
+            std::string id = new_id("pay_");
             in_flight::guard running(running_, id);  // before the claim: settlement must never see it unguarded
             record existing;
             {
                 auto s = db_->lease();
                 berth::immediate_transaction tx(s);
                 existing = find(*s, user, key);
+                if (key_expired(existing, key_ttl_s_)) {  // a fresh request: the old payment keeps its row
+                    free_key(*s, existing.id);
+                    existing.found = false;
+                }
                 if (!existing.found)
                     *s << "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status) "
                           "VALUES(:id, :u, :k, :h, 'pending')",
@@ -178,7 +168,7 @@ private:
     berth::response attempt_checkout(const berth::request& req, const std::string& id) {
         bool charged = false;
         try {
-            return charge(req, id, charged).response();
+            return answer(charge(req, id, charged), id);
         } catch (...) {
             if (!charged) {  // nothing was charged (held stock was released on the way out): free the key
                 try {
@@ -225,7 +215,14 @@ private:
             r = find(*s, user, key);
         }
         if (!r.found) return std::nullopt;
+        if (key_expired(r, key_ttl_s_)) return std::nullopt;  // the claim frees it: a fresh attempt
         return replay(r);
+    }
+
+    // A refusal before anything was charged or held (a 422): nothing is stored, the key is free.
+    outcome refuse(const std::string& id, outcome o) {
+        forget(*db_, id);
+        return o;
     }
 
     // Stores the final answer under the key, if the row is still pending (settlement may have
@@ -296,21 +293,22 @@ private:
         const auto& card = body["card"];
         const std::string number = card["number"];
         if (!luhn_valid(number))
-            return finish(id, "rejected", outcome::problem(422, "Invalid card", "the card number is not valid",
+            return refuse(id, outcome::problem(422, "Invalid card", "the card number is not valid",
                                                             {{"errors", {{{"in", "body"}, {"pointer", "/card/number"}, {"message", "fails the Luhn check"}}}}}));
         std::time_t now = std::time(nullptr);
         std::tm tm{};
         gmtime_r(&now, &tm);
         if (card["exp_year"].get<int>() * 12 + card["exp_month"].get<int>() < (tm.tm_year + 1900) * 12 + tm.tm_mon + 1)
-            return finish(id, "rejected", outcome::problem(422, "Card expired", "the card has expired"));
+            return refuse(id, outcome::problem(422, "Card expired", "the card has expired"));
 
         // Prices come from products, at checkout, with the stock held.
         nlohmann::json wanted = nlohmann::json::array();
         for (auto& i : body["items"]) wanted.push_back({{"product_id", i["product_id"]}, {"quantity", i["quantity"]}});
         auto held = ctx_->call("products", "POST", "/v1/reservations", {{"items", wanted}}, req.request_id());
-        if (held.status == 409 || held.status == 422) {
+        if (held.status == 409 || held.status == 422) {  // out of stock is a result (stored); a 422 is a refusal
             auto p = held.json();
-            return finish(id, "rejected", outcome::problem(held.status, p.value("title", "Checkout refused"), p.value("detail", "")));
+            auto o = outcome::problem(held.status, p.value("title", "Checkout refused"), p.value("detail", ""));
+            return held.status == 409 ? finish(id, "rejected", std::move(o)) : refuse(id, std::move(o));
         }
         if (held.status != 201)
             throw berth::http_error(503, "Products unavailable", "the products module answered " + std::to_string(held.status));
@@ -325,7 +323,7 @@ private:
             if (currency.empty()) currency = i["currency"].get<std::string>();
             if (i["currency"] != currency) {
                 stock.release();
-                return finish(id, "rejected", outcome::problem(422, "Mixed currencies", "all items of a checkout must share one currency"));
+                return refuse(id, outcome::problem(422, "Mixed currencies", "all items of a checkout must share one currency"));
             }
             long long q = i["quantity"], unit = i["unit_price_cents"];
             amount += q * unit;
@@ -354,36 +352,11 @@ private:
 
     berth::response show(const berth::request& req) {
         const std::string id(req.param("id"));
-        const std::string user(req.subject());
         auto s = db_->lease();
-        std::string status, currency, last4, created;
-        long long amount = 0;
-        *s << "SELECT status, amount_cents, currency, card_last4, created_at FROM payments "
-              "WHERE id = :id AND user_id = :u AND status IN ('captured', 'declined', 'refunded')",
-            soci::into(status), soci::into(amount), soci::into(currency), soci::into(last4), soci::into(created),
-            soci::use(id), soci::use(user);
+        auto p = find_payment(*s, id, owner_filter(req));
         // Someone else's payment and no payment look the same: 404.
-        if (!s->got_data()) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
-        const nlohmann::json items = payment_detail::load_items(*s, id);
-        return berth::response::json(200, {{"payment_id", id},   {"status", status}, {"amount_cents", amount},
-                                           {"currency", currency}, {"items", items},   {"card_last4", last4},
-                                           {"created_at", created}});
-    }
-
-    berth::response refund(const berth::request& req) {
-        const std::string id(req.param("id"));
-        const std::string user(req.subject());
-        auto s = db_->lease();
-        berth::immediate_transaction tx(s);
-        std::string status;
-        *s << "SELECT status FROM payments WHERE id = :id AND user_id = :u AND status IN ('captured', 'declined', 'refunded')",
-            soci::into(status), soci::use(id), soci::use(user);
-        if (!s->got_data()) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
-        if (status == "refunded") throw berth::http_error(409, "Already refunded", "payment " + id + " was refunded already");
-        if (status != "captured") throw berth::http_error(409, "Not refundable", "payment " + id + " is " + status);
-        *s << "UPDATE payments SET status = 'refunded' WHERE id = :id", soci::use(id);
-        tx.commit();
-        return berth::response::json(200, {{"payment_id", id}, {"status", "refunded"}});
+        if (!p) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
+        return berth::response::json(200, to_json(*s, *p));
     }
 
     const berth::context* ctx_ = nullptr;
@@ -391,6 +364,8 @@ private:
     std::unique_ptr<berth::database> db_;
     in_flight running_;
     std::unique_ptr<settlement> settlement_;
+    std::unique_ptr<refunder> refunder_;
+    long long key_ttl_s_ = 86400;
     berth::periodic sweep_;  // last member: stopped (joined) first
 };
 

@@ -5,12 +5,23 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <sodium.h>
+
 #include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
 
 namespace payment_detail {
+
+// "<prefix>" and 24 random hex digits: pay_..., ref_...
+inline std::string new_id(const char* prefix) {
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    char hex[25];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return prefix + std::string(hex);
+}
 
 // An outcome to store under the Idempotency-Key and to answer with, now and on every retry.
 struct outcome {
@@ -68,10 +79,6 @@ inline nlohmann::json load_items(soci::session& s, const std::string& id) {
     st.execute();
     while (st.fetch()) items.push_back({{"product_id", product}, {"quantity", quantity}, {"unit_price_cents", unit}});
     return items;
-}
-
-inline berth::response replay(const record& r) {
-    return outcome{r.response_status, r.response_body}.response();
 }
 
 // Deletes a row that is still pending (nothing was charged), so its key can be used afresh.

@@ -60,13 +60,47 @@ inline nlohmann::json payment(const nlohmann::json& statuses, bool dated) {
 
 // The checkout's 201: the payment as captured (a replay of the key gives the same body).
 inline nlohmann::json receipt() { return payment(nlohmann::json::array({"captured"}), false); }
-// GET /v1/payments/{id}: any payment the caller made, with when.
-inline nlohmann::json payment_record() { return payment(nlohmann::json::array({"captured", "declined", "refunded"}), true); }
 
+// One refund of a payment.
 inline nlohmann::json refund() {
     return {{"type", "object"},
-            {"required", {"payment_id", "status"}},
-            {"properties", {{"payment_id", payment_id()}, {"status", {{"type", "string"}, {"enum", nlohmann::json::array({"refunded"})}}}}}};
+            {"required", {"refund_id", "amount_cents", "restocked", "reason", "created_at"}},
+            {"properties",
+             {{"refund_id", {{"type", "string"}, {"pattern", "^ref_[0-9a-f]{24}$"}}},
+              {"amount_cents", {{"type", "integer"}, {"minimum", 1}}},
+              {"restocked", {{"type", "boolean"}}},
+              {"reason", {{"type", {"string", "null"}}}},
+              {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+}
+
+// GET /v1/payments/{id}, a refund's answer, a list's item: any payment, with when, whose, and
+// what was refunded (status stays captured while partially refunded).
+inline nlohmann::json payment_record() {
+    auto s = payment(nlohmann::json::array({"captured", "declined", "refunded"}), true);
+    s["properties"]["user_id"] = {{"type", "string"}};
+    s["properties"]["refunded_cents"] = {{"type", "integer"}, {"minimum", 0}};
+    s["properties"]["restocked"] = {{"type", "boolean"}};
+    s["properties"]["refunds"] = {{"type", "array"}, {"items", refund()}};
+    for (auto name : {"user_id", "refunded_cents", "restocked", "refunds"}) s["required"].push_back(name);
+    return s;
+}
+
+inline nlohmann::json payment_page() {
+    return {{"type", "object"},
+            {"required", {"items", "next_cursor"}},
+            {"properties",
+             {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Payment"}}}}},
+              {"next_cursor", {{"type", {"string", "null"}}}}}}};
+}
+
+inline nlohmann::json list_query() {
+    return {{"type", "object"},
+            {"additionalProperties", false},
+            {"properties",
+             {{"status", {{"type", "string"}, {"enum", {"captured", "declined", "refunded"}}}},
+              {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
+              {"cursor", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "^[A-Za-z0-9_-]+$"}}},
+              {"user_id", {{"type", "string"}, {"minLength", 1}, {"maxLength", 255}}}}}};
 }
 
 }  // namespace payment_detail::schemas

@@ -223,6 +223,13 @@ void payment_walkthrough(recorder& rec, const std::vector<std::string>& shoppers
     EXPECT_EQ(rec.post("payment", "/v1/payments/pay_000000000000000000000000/refund", nullptr, a).status, 404);
     for (std::size_t i = 0; i < payments.size(); ++i)  // after the refunds: some refunded, some captured
         EXPECT_EQ(rec.get("payment", "/v1/payments/" + payments[i], shoppers[i]).status, 200);
+    // Issue 12: lists, and a partial refund with a reason; too much; a forged cursor.
+    EXPECT_EQ(rec.post("payment", "/v1/payments/" + payments[3] + "/refund", {{"amount_cents", 1}, {"reason", "partial"}},
+                       shoppers[3]).status, 200);
+    EXPECT_EQ(rec.post("payment", "/v1/payments/" + payments[3] + "/refund", {{"amount_cents", 1000000000}}, shoppers[3]).status, 422);
+    for (std::string q : {"", "?limit=1", "?status=refunded", "?status=declined"})
+        EXPECT_EQ(rec.get("payment", "/v1/payments" + q, a).status, 200);
+    EXPECT_EQ(rec.get("payment", "/v1/payments?cursor=abc", a).status, 400);
 }
 
 TEST(ShopResponses, TwoHundredRealResponsesValidateAgainstEachModulesDocumentAndTheMergedOne) {

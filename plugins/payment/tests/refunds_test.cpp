@@ -1,0 +1,215 @@
+// payment: refunds, whole or partial, up to what remains; each recorded on the payment; the
+// stock put back once when asked; the owner or an operator with payments:read may refund.
+// Real host, real HTTP.
+#include "support/shop.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace berth::test {
+namespace {
+
+class Refunds : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { shop_ = new shop(); }
+    static void TearDownTestSuite() { delete shop_; }
+    static shop& s() { return *shop_; }
+    static std::filesystem::path payments() { return s().host().data_dir() / "payment.db"; }
+
+    // A captured payment of `quantity` units at `price` cents; returns its path.
+    static std::string bought(const std::string& sku, const std::string& token, long long price, long long quantity = 1,
+                              long long stock = 10) {
+        auto id = s().product(sku, price, stock);
+        auto r = s().checkout(token, sku, nlohmann::json::array({{{"product_id", id}, {"quantity", quantity}}}));
+        if (r.status != 201) throw std::runtime_error("checkout failed: " + r.body);
+        return r.header("Location");
+    }
+    static reply refund(const std::string& path, const nlohmann::json& body, const std::string& token) {
+        return s().post(s().payment(), path + "/refund", body, token);
+    }
+    static long long product_of(const std::string& path, const std::string& token) {
+        return s().get(s().payment(), path, token).json()["items"][0]["product_id"];
+    }
+    static shop* shop_;
+};
+shop* Refunds::shop_ = nullptr;
+
+TEST_F(Refunds, PartialRefundsUpToTheAmountThenTheStatusIsRefunded) {
+    auto token = s().login("partial@example.org");
+    auto path = bought("REF-PART", token, 1000);
+    auto first = refund(path, {{"amount_cents", 300}}, token);
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.json()["status"], "captured");  // partially refunded
+    EXPECT_EQ(first.json()["refunded_cents"], 300);
+    auto second = refund(path, {{"amount_cents", 700}}, token);
+    ASSERT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(second.json()["status"], "refunded");
+    EXPECT_EQ(second.json()["refunded_cents"], 1000);
+    auto refunds = second.json()["refunds"];
+    ASSERT_EQ(refunds.size(), 2u);
+    EXPECT_EQ(refunds[0]["amount_cents"], 300);
+    EXPECT_EQ(refunds[1]["amount_cents"], 700);
+    EXPECT_EQ(s().get(s().payment(), path, token).json(), second.json());
+}
+
+TEST_F(Refunds, ARefundOnceNothingRemainsIsRefused) {
+    auto token = s().login("nothing-left@example.org");
+    auto path = bought("REF-NONE-LEFT", token, 500);
+    ASSERT_EQ(refund(path, {{"amount_cents", 500}}, token).status, 200);
+    auto again = refund(path, {{"amount_cents", 1}}, token);
+    EXPECT_EQ(again.status, 409);
+    EXPECT_EQ(again.json()["title"], "Already refunded");
+}
+
+TEST_F(Refunds, ARefundOverWhatRemainsIsRefusedWithTheRemainder) {
+    auto token = s().login("too-much@example.org");
+    auto path = bought("REF-TOO-MUCH", token, 1000);
+    ASSERT_EQ(refund(path, {{"amount_cents", 400}}, token).status, 200);
+    auto r = refund(path, {{"amount_cents", 700}}, token);
+    ASSERT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(r.json()["title"], "Amount too large");
+    EXPECT_EQ(r.json()["remaining_cents"], 600);
+    EXPECT_NE(r.json()["detail"].get<std::string>().find("600"), std::string::npos);
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 400);
+}
+
+TEST_F(Refunds, ARefundWithoutABodyRefundsWhatRemains) {
+    auto token = s().login("rest@example.org");
+    auto path = bought("REF-REST", token, 800);
+    ASSERT_EQ(refund(path, {{"amount_cents", 250}}, token).status, 200);
+    auto r = refund(path, nullptr, token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["status"], "refunded");
+    EXPECT_EQ(r.json()["refunds"][1]["amount_cents"], 550);
+    EXPECT_EQ(r.json()["refunds"][1]["restocked"], false);
+}
+
+TEST_F(Refunds, ARefundRecordsItsTrimmedReasonAndWhoAsked) {
+    auto token = s().login("reason@example.org");
+    auto path = bought("REF-REASON", token, 900);
+    auto r = refund(path, {{"amount_cents", 100}, {"reason", "  arrived damaged "}}, token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto refund = r.json()["refunds"][0];
+    EXPECT_EQ(refund["reason"], "arrived damaged");
+    EXPECT_EQ(refund["restocked"], false);
+    EXPECT_EQ(sql(payments(), "SELECT subject FROM refunds WHERE id = '" + refund["refund_id"].get<std::string>() + "'"),
+              std::vector<std::string>{r.json()["user_id"].get<std::string>()});
+}
+
+TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
+    auto token = s().login("bad-body@example.org");
+    auto path = bought("REF-BAD", token, 900);
+    const std::vector<std::pair<nlohmann::json, std::string>> rows = {
+        {{{"amount_cents", 0}}, "/amount_cents"},     {{{"amount_cents", "100"}}, "/amount_cents"},
+        {{{"restock", "yes"}}, "/restock"},           {{{"reason", "   "}}, "/reason"},
+        {{{"reason", std::string(201, 'x')}}, "/reason"}, {{{"amount", 100}}, "/amount"},
+        {nlohmann::json::array({1}), ""},
+    };
+    for (auto& [body, pointer] : rows) {
+        SCOPED_TRACE(body.dump());
+        auto r = refund(path, body, token);
+        ASSERT_EQ(r.status, 400) << r.body;
+        EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+        EXPECT_EQ(r.json()["errors"][0]["pointer"], pointer);
+    }
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 0);
+}
+
+TEST_F(Refunds, ABodyOfManyUnknownMembersGetsABoundedAnswer) {
+    auto token = s().login("many@example.org");
+    auto path = bought("REF-MANY", token, 900);
+    nlohmann::json body = nlohmann::json::object();
+    for (int i = 0; i < 1000; ++i) body["m" + std::to_string(i)] = i;
+    body["a/b~c"] = 1;
+    auto r = refund(path, body, token);
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"].size(), 10u);
+    auto escaped = refund(path, {{"a/b~c", 1}}, token);
+    ASSERT_EQ(escaped.status, 400);
+    EXPECT_EQ(escaped.json()["errors"][0]["pointer"], "/a~1b~0c");  // RFC 6901
+}
+
+TEST_F(Refunds, ARefundBodyOfAnotherMediaTypeIsRefused) {
+    auto token = s().login("media@example.org");
+    auto path = bought("REF-415", token, 900);
+    auto r = http_request(s().payment(), "POST", path + "/refund", "amount_cents=1",
+                          {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Bearer " + token}});
+    EXPECT_EQ(r.status, 415);
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["status"], "captured");
+}
+
+TEST_F(Refunds, RestockPutsTheItemsBackOnce) {
+    // Needs products' POST /v1/stock-returns (issue 12, the products work).
+    auto token = s().login("restock@example.org");
+    auto path = bought("REF-RESTOCK", token, 200, 3, 5);
+    const long long product = product_of(path, token);
+    ASSERT_EQ(s().stock(product), 2);
+    auto r = refund(path, {{"amount_cents", 100}, {"restock", true}}, token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["restocked"], true);
+    EXPECT_EQ(r.json()["refunds"][0]["restocked"], true);
+    EXPECT_EQ(s().stock(product), 5);
+    auto again = refund(path, {{"amount_cents", 100}, {"restock", true}}, token);
+    EXPECT_EQ(again.status, 409);
+    EXPECT_EQ(again.json()["title"], "Already restocked");
+    EXPECT_EQ(s().stock(product), 5);
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 100);
+}
+
+TEST_F(Refunds, ARefundWithoutRestockLeavesTheStockAlone) {
+    auto token = s().login("no-restock@example.org");
+    auto path = bought("REF-NO-RESTOCK", token, 200, 2, 5);
+    const long long product = product_of(path, token);
+    ASSERT_EQ(refund(path, nullptr, token).status, 200);
+    EXPECT_EQ(s().stock(product), 3);
+}
+
+TEST_F(Refunds, ConcurrentPartialRefundsNeverExceedTheAmount) {
+    auto token = s().login("race@example.org");
+    auto path = bought("REF-RACE", token, 1000);
+    std::map<int, int> statuses;
+    std::mutex mutex;
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 10; ++i)
+        clients.emplace_back([&] {
+            int status = -1;
+            try {
+                status = refund(path, {{"amount_cents", 300}}, token).status;
+            } catch (const std::exception&) {
+            }
+            std::lock_guard lock(mutex);
+            ++statuses[status];
+        });
+    for (auto& c : clients) c.join();
+    EXPECT_EQ(statuses[200], 3);
+    EXPECT_EQ(statuses[422], 7);  // 100 cents remain: 300 is too much
+    auto shown = s().get(s().payment(), path, token).json();
+    EXPECT_EQ(shown["refunded_cents"], 900);
+    EXPECT_EQ(shown["refunds"].size(), 3u);
+}
+
+TEST_F(Refunds, AnOperatorWithPaymentsReadRefundsAnothersPayment) {
+    auto token = s().login("customer@example.org");
+    auto path = bought("REF-OPERATOR", token, 600);
+    auto operator_token = s().mint_token("support-7", "payments:read");
+    auto r = refund(path, {{"amount_cents", 100}, {"reason", "goodwill"}}, operator_token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["refunded_cents"], 100);
+    const std::string refund_id = r.json()["refunds"][0]["refund_id"];
+    EXPECT_EQ(sql(payments(), "SELECT subject FROM refunds WHERE id = '" + refund_id + "'"),
+              std::vector<std::string>{"support-7"});
+}
+
+TEST_F(Refunds, AnotherUserCannotRefundAPayment) {
+    auto token = s().login("mine@example.org");
+    auto path = bought("REF-NOT-YOURS", token, 600);
+    auto r = refund(path, {{"amount_cents", 100}}, s().login("thief@example.org"));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 0);
+}
+
+}  // namespace
+}  // namespace berth::test
