@@ -13,7 +13,14 @@
 namespace products_detail::schemas {
 
 inline nlohmann::json id() { return {{"type", "integer"}, {"minimum", 1}}; }
+// TODO(lead): at merge, iso4217_schema() from plugins/shared (link berth_shop_shared) instead of the pattern.
 inline nlohmann::json currency() { return {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; }
+// A name as typed: at most 200 characters, not blank (the handler trims it).
+inline nlohmann::json name() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
+inline nlohmann::json page_cursor() {
+    return {{"type", "string"}, {"minLength", 1}, {"maxLength", 2048}, {"pattern", "^[A-Za-z0-9_-]+$"}};
+}
+inline nlohmann::json limit() { return {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}; }
 inline nlohmann::json price() { return {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}; }
 inline nlohmann::json reservation_id() { return {{"type", "string"}, {"pattern", "^[0-9a-f]{24}$"}}; }
 
@@ -28,7 +35,7 @@ inline nlohmann::json answer(nlohmann::json properties, std::vector<std::string>
 
 inline nlohmann::json new_product() {
     return object_of({{"sku", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9._-]+$"}}},
-                      {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}},
+                      {"name", name()},
                       {"price_cents", price()},
                       {"currency", currency()},
                       {"category_id", id()}},
@@ -37,17 +44,43 @@ inline nlohmann::json new_product() {
 
 inline nlohmann::json list_query() {
     return object_of({{"category_id", id()},
+                      {"subcategories", {{"type", "boolean"}}},
+                      {"status", {{"type", "string"}, {"enum", {"active", "discontinued", "all"}}}},
+                      {"sort", {{"type", "string"}, {"enum", {"newest", "price", "name"}}}},
                       {"q", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
-                      {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-                      {"cursor", {{"type", "string"}, {"pattern", "^[0-9]{1,18}$"}}}},
+                      {"limit", limit()},
+                      {"cursor", page_cursor()}},
                      {});
 }
 
-inline nlohmann::json reservation_request() {
-    const nlohmann::json item = object_of({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}},
-                                          {"product_id", "quantity"});
-    return object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"});
+inline nlohmann::json page_query() { return object_of({{"limit", limit()}, {"cursor", page_cursor()}}, {}); }
+
+inline nlohmann::json reservation_query() {
+    return object_of({{"state", {{"type", "string"}, {"enum", {"held", "committed", "released"}}}},
+                      {"limit", limit()},
+                      {"cursor", page_cursor()}},
+                     {});
 }
+
+inline nlohmann::json adjustment_request() {
+    return object_of({{"delta", {{"type", "integer"}, {"minimum", -1000000}, {"maximum", 1000000}, {"not", {{"const", 0}}}}},
+                      {"reason", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}}},
+                     {"delta", "reason"});
+}
+
+inline nlohmann::json quantities(long long most) {
+    const nlohmann::json item = object_of({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", most}}}},
+                                          {"product_id", "quantity"});
+    return {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}};
+}
+
+inline nlohmann::json stock_return_request() {
+    return object_of({{"reference", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}, {"pattern", "^[A-Za-z0-9._:-]+$"}}},
+                      {"items", quantities(1000000)}},
+                     {"reference", "items"});
+}
+
+inline nlohmann::json reservation_request() { return object_of({{"items", quantities(1000)}}, {"items"}); }
 
 // The components Product and ProductPage, referred to with berth::ref(name).
 inline nlohmann::json product() {
@@ -64,8 +97,43 @@ inline nlohmann::json product() {
 
 inline nlohmann::json product_page() {
     return answer({{"items", {{"type", "array"}, {"items", berth::ref("Product")}}},
-                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[0-9]{1,18}$"}}}},
+                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[A-Za-z0-9_-]+$"}}}},
                   {"items", "next_cursor"});
+}
+
+inline nlohmann::json page_of(nlohmann::json item) {
+    return answer({{"items", {{"type", "array"}, {"items", std::move(item)}}},
+                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[A-Za-z0-9_-]+$"}}}},
+                  {"items", "next_cursor"});
+}
+
+// The component ReservationPage: reservations for operators, newest first.
+inline nlohmann::json reservation_page() {
+    const nlohmann::json line = answer({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}}}},
+                                       {"product_id", "quantity"});
+    return page_of(answer({{"reservation_id", {{"type", "string"}}},
+                           {"state", {{"type", "string"}, {"enum", {"held", "committed", "released"}}}},
+                           {"created_at", {{"type", "string"}}},
+                           {"items", {{"type", "array"}, {"items", line}}}},
+                          {"reservation_id", "state", "created_at", "items"}));
+}
+
+// The component StockAdjustmentPage: one product's stock changes other than sales, newest first.
+inline nlohmann::json stock_adjustment_page() {
+    return page_of(answer({{"adjustment_id", id()},
+                           {"delta", {{"type", "integer"}}},
+                           {"reason", {{"type", "string"}}},
+                           {"subject", {{"type", "string"}}},
+                           {"created_at", {{"type", "string"}}}},
+                          {"adjustment_id", "delta", "reason", "subject", "created_at"}));
+}
+
+// POST /v1/stock-returns' answer (201 the first time, 200 with the same text after).
+inline nlohmann::json stock_return() {
+    const nlohmann::json line = answer({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}}}},
+                                       {"product_id", "quantity"});
+    return answer({{"reference", {{"type", "string"}}}, {"items", {{"type", "array"}, {"items", line}}}},
+                  {"reference", "items"});
 }
 
 // A reservation's state, as the reservation routes answer it.
