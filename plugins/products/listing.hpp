@@ -78,7 +78,9 @@ inline berth::response list_products(const store& st, const berth::request& req)
             pattern += c;
         }
         pattern = "%" + pattern + "%";
-        where += " AND (name LIKE " + b.text(pattern) + " ESCAPE '\\' OR sku LIKE " + b.text(pattern) + " ESCAPE '\\')";
+        const auto in_name = b.text(pattern);
+        const auto in_sku = b.text(pattern);
+        where += " AND (name LIKE " + in_name + " ESCAPE '\\' OR sku LIKE " + in_sku + " ESCAPE '\\')";
     }
     std::string order;
     if (sort.empty()) {
@@ -97,8 +99,11 @@ inline berth::response list_products(const store& st, const berth::request& req)
             auto c = cursor::decode(after, sort, 3);
             if (!c[1].is_number_integer()) cursor::bad("the cursor is not one this service gave");
             const long long price = c[1].get<long long>();
-            where += " AND (price_cents > " + b.number(price) + " OR (price_cents = " + b.number(price) +
-                     " AND id > " + b.number(cursor::id_at(c, 2)) + "))";
+            // One statement each: the operands of + are evaluated in no fixed order, the bindings must be.
+            const auto above = b.number(price);
+            const auto same = b.number(price);
+            const auto after_id = b.number(cursor::id_at(c, 2));
+            where += " AND (price_cents > " + above + " OR (price_cents = " + same + " AND id > " + after_id + "))";
         }
     } else {  // name: case-insensitive, as a reader expects
         order = "name COLLATE NOCASE, id";
@@ -106,8 +111,10 @@ inline berth::response list_products(const store& st, const berth::request& req)
             auto c = cursor::decode(after, sort, 3);
             if (!c[1].is_string()) cursor::bad("the cursor is not one this service gave");
             const std::string name = c[1].get<std::string>();
-            where += " AND (name COLLATE NOCASE > " + b.text(name) + " OR (name COLLATE NOCASE = " + b.text(name) +
-                     " AND id > " + b.number(cursor::id_at(c, 2)) + "))";
+            const auto above = b.text(name);
+            const auto same = b.text(name);
+            const auto after_id = b.number(cursor::id_at(c, 2));
+            where += " AND (name COLLATE NOCASE > " + above + " OR (name COLLATE NOCASE = " + same + " AND id > " + after_id + "))";
         }
     }
     const std::string sql = std::string("SELECT ") + product_columns + " FROM products WHERE " + where + " ORDER BY " +

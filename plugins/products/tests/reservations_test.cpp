@@ -93,7 +93,8 @@ TEST_F(Reservations, ListingNeedsCatalogWrite) {
 TEST_F(Reservations, AHeldReservationIsListedWithItsItems) {
     auto id = s().product("LIST-1", 100, 5);
     hold("1100000000000000000000a1", id, 2);
-    auto held = find(list("?state=held&limit=100"), "1100000000000000000000a1");
+    auto page = list("?state=held&limit=100");
+    auto held = find(page, "1100000000000000000000a1");
     ASSERT_NE(held, nullptr);
     EXPECT_EQ((*held)["state"], "held");
     EXPECT_EQ((*held)["items"], nlohmann::json::array({nlohmann::json{{"product_id", id}, {"quantity", 2}}}));
