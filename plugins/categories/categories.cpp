@@ -1,11 +1,19 @@
 // categories: the catalogue's tree. Owns var/categories.db: the categories table.
-// Other modules ask GET /v1/categories/{id} through the host; they never read this table.
+// Other modules ask GET /v1/categories/{id} and /subtree through the host; they never read
+// this table. Deleting asks products whether any product names the category.
+#include "schemas.hpp"
+#include "store.hpp"
+
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <functional>
 #include <map>
 
 namespace {
+
+namespace schemas = categories_schemas;
+using categories_store::row;
 
 std::vector<berth::migration> migrations() {
     return {
@@ -21,11 +29,23 @@ std::vector<berth::migration> migrations() {
     };
 }
 
-nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}; }
-nlohmann::json id_schema() { return {{"type", "integer"}, {"minimum", 1}}; }
-
 // Every route that leases a database connection answers 503 when none frees up in time.
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
+constexpr const char* no_such_category = "No such category (also for an id that is not a positive integer)";
+constexpr const char* name_taken = "Name taken: a sibling has this name, in any case";
+constexpr const char* blank_name = "The name is blank (only whitespace)";
+
+// The name without leading and trailing whitespace; the schema's `\S` refuses a blank one at
+// the edge, and this refuses what trims to nothing there ("\v", say).
+std::string trimmed_name(const nlohmann::json& value) {
+    const std::string name = value.get<std::string>();
+    constexpr const char* space = " \t\n\v\f\r";
+    const auto first = name.find_first_not_of(space);
+    if (first == std::string::npos) throw berth::http_error(400, "Blank name", "a category name needs a character other than whitespace");
+    return name.substr(first, name.find_last_not_of(space) - first + 1);
+}
+
+std::string location(long long id) { return "/v1/categories/" + std::to_string(id); }
 
 class categories final : public berth::plugin {
 public:
@@ -33,36 +53,19 @@ public:
 
     void routes(berth::router& r) override {
         r.info("Categories", "The catalogue's tree of categories: products name one by id.");
-        // Response objects stay open (no additionalProperties: false): a new field is an additive change.
-        r.component("Category", {{"type", "object"},
-                                 {"required", {"id", "name", "parent_id"}},
-                                 {"properties",
-                                  {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"parent_id", {{"type", {"integer", "null"}}, {"minimum", 1}}}}}});
-        // A tree node. Components cannot refer to themselves (validation inlines them), so the
-        // first two levels are checked whole and deeper ones as nodes with children.
-        const nlohmann::json deeper = {{"type", "object"},
-                                       {"required", {"id", "name", "children"}},
-                                       {"properties", {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}}}}}};
-        const nlohmann::json child = {{"type", "object"},
-                                      {"required", {"id", "name", "children"}},
-                                      {"properties",
-                                       {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}, {"items", deeper}}}}}};
-        r.component("CategoryNode", {{"type", "object"},
-                                     {"required", {"id", "name", "children"}},
-                                     {"properties",
-                                      {{"id", id_schema()}, {"name", {{"type", "string"}}}, {"children", {{"type", "array"}, {"items", child}}}}}});
+        r.component("Category", schemas::category());
+        r.component("CategoryNode", schemas::category_node());
+        r.component("CategorySubtree", schemas::subtree());
 
         r.post("/v1/categories", [this](const berth::request& req) { return create(req); })
             .summary("Creates a category, at the top or under a parent")
             .operation_id("createCategory")
             .tags({"catalogue"})
             .auth({"catalog:write"})
-            .schema({{"type", "object"},
-                     {"required", {"name"}},
-                     {"additionalProperties", false},
-                     {"properties", {{"name", name_schema()}, {"parent_id", {{"type", {"integer", "null"}}, {"minimum", 1}}}}}})
-            .responds(201, berth::ref("Category"), "Created")
-            .responds_problem(409, "Name taken: a sibling has this name, in any case")
+            .schema(schemas::create_request())
+            .responds(201, berth::ref("Category"), "Created; Location names it. The name is stored trimmed")
+            .responds_problem(400, blank_name)
+            .responds_problem(409, name_taken)
             .responds_problem(422, "No such parent: parent_id names no category")
             .responds_problem(503, database_busy);
         r.get("/v1/categories", [this](const berth::request&) { return tree(); })
@@ -76,100 +79,168 @@ public:
             .operation_id("getCategory")
             .tags({"catalogue"})
             .responds(200, berth::ref("Category"), "The category")
-            .responds_problem(404, "No such category (also for an id that is not a positive integer)")
+            .responds_problem(404, no_such_category)
+            .responds_problem(503, database_busy);
+        r.get("/v1/categories/{id}/subtree", [this](const berth::request& req) { return subtree(req); })
+            .summary("The ids of a category and of every category under it")
+            .operation_id("getCategorySubtree")
+            .tags({"catalogue"})
+            .responds(200, berth::ref("CategorySubtree"), "ids: the category and all its descendants, ascending")
+            .responds_problem(404, no_such_category)
             .responds_problem(503, database_busy);
         r.post("/v1/categories/{id}/rename", [this](const berth::request& req) { return rename(req); })
             .summary("Renames a category")
             .operation_id("renameCategory")
             .tags({"catalogue"})
             .auth({"catalog:write"})
-            .schema({{"type", "object"},
-                     {"required", {"name"}},
-                     {"additionalProperties", false},
-                     {"properties", {{"name", name_schema()}}}})
-            .responds(200, berth::ref("Category"), "Renamed")
-            .responds_problem(404, "No such category (also for an id that is not a positive integer)")
-            .responds_problem(409, "Name taken: a sibling has this name, in any case")
+            .schema(schemas::rename_request())
+            .responds(200, berth::ref("Category"), "Renamed (the name is stored trimmed)")
+            .responds_problem(400, blank_name)
+            .responds_problem(404, no_such_category)
+            .responds_problem(409, name_taken)
             .responds_problem(503, database_busy);
+        r.post("/v1/categories/{id}/move", [this](const berth::request& req) { return move(req); })
+            .summary("Moves a category (with everything under it) under another parent, or to the top with null")
+            .operation_id("moveCategory")
+            .tags({"catalogue"})
+            .auth({"catalog:write"})
+            .schema(schemas::move_request())
+            .responds(200, berth::ref("Category"), "Moved (or already there)")
+            .responds_problem(404, no_such_category)
+            .responds_problem(409, "Cycle: the new parent is the category or under it; or Name taken among the new siblings")
+            .responds_problem(422, "No such parent: parent_id names no category")
+            .responds_problem(503, database_busy);
+        r.del("/v1/categories/{id}", [this](const berth::request& req) { return remove(req); })
+            .summary("Deletes an empty category")
+            .operation_id("deleteCategory")
+            .tags({"catalogue"})
+            .auth({"catalog:write"})
+            .responds(204, "Deleted")
+            .responds_problem(404, no_such_category)
+            .responds_problem(409, "Category not empty: it has subcategories, or a product (active or discontinued) names it")
+            .responds_problem(503, "Database busy, or products could not say whether a product names the category; retry");
     }
 
     void start(const berth::context& ctx) override {
+        ctx_ = &ctx;
         db_ = std::make_unique<berth::database>(ctx);
         db_->migrate(migrations());
     }
     void stop() override { db_.reset(); }
 
 private:
-    struct row {
-        long long id = 0;
-        std::string name;
-        long long parent_id = 0;
-        soci::indicator parent_ind = soci::i_null;
-    };
-    static nlohmann::json to_json(const row& r) {
-        return {{"id", r.id},
-                {"name", r.name},
-                {"parent_id", r.parent_ind == soci::i_ok ? nlohmann::json(r.parent_id) : nlohmann::json(nullptr)}};
-    }
-    static bool load(soci::session& s, long long id, row& r) {
-        s << "SELECT id, name, parent_id FROM categories WHERE id = :id", soci::into(r.id), soci::into(r.name),
-            soci::into(r.parent_id, r.parent_ind), soci::use(id);
-        return s.got_data();
-    }
-    static bool sibling_named(soci::session& s, const std::string& name, soci::indicator parent_ind, long long parent,
-                              long long except) {
-        int n = 0;
-        long long p = parent_ind == soci::i_ok ? parent : 0;
-        s << "SELECT COUNT(*) FROM categories WHERE IFNULL(parent_id, 0) = :p AND name = :n COLLATE NOCASE "
-             "AND id != :x",
-            soci::into(n), soci::use(p), soci::use(name), soci::use(except);
-        return n > 0;
-    }
-
     berth::response create(const berth::request& req) {
         auto& body = req.json();
         row r;
-        r.name = body["name"].get<std::string>();
+        r.name = trimmed_name(body["name"]);
         if (body.contains("parent_id") && !body["parent_id"].is_null()) {
             r.parent_id = body["parent_id"].get<long long>();
             r.parent_ind = soci::i_ok;
         }
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
-        if (r.parent_ind == soci::i_ok) {
-            row parent;
-            if (!load(*s, r.parent_id, parent))
-                throw berth::http_error(422, "No such parent", "parent category " + std::to_string(r.parent_id) + " does not exist");
-        }
-        if (sibling_named(*s, r.name, r.parent_ind, r.parent_id, 0))
+        row parent;
+        if (!r.at_top() && !categories_store::load(*s, r.parent_id, parent))
+            throw berth::http_error(422, "No such parent", "parent category " + std::to_string(r.parent_id) + " does not exist");
+        if (categories_store::sibling_named(*s, r.name, r.at_top() ? 0 : r.parent_id, 0))
             throw berth::http_error(409, "Name taken", "a sibling category is already named '" + r.name + "'");
         *s << "INSERT INTO categories(name, parent_id) VALUES(:n, :p)", soci::use(r.name), soci::use(r.parent_id, r.parent_ind);
         *s << "SELECT last_insert_rowid()", soci::into(r.id);
         tx.commit();
-        return berth::response::json(201, to_json(r));
+        return berth::response::created(location(r.id), r.json());
     }
 
     berth::response show(const berth::request& req) {
         const long long id = req.id_param("id", "category");
         auto s = db_->lease();
-        row r;
-        if (!load(*s, id, r)) throw berth::http_error(404, "No such category", "category " + std::to_string(id) + " does not exist");
-        return berth::response::json(200, to_json(r));
+        return berth::response::json(200, categories_store::must_load(*s, id).json());
+    }
+
+    berth::response subtree(const berth::request& req) {
+        const long long id = req.id_param("id", "category");
+        auto s = db_->lease();
+        categories_store::must_load(*s, id);
+        return berth::response::json(200, {{"id", id}, {"ids", categories_store::subtree(*s, id)}});
     }
 
     berth::response rename(const berth::request& req) {
         const long long id = req.id_param("id", "category");
-        const std::string name = req.json()["name"].get<std::string>();
+        const std::string name = trimmed_name(req.json()["name"]);
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
-        row r;
-        if (!load(*s, id, r)) throw berth::http_error(404, "No such category", "category " + std::to_string(id) + " does not exist");
-        if (sibling_named(*s, name, r.parent_ind, r.parent_id, id))
+        row r = categories_store::must_load(*s, id);
+        if (categories_store::sibling_named(*s, name, r.at_top() ? 0 : r.parent_id, id))
             throw berth::http_error(409, "Name taken", "a sibling category is already named '" + name + "'");
         *s << "UPDATE categories SET name = :n WHERE id = :id", soci::use(name), soci::use(id);
         tx.commit();
         r.name = name;
-        return berth::response::json(200, to_json(r));
+        return berth::response::json(200, r.json());
+    }
+
+    berth::response move(const berth::request& req) {
+        const long long id = req.id_param("id", "category");
+        const auto& to = req.json()["parent_id"];
+        const long long parent = to.is_null() ? 0 : to.get<long long>();
+        auto s = db_->lease();
+        berth::immediate_transaction tx(s);
+        row r = categories_store::must_load(*s, id);
+        if (parent != 0) {
+            row p;
+            if (!categories_store::load(*s, parent, p))
+                throw berth::http_error(422, "No such parent", "parent category " + std::to_string(parent) + " does not exist");
+            // Under itself or under one of its own descendants, the tree would become a loop.
+            for (long long under : categories_store::subtree(*s, id))
+                if (under == parent)
+                    throw berth::http_error(409, "Cycle", "category " + std::to_string(parent) + " is category " + std::to_string(id) +
+                                                              " or under it");
+        }
+        if (categories_store::sibling_named(*s, r.name, parent, id))
+            throw berth::http_error(409, "Name taken", "a category named '" + r.name + "' is already there");
+        r.parent_id = parent;
+        r.parent_ind = parent == 0 ? soci::i_null : soci::i_ok;
+        *s << "UPDATE categories SET parent_id = :p WHERE id = :id", soci::use(r.parent_id, r.parent_ind), soci::use(id);
+        tx.commit();
+        return berth::response::json(200, r.json());
+    }
+
+    berth::response remove(const berth::request& req) {
+        const long long id = req.id_param("id", "category");
+        {
+            auto s = db_->lease();
+            categories_store::must_load(*s, id);
+            if (categories_store::has_children(*s, id)) throw not_empty(id, "it has subcategories");
+        }
+        // Asked before the transaction, holding no connection: products asks this module back.
+        if (product_names(id, req.request_id())) throw not_empty(id, "a product names it");
+        auto s = db_->lease();
+        berth::immediate_transaction tx(s);
+        categories_store::must_load(*s, id);
+        if (categories_store::has_children(*s, id)) throw not_empty(id, "it has subcategories");
+        *s << "DELETE FROM categories WHERE id = :id", soci::use(id);
+        tx.commit();
+        return berth::response::no_content();
+    }
+
+    static berth::http_error not_empty(long long id, const std::string& why) {
+        return berth::http_error(409, "Category not empty", "category " + std::to_string(id) + " cannot be deleted: " + why);
+    }
+
+    // Whether any product, active or discontinued, names the category directly. Anything but
+    // a clear answer is 503: a category is never deleted on a guess.
+    bool product_names(long long id, std::string_view request_id) const {
+        berth::call_result answer;
+        try {
+            answer = ctx_->call("products", "GET",
+                                "/v1/products?category_id=" + std::to_string(id) + "&subcategories=false&status=all&limit=1",
+                                nullptr, request_id);
+        } catch (const std::exception&) {
+            answer.status = 0;
+        }
+        const auto page = answer.ok() ? answer.json() : nlohmann::json();
+        if (!page.is_object() || !page.contains("items") || !page["items"].is_array())
+            throw berth::http_error(503, "Products unavailable",
+                                    "could not ask products whether a product names the category; retry");
+        return !page["items"].empty();
     }
 
     berth::response tree() {
@@ -183,8 +254,8 @@ private:
             while (st.fetch()) rows.push_back(r);
         }
         std::map<long long, std::vector<const row*>> children;  // parent id (0: top) -> children
-        for (auto& r : rows) children[r.parent_ind == soci::i_ok ? r.parent_id : 0].push_back(&r);
-        // A tree is acyclic by construction (a parent exists before its children; ids only grow).
+        for (auto& r : rows) children[r.at_top() ? 0 : r.parent_id].push_back(&r);
+        // Acyclic: a parent exists before its children, and a move under its own subtree is refused.
         std::function<nlohmann::json(long long)> level = [&](long long parent) {
             nlohmann::json out = nlohmann::json::array();
             for (const row* c : children[parent]) out.push_back({{"id", c->id}, {"name", c->name}, {"children", level(c->id)}});
@@ -193,6 +264,7 @@ private:
         return berth::response::json(200, level(0));
     }
 
+    const berth::context* ctx_ = nullptr;
     std::unique_ptr<berth::database> db_;
 };
 

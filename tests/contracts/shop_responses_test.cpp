@@ -118,6 +118,21 @@ std::vector<long long> categories_walkthrough(recorder& rec, const std::string& 
     EXPECT_EQ(rec.post("categories", rename, {{"name", "Bedside lamps"}}, op).status, 200);
     EXPECT_EQ(rec.post("categories", rename, {{"name", "Wall Lamps"}}, op).status, 409);
     EXPECT_EQ(rec.post("categories", "/v1/categories/999999/rename", {{"name", "Gone"}}, op).status, 404);
+    // The tree's edits (issue 12): a subtree, a move there and back, and the refusals of both and of delete.
+    EXPECT_EQ(rec.get("categories", "/v1/categories/" + std::to_string(top) + "/subtree").status, 200);
+    EXPECT_EQ(rec.get("categories", "/v1/categories/999999/subtree").status, 404);
+    auto spare = rec.post("categories", "/v1/categories", {{"name", "  Spare  "}}, op);
+    EXPECT_EQ(spare.status, 201);
+    const std::string move_spare = "/v1/categories/" + std::to_string(spare.json().value("id", 0LL)) + "/move";
+    EXPECT_EQ(rec.post("categories", move_spare, {{"parent_id", leaves[1]}}, op).status, 200);
+    EXPECT_EQ(rec.post("categories", move_spare, {{"parent_id", nullptr}}, op).status, 200);
+    EXPECT_EQ(rec.post("categories", move_spare, {{"parent_id", 999999}}, op).status, 422);
+    const std::string move_top = "/v1/categories/" + std::to_string(top) + "/move";
+    EXPECT_EQ(rec.post("categories", move_top, {{"parent_id", leaves[0]}}, op).status, 409);
+    EXPECT_EQ(rec.post("categories", "/v1/categories/999999/move", {{"parent_id", nullptr}}, op).status, 404);
+    const header_list bearer = {{"Authorization", "Bearer " + op}};
+    EXPECT_EQ(rec.call("categories", "DELETE", "/v1/categories/" + std::to_string(top), {}, bearer).status, 409);
+    EXPECT_EQ(rec.call("categories", "DELETE", "/v1/categories/999999", {}, bearer).status, 404);
     return leaves;
 }
 
