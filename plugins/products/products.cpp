@@ -174,7 +174,10 @@ private:
 
     berth::response recategorise(const berth::request& req) {
         const long long category = req.json()["category_id"].get<long long>();
-        req.id_param("id", "product");  // 404 for a malformed id before asking categories
+        {  // 404 for an unknown product before asking categories (the write checks again)
+            auto s = st_.db->lease();
+            must_load(*s, req.id_param("id", "product"));
+        }
         if (!category_exists(*st_.ctx, category, req.request_id()))
             throw berth::http_error(422, "No such category", "category " + std::to_string(category) + " does not exist");
         return edit(st_, req, [&](soci::session& s, product& p) {

@@ -5,6 +5,8 @@
 
 #include <berth/plugin.hpp>
 
+#include "iso4217.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -13,8 +15,10 @@
 namespace products_detail::schemas {
 
 inline nlohmann::json id() { return {{"type", "integer"}, {"minimum", 1}}; }
-// TODO(lead): at merge, iso4217_schema() from plugins/shared (link berth_shop_shared) instead of the pattern.
-inline nlohmann::json currency() { return {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; }
+// A current ISO 4217 code (generated from Debian iso-codes by plugins/shared).
+inline nlohmann::json currency() { return berth::shop::iso4217_schema(); }
+// A currency in an answer: products made before the ISO check may carry any three capitals.
+inline nlohmann::json stored_currency() { return {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; }
 // A name as typed: at most 200 characters, not blank (the handler trims it).
 inline nlohmann::json name() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
 inline nlohmann::json page_cursor() {
@@ -88,7 +92,7 @@ inline nlohmann::json product() {
                    {"sku", {{"type", "string"}}},
                    {"name", {{"type", "string"}}},
                    {"price_cents", {{"type", "integer"}, {"minimum", 0}}},
-                   {"currency", currency()},
+                   {"currency", stored_currency()},
                    {"category_id", id()},
                    {"stock", {{"type", "integer"}, {"minimum", 0}}},
                    {"status", {{"type", "string"}, {"enum", {"active", "discontinued"}}}}},
@@ -147,7 +151,7 @@ inline nlohmann::json reservation_held() {
     const nlohmann::json item = answer({{"product_id", id()},
                                         {"quantity", {{"type", "integer"}, {"minimum", 1}}},
                                         {"unit_price_cents", {{"type", "integer"}, {"minimum", 0}}},
-                                        {"currency", currency()}},
+                                        {"currency", stored_currency()}},
                                        {"product_id", "quantity", "unit_price_cents", "currency"});
     return answer({{"reservation_id", reservation_id()},
                    {"state", {{"type", "string"}, {"enum", nlohmann::json::array({"held"})}}},

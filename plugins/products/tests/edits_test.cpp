@@ -68,6 +68,19 @@ TEST_F(Edits, BlankNamesAreRefusedAtTheEdge) {
     EXPECT_EQ(write(id, "rename", {{"name", " \n "}}).status, 400);
 }
 
+TEST_F(Edits, TheCurrencyMustBeAnIso4217Code) {
+    auto cat = s().category("Edits currency");
+    auto made = [&](const std::string& sku, const std::string& currency) {
+        return s().post(s().products(), "/v1/products",
+                        {{"sku", sku}, {"name", "Lamp"}, {"price_cents", 500}, {"currency", currency}, {"category_id", cat}},
+                        s().admin_token());
+    };
+    EXPECT_EQ(made("CUR-1", "JPY").status, 201);
+    auto r = made("CUR-2", "XYZ");
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/currency");
+}
+
 TEST_F(Edits, RenameAnswersTheNewNameWithANewEtag) {
     auto id = s().product("REN-1", 100, 0);
     auto before = etag(id);
@@ -113,6 +126,7 @@ TEST_F(Edits, ReinstatingAnActiveProductChangesNothing) {
 TEST_F(Edits, EditsOfAnUnknownProductAre404) {
     EXPECT_EQ(write(987654, "rename", {{"name", "X"}}).status, 404);
     EXPECT_EQ(write(987654, "reinstate", nullptr).status, 404);
+    EXPECT_EQ(write(987654, "recategorise", {{"category_id", 987654}}).status, 404);
 }
 
 TEST_F(Edits, EditsNeedCatalogWrite) {
