@@ -25,6 +25,7 @@ inline std::string encode(const nlohmann::json& position) {
 
 // The JSON array a cursor holds, with its first element equal to `sort` and `size` elements.
 inline nlohmann::json decode(std::string_view text, std::string_view sort, std::size_t size) {
+    if (text.size() > 2048) bad("the cursor is not one this service gave");
     std::string raw(text.size(), '\0');
     std::size_t len = 0;
     if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), text.data(), text.size(), nullptr,

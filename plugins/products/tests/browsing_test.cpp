@@ -158,7 +158,8 @@ TEST_F(Browsing, ACursorFromAnotherSortIs400) {
     ASSERT_FALSE(price_cursor.empty());
     ASSERT_FALSE(id_cursor.empty());
     for (auto target : {base + "&sort=name&cursor=" + price_cursor, base + "&cursor=" + price_cursor,
-                        base + "&sort=price&cursor=" + id_cursor, base + "&sort=newest&cursor=bm9uc2Vuc2U"}) {
+                        base + "&sort=price&cursor=" + id_cursor, base + "&sort=newest&cursor=bm9uc2Vuc2U",
+                        base + "&cursor=not-digits", base + "&sort=price&cursor=" + std::string(3000, 'A')}) {
         auto r = s().get(s().products(), target);
         EXPECT_EQ(r.status, 400) << target;
         EXPECT_EQ(r.json()["title"], "Bad cursor") << target;
