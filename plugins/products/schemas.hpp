@@ -5,6 +5,8 @@
 
 #include <berth/plugin.hpp>
 
+#include "iso4217.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -13,7 +15,16 @@
 namespace products_detail::schemas {
 
 inline nlohmann::json id() { return {{"type", "integer"}, {"minimum", 1}}; }
-inline nlohmann::json currency() { return {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; }
+// A current ISO 4217 code (generated from Debian iso-codes by plugins/shared).
+inline nlohmann::json currency() { return berth::shop::iso4217_schema(); }
+// A currency in an answer: products made before the ISO check may carry any three capitals.
+inline nlohmann::json stored_currency() { return {{"type", "string"}, {"pattern", "^[A-Z]{3}$"}}; }
+// A name as typed: at most 200 characters, not blank (the handler trims it).
+inline nlohmann::json name() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
+inline nlohmann::json page_cursor() {
+    return {{"type", "string"}, {"minLength", 1}, {"maxLength", 2048}, {"pattern", "^[A-Za-z0-9_-]+$"}};
+}
+inline nlohmann::json limit() { return {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}; }
 inline nlohmann::json price() { return {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000000000LL}}; }
 inline nlohmann::json reservation_id() { return {{"type", "string"}, {"pattern", "^[0-9a-f]{24}$"}}; }
 
@@ -28,7 +39,7 @@ inline nlohmann::json answer(nlohmann::json properties, std::vector<std::string>
 
 inline nlohmann::json new_product() {
     return object_of({{"sku", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}, {"pattern", "^[A-Za-z0-9._-]+$"}}},
-                      {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}},
+                      {"name", name()},
                       {"price_cents", price()},
                       {"currency", currency()},
                       {"category_id", id()}},
@@ -37,17 +48,45 @@ inline nlohmann::json new_product() {
 
 inline nlohmann::json list_query() {
     return object_of({{"category_id", id()},
+                      {"subcategories", {{"type", "boolean"}}},
+                      {"status", {{"type", "string"}, {"enum", {"active", "discontinued", "all"}}}},
+                      {"sort", {{"type", "string"}, {"enum", {"newest", "price", "name"}}}},
                       {"q", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
-                      {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-                      {"cursor", {{"type", "string"}, {"pattern", "^[0-9]{1,18}$"}}}},
+                      {"limit", limit()},
+                      // As the first build declared it, less its digits-only pattern (a request may only
+                      // widen on a swap); its form and size are the handler's to check (400 Bad cursor).
+                      {"cursor", {{"type", "string"}}}},
                      {});
 }
 
-inline nlohmann::json reservation_request() {
-    const nlohmann::json item = object_of({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}},
-                                          {"product_id", "quantity"});
-    return object_of({{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}}, {"items"});
+inline nlohmann::json page_query() { return object_of({{"limit", limit()}, {"cursor", page_cursor()}}, {}); }
+
+inline nlohmann::json reservation_query() {
+    return object_of({{"state", {{"type", "string"}, {"enum", {"held", "committed", "released"}}}},
+                      {"limit", limit()},
+                      {"cursor", page_cursor()}},
+                     {});
 }
+
+inline nlohmann::json adjustment_request() {
+    return object_of({{"delta", {{"type", "integer"}, {"minimum", -1000000}, {"maximum", 1000000}, {"not", {{"const", 0}}}}},
+                      {"reason", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}}},
+                     {"delta", "reason"});
+}
+
+inline nlohmann::json quantities(long long most) {
+    const nlohmann::json item = object_of({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", most}}}},
+                                          {"product_id", "quantity"});
+    return {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}};
+}
+
+inline nlohmann::json stock_return_request() {
+    return object_of({{"reference", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}, {"pattern", "^[A-Za-z0-9._:-]+$"}}},
+                      {"items", quantities(1000000)}},
+                     {"reference", "items"});
+}
+
+inline nlohmann::json reservation_request() { return object_of({{"items", quantities(1000)}}, {"items"}); }
 
 // The components Product and ProductPage, referred to with berth::ref(name).
 inline nlohmann::json product() {
@@ -55,7 +94,7 @@ inline nlohmann::json product() {
                    {"sku", {{"type", "string"}}},
                    {"name", {{"type", "string"}}},
                    {"price_cents", {{"type", "integer"}, {"minimum", 0}}},
-                   {"currency", currency()},
+                   {"currency", stored_currency()},
                    {"category_id", id()},
                    {"stock", {{"type", "integer"}, {"minimum", 0}}},
                    {"status", {{"type", "string"}, {"enum", {"active", "discontinued"}}}}},
@@ -64,8 +103,43 @@ inline nlohmann::json product() {
 
 inline nlohmann::json product_page() {
     return answer({{"items", {{"type", "array"}, {"items", berth::ref("Product")}}},
-                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[0-9]{1,18}$"}}}},
+                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[A-Za-z0-9_-]+$"}}}},
                   {"items", "next_cursor"});
+}
+
+inline nlohmann::json page_of(nlohmann::json item) {
+    return answer({{"items", {{"type", "array"}, {"items", std::move(item)}}},
+                   {"next_cursor", {{"type", {"string", "null"}}, {"pattern", "^[A-Za-z0-9_-]+$"}}}},
+                  {"items", "next_cursor"});
+}
+
+// The component ReservationPage: reservations for operators, newest first.
+inline nlohmann::json reservation_page() {
+    const nlohmann::json line = answer({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}}}},
+                                       {"product_id", "quantity"});
+    return page_of(answer({{"reservation_id", {{"type", "string"}}},
+                           {"state", {{"type", "string"}, {"enum", {"held", "committed", "released"}}}},
+                           {"created_at", {{"type", "string"}}},
+                           {"items", {{"type", "array"}, {"items", line}}}},
+                          {"reservation_id", "state", "created_at", "items"}));
+}
+
+// The component StockAdjustmentPage: one product's stock changes other than sales, newest first.
+inline nlohmann::json stock_adjustment_page() {
+    return page_of(answer({{"adjustment_id", id()},
+                           {"delta", {{"type", "integer"}}},
+                           {"reason", {{"type", "string"}}},
+                           {"subject", {{"type", "string"}}},
+                           {"created_at", {{"type", "string"}}}},
+                          {"adjustment_id", "delta", "reason", "subject", "created_at"}));
+}
+
+// POST /v1/stock-returns' answer (201 the first time, 200 with the same text after).
+inline nlohmann::json stock_return() {
+    const nlohmann::json line = answer({{"product_id", id()}, {"quantity", {{"type", "integer"}, {"minimum", 1}}}},
+                                       {"product_id", "quantity"});
+    return answer({{"reference", {{"type", "string"}}}, {"items", {{"type", "array"}, {"items", line}}}},
+                  {"reference", "items"});
 }
 
 // A reservation's state, as the reservation routes answer it.
@@ -79,7 +153,7 @@ inline nlohmann::json reservation_held() {
     const nlohmann::json item = answer({{"product_id", id()},
                                         {"quantity", {{"type", "integer"}, {"minimum", 1}}},
                                         {"unit_price_cents", {{"type", "integer"}, {"minimum", 0}}},
-                                        {"currency", currency()}},
+                                        {"currency", stored_currency()}},
                                        {"product_id", "quantity", "unit_price_cents", "currency"});
     return answer({{"reservation_id", reservation_id()},
                    {"state", {{"type", "string"}, {"enum", nlohmann::json::array({"held"})}}},
