@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 namespace berth::test {
 namespace {
@@ -121,6 +123,28 @@ TEST(Revocations, EveryRevocationIsInTheFileWhenTheCallReturns) {
     EXPECT_TRUE(again->refused("7", "aa", t0));
     EXPECT_TRUE(again->refused("8", "", t0));
     EXPECT_FALSE(again->refused("8", "", t0 + 1));
+}
+
+TEST(Revocations, ChangesFromManyThreadsAllReachTheFile) {
+    fixture f;
+    {
+        auto r = f.open();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t)
+            threads.emplace_back([&r, t] {
+                for (int i = 0; i < 25; ++i) {
+                    const auto who = std::to_string(t) + "-" + std::to_string(i);
+                    if (i % 2) r->end_sessions(who);
+                    else r->end_session(who, "jti-" + who, t0 / 1000 + 60);
+                }
+            });
+        for (auto& th : threads) th.join();
+    }
+    auto again = f.open();
+    EXPECT_EQ(again->subjects(), 8u * 12);
+    EXPECT_EQ(again->token_ids(), 8u * 13);
+    EXPECT_TRUE(again->refused("7-23", "", t0));
+    EXPECT_TRUE(again->refused("7-24", "jti-7-24", t0));
 }
 
 TEST(Revocations, AMissingFileIsAnEmptyStore) {

@@ -132,10 +132,11 @@ void revocations::end_subject_locked(std::string_view subject, std::int64_t now)
 }
 
 revocations::ended revocations::end_session(std::string_view subject, std::string_view jti, std::int64_t exp_s) {
-    std::lock_guard w(write_mutex_);
-    const auto now = now_ms();
     ended what = ended::token;
+    std::uint64_t seq = 0;
     {
+        std::lock_guard w(write_mutex_);
+        const auto now = now_ms();
         std::unique_lock lock(mutex_);
         purge_locked(now);
         const bool usable_jti = !jti.empty() && jti.size() <= max_jti_bytes;
@@ -146,30 +147,45 @@ revocations::ended revocations::end_session(std::string_view subject, std::strin
             end_subject_locked(subject, now);  // errs toward more revoked, never fewer
             what = ended::subject;
         }
+        seq = ++changes_;
     }
-    persist();
+    persist_through(seq);
     return what;
 }
 
 void revocations::end_sessions(std::string_view subject) {
-    std::lock_guard w(write_mutex_);
-    const auto now = now_ms();
+    std::uint64_t seq = 0;
     {
+        std::lock_guard w(write_mutex_);
+        const auto now = now_ms();
         std::unique_lock lock(mutex_);
         purge_locked(now);
         end_subject_locked(subject, now);
+        seq = ++changes_;
     }
-    persist();
+    persist_through(seq);
 }
 
-void revocations::persist() {
-    // Only writers change the tables, and they hold write_mutex_: reading them here is safe.
+void revocations::persist_through(std::uint64_t seq) {
+    std::lock_guard p(persist_mutex_);
+    if (persisted_ >= seq) return;  // written by a write that began after this change
+    std::uint64_t upto = 0;
+    token_table token_copy;
+    subject_table subject_copy;
+    {
+        std::shared_lock lock(mutex_);  // a copy only: changes wait for it, not for the JSON
+        upto = changes_;
+        token_copy = tokens_;
+        subject_copy = subjects_;
+    }
     nlohmann::json tokens = nlohmann::json::array(), subjects = nlohmann::json::array();
-    for (const auto& [jti, until] : tokens_) tokens.push_back({{"jti", jti}, {"until_ms", until}});
-    for (const auto& [sub, e] : subjects_)
+    for (const auto& [jti, until] : token_copy) tokens.push_back({{"jti", jti}, {"until_ms", until}});
+    for (const auto& [sub, e] : subject_copy)
         subjects.push_back({{"sub", sub}, {"not_before_ms", e.not_before_ms}, {"until_ms", e.until_ms}});
-    nlohmann::json doc{{"version", file_version}, {"token_ids", std::move(tokens)}, {"subjects", std::move(subjects)}};
-    files::write_private_file(file_, doc.dump());
+    const auto bytes =
+        nlohmann::json{{"version", file_version}, {"token_ids", std::move(tokens)}, {"subjects", std::move(subjects)}}.dump();
+    files::write_private_file(file_, bytes);  // throws: persisted_ stays, the next change writes again
+    persisted_ = upto;
 }
 
 }  // namespace berth::host::auth

@@ -87,13 +87,18 @@ private:
     void load();
     void purge_locked(std::int64_t now);  // writer lock held
     void end_subject_locked(std::string_view subject, std::int64_t now);  // writer lock held
-    void persist();  // write_mutex_ held
+    // Writes the tables (as they are then) unless a write begun after change `seq` did already:
+    // changes that arrive during a write share the next one (a group commit).
+    void persist_through(std::uint64_t seq);
 
     std::filesystem::path file_;
     limits limits_;
     std::function<std::int64_t()> clock_;
-    std::mutex write_mutex_;  // one change (and its write to the file) at a time
-    mutable std::shared_mutex mutex_;  // the tables: shared for the edge's reads
+    std::mutex write_mutex_;  // one change to the tables at a time (and the clock)
+    std::mutex persist_mutex_;  // one write of the file at a time
+    std::uint64_t persisted_ = 0;  // persist_mutex_: the last change the file holds
+    mutable std::shared_mutex mutex_;  // the tables and changes_: shared for the edge's reads
+    std::uint64_t changes_ = 0;  // changes made to the tables
     token_table tokens_;
     subject_table subjects_;
 };
