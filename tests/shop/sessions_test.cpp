@@ -118,6 +118,8 @@ TEST(Sessions, RefusalsOfEndedTokensAreCountedAsRevoked) {
     ASSERT_EQ(m.status, 200);
     EXPECT_EQ(metric(m.body, R"(berth_tokens_refused_total{reason="revoked"})"), 2);
     EXPECT_EQ(metric(m.body, R"(berth_tokens_refused_total{reason="invalid"})"), 0);
+    EXPECT_EQ(metric(m.body, R"(berth_ended_sessions{table="token_ids"})"), 1);
+    EXPECT_EQ(metric(m.body, R"(berth_ended_sessions{table="subjects"})"), 0);
 }
 
 TEST(Sessions, TheEndedSessionsFileIsPrivate) {
