@@ -111,7 +111,7 @@ public:
             .tags({"sessions"})
             .auth()
             .responds(204, "Logged out: every module refuses this token (401) from now on")
-            .responds_problem(503, "Session not ended: the host could not record it; the token still works, retry");
+            .responds_problem(503, "Session not ended: the host could not record or keep it; retry");
         r.get("/v1/users/me", [this](const berth::request& req) { return me(req); })
             .summary("The logged-in user")
             .operation_id("getMe")
