@@ -7,6 +7,7 @@
 #include "abi/host_services.hpp"
 #include "admin/admin_api.hpp"
 #include "admin/lifecycle.hpp"
+#include "auth/revocations.hpp"
 #include "auth/token_service.hpp"
 #include "deploy/deployer.hpp"
 #include "net/server.hpp"
@@ -37,6 +38,7 @@ struct runtime::impl final : admin::lifecycle {
     std::shared_ptr<net::listener_handle> admin_listener;
     // The deploy thread: loads, swaps, drains and unloads, one at a time, and the file watcher.
     std::unique_ptr<deploy::deployer> deployer;
+    std::unique_ptr<auth::revocations> revocations;  // before tokens: outlives the service reading it
     std::unique_ptr<auth::token_service> tokens;
     abi::host_services services;
     std::shared_ptr<const pipeline::docs_assets> docs;

@@ -93,6 +93,30 @@ int call(void* ctx, const berth_call* c, const berth_response_writer* response, 
     }
 }
 
+// ABI 1.3: asks the host, which checks and keeps the revocation (`field`: token or subject).
+int end_session_request(void* ctx, std::string_view type, const char* field, berth_bytes value,
+                        const berth_writer* error) {
+    try {
+        auto answer = chan(ctx).request({{"t", type}, {"for", serving_request::current()}, {field, view(value)}});
+        if (!ok_reply(answer)) {
+            write_text(error, text_field(answer, "error", strict));
+            return BERTH_ERROR;
+        }
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, std::string("the host's answer to ending sessions was malformed: ") + e.what());
+        return BERTH_ERROR;
+    }
+}
+
+int end_session(void* ctx, berth_bytes token, const berth_writer* error) {
+    return end_session_request(ctx, msg::end_session, "token", token, error);
+}
+
+int end_sessions(void* ctx, berth_bytes subject, const berth_writer* error) {
+    return end_session_request(ctx, msg::end_sessions, "subject", subject, error);
+}
+
 void report_lease_wait(void* ctx, uint64_t waited_ns, int granted) {
     try {
         const auto waited = static_cast<std::int64_t>(std::min<uint64_t>(waited_ns, INT64_MAX));
@@ -108,7 +132,8 @@ serving_request::~serving_request() { serving_id = previous_; }
 std::int64_t serving_request::current() { return serving_id; }
 
 berth_host_api host_api(channel* ch) {
-    return berth_host_api{sizeof(berth_host_api), ch, &log, &issue_token, &call, &report_lease_wait, nullptr, nullptr};
+    return berth_host_api{sizeof(berth_host_api), ch, &log, &issue_token, &call, &report_lease_wait, &end_session,
+                          &end_sessions};
 }
 
 }  // namespace berth::worker

@@ -1,4 +1,5 @@
-// users: registration, log-in (the host signs the token), who am I, password change.
+// users: registration, log-in (the host signs the token), log-out, who am I, password change.
+// Sessions end through the host (ABI 1.3): it refuses an ended token at every module's edge.
 // Owns var/users.db: the users table. Passwords are Argon2id hashes (libsodium), never logged
 // or returned.
 #include <berth/plugin.hpp>
@@ -42,7 +43,20 @@ std::string iso8601(std::int64_t unix_seconds) {
 nlohmann::json email_schema() {
     return {{"type", "string"}, {"maxLength", 254}, {"pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}};
 }
-nlohmann::json password_schema() { return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}}; }
+// At least 8 characters, not all whitespace.
+nlohmann::json password_schema() {
+    return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}, {"pattern", "\\S"}};
+}
+// A name with something in it besides whitespace; stored trimmed.
+nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
+
+// The whitespace the schemas' \S does not match (RE2's \s), from both ends.
+std::string trimmed(const std::string& s) {
+    constexpr const char* space = " \t\n\f\r";
+    const auto first = s.find_first_not_of(space);
+    if (first == std::string::npos) return {};
+    return s.substr(first, s.find_last_not_of(space) - first + 1);
+}
 
 // Every route that leases a database connection answers 503 when none frees up in time.
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
@@ -75,8 +89,9 @@ public:
                      {"properties",
                       {{"email", email_schema()},
                        {"password", password_schema()},
-                       {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}}}}}})
-            .responds(201, berth::ref("User"), "Registered (the email is stored lower-cased)")
+                       {"name", name_schema()}}}})
+            .responds(201, berth::ref("User"),
+                      "Registered (the email is stored lower-cased, the name trimmed); Location: /v1/users/me")
             .responds_problem(409, "Email taken: a user with this email, in any case, is registered")
             .responds_problem(503, database_busy);
         r.post("/v1/sessions", [this](const berth::request& req) { return log_in(req); })
@@ -90,6 +105,13 @@ public:
             .responds(200, berth::ref("Session"), "Logged in: a bearer token with scope user")
             .responds_problem(401, "Invalid credentials: the email or the password is wrong (the same answer for both)")
             .responds_problem(503, database_busy);
+        r.del("/v1/sessions/current", [this](const berth::request& req) { return log_out(req); })
+            .summary("Logs out: ends the session of the token this request carries")
+            .operation_id("logOut")
+            .tags({"sessions"})
+            .auth()
+            .responds(204, "Logged out: every module refuses this token (401) from now on")
+            .responds_problem(503, "Session not ended: the host could not record or keep it; retry");
         r.get("/v1/users/me", [this](const berth::request& req) { return me(req); })
             .summary("The logged-in user")
             .operation_id("getMe")
@@ -107,10 +129,10 @@ public:
                      {"required", {"current_password", "new_password"}},
                      {"additionalProperties", false},
                      {"properties", {{"current_password", {{"type", "string"}, {"maxLength", 1024}}}, {"new_password", password_schema()}}}})
-            .responds(204, "Changed")
+            .responds(204, "Changed; every session begun before (this one too) has ended: log in again")
             .responds_problem(403, "Wrong password: current_password does not match")
             .responds_problem(404, "No such user: the token names no user, or one that is gone")
-            .responds_problem(503, database_busy);
+            .responds_problem(503, "Database busy, or the sessions could not be ended: nothing changed; retry");
     }
 
     void start(const berth::context& ctx) override {
@@ -148,7 +170,7 @@ private:
     berth::response register_user(const berth::request& req) {
         auto& body = req.json();
         const std::string email = lower(body["email"].get<std::string>());
-        const std::string name = body["name"].get<std::string>();
+        const std::string name = trimmed(body["name"].get<std::string>());
         const std::string hash = hash_password(body["password"].get<std::string>());  // slow: outside the transaction
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
@@ -160,7 +182,7 @@ private:
         long long id = 0;
         *s << "SELECT last_insert_rowid()", soci::into(id);
         tx.commit();
-        return berth::response::json(201, {{"id", id}, {"email", email}, {"name", name}});
+        return berth::response::created("/v1/users/me", {{"id", id}, {"email", email}, {"name", name}});
     }
 
     berth::response log_in(const berth::request& req) {
@@ -223,9 +245,33 @@ private:
         if (!password_matches(u.hash, body["current_password"].get<std::string>()))
             throw berth::http_error(403, "Wrong password", "current_password does not match");
         const std::string hash = hash_password(body["new_password"].get<std::string>());
+        // Sessions first: if they cannot end, nothing changes (the old password keeps working
+        // with its sessions); if the store then fails, they have ended and the old one stays.
+        end_sessions_or_503(std::to_string(u.id));
         auto s = db_->lease();
         *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
         return berth::response::no_content();
+    }
+
+    berth::response log_out(const berth::request& req) {
+        auto token = req.bearer_token();  // verified by the host's edge: the route declares auth
+        if (!token) throw berth::http_error(401, "Unauthorized", "this route needs a bearer token");
+        try {
+            ctx_->end_session(*token);
+        } catch (const std::exception& e) {
+            ctx_->log(berth::log_level::error, std::string("log-out failed: ") + e.what());
+            throw berth::http_error(503, "Session not ended", "the session could not be ended; retry");
+        }
+        return berth::response::no_content();
+    }
+
+    void end_sessions_or_503(const std::string& subject) {
+        try {
+            ctx_->end_sessions(subject);
+        } catch (const std::exception& e) {
+            ctx_->log(berth::log_level::error, std::string("ending the sessions of user ") + subject + " failed: " + e.what());
+            throw berth::http_error(503, "Sessions not ended", "the password was not changed; retry");
+        }
     }
 
     const berth::context* ctx_ = nullptr;

@@ -83,7 +83,10 @@ std::vector<std::string> users_walkthrough(recorder& rec, const std::string& ope
     EXPECT_EQ(rec.get("users", "/v1/users/me", operator_token).status, 404);
     EXPECT_EQ(rec.post("users", "/v1/users/me/password", {{"current_password", "wrong one"}, {"new_password", "another fine one"}}, tokens[9]).status, 403);
     EXPECT_EQ(rec.post("users", "/v1/users/me/password", {{"current_password", "a fine password"}, {"new_password", "another fine one"}}, tokens[9]).status, 204);
-    EXPECT_EQ(rec.post("users", "/v1/sessions", {{"email", "shopper9@shop.example"}, {"password", "another fine one"}}).status, 200);
+    auto again = rec.post("users", "/v1/sessions", {{"email", "shopper9@shop.example"}, {"password", "another fine one"}});
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(rec.get("users", "/v1/users/me", tokens[9]).status, 401);  // the change ended the older session
+    tokens[9] = again.json().value("token", "");
     return tokens;
 }
 

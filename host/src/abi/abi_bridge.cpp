@@ -122,11 +122,42 @@ void report_lease_wait(void* ctx, uint64_t waited_ns, int granted) {
     }
 }
 
+// ABI 1.3: sessions that end. The token service checks the token and keeps the revocation.
+int end_session(void* ctx, berth_bytes token, const berth_writer* error) {
+    auto* g = static_cast<const host_context*>(ctx);
+    try {
+        if (!g->services || !g->services->tokens) {
+            write_text(error, "this host has no token signing key");
+            return BERTH_ERROR;
+        }
+        g->services->tokens->end_session(view(token));
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
+int end_sessions(void* ctx, berth_bytes subject, const berth_writer* error) {
+    auto* g = static_cast<const host_context*>(ctx);
+    try {
+        if (!g->services || !g->services->tokens) {
+            write_text(error, "this host has no token signing key");
+            return BERTH_ERROR;
+        }
+        g->services->tokens->end_sessions(view(subject));
+        return BERTH_OK;
+    } catch (const std::exception& e) {
+        write_text(error, e.what());
+        return BERTH_ERROR;
+    }
+}
+
 }  // namespace
 
 berth_host_api host_api(const host_context* ctx) {
     return berth_host_api{sizeof(berth_host_api), const_cast<host_context*>(ctx), &log, &issue_token, &call,
-                          &report_lease_wait, nullptr, nullptr};  // end_session, end_sessions: issue 12
+                          &report_lease_wait, &end_session, &end_sessions};
 }
 
 }  // namespace berth::host::abi

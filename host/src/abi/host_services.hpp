@@ -1,5 +1,6 @@
 // What the host offers every generation through berth_host_api beyond logging: token
-// signing, in-process calls into other modules and database lease reports. Owned by the runtime.
+// signing and sessions that end (through `tokens`, ABI 1.3), in-process calls into other modules
+// and database lease reports. Owned by the runtime.
 #pragma once
 
 #include "http/message.hpp"

@@ -1,11 +1,16 @@
 #include "auth/token_service.hpp"
 
+#include "auth/revocations.hpp"
+
 #include "files/private_file.hpp"
 
 #include <jwt/jwt.hpp>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <stdexcept>
 
 namespace berth::host::auth {
 
@@ -45,24 +50,36 @@ const char* to_string(token_refusal r) {
         case token_refusal::invalid: return "invalid";
         case token_refusal::expired: return "expired";
         case token_refusal::insufficient_scope: return "insufficient_scope";
+        case token_refusal::revoked: return "revoked";
     }
     return "invalid";
 }
 
-token_service::token_service(const auth_config& cfg)
+token_service::token_service(const auth_config& cfg, revocations* revoked)
     : key_(key_from_hex(files::load_or_create_secret(cfg.secret_file, "token signing key"), cfg.secret_file)),
       issuer_(cfg.issuer),
-      ttl_s_(cfg.token_ttl_s) {}
+      ttl_s_(cfg.token_ttl_s),
+      revoked_(revoked) {}
 
 token_service::issued token_service::issue(std::string_view subject, std::string_view scope,
                                            std::optional<std::uint32_t> ttl_s) const {
     auto now = std::chrono::system_clock::now();
-    auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    auto iat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    // Not before the subject's not_before: a token issued in the very millisecond after
+    // end_sessions is not refused with the ones it ended (those are below not_before).
+    if (revoked_) iat_ms = std::max<std::int64_t>(iat_ms, revoked_->not_before(subject));
+    auto iat = iat_ms / 1000;
     auto exp = iat + ttl_s.value_or(ttl_s_);
+    unsigned char id[16];
+    randombytes_buf(id, sizeof id);
+    char jti[sizeof id * 2 + 1];
+    sodium_bin2hex(jti, sizeof jti, id, sizeof id);
     jwt::jwt_object obj{jwt::params::algorithm("HS256"), jwt::params::secret(key_)};
     obj.add_claim("sub", std::string(subject))
         .add_claim("iss", issuer_)
         .add_claim("iat", iat)
+        .add_claim("iat_ms", iat_ms)
+        .add_claim("jti", std::string(jti))
         .add_claim("exp", exp)
         .add_claim("scope", std::string(scope));
     auto signed_token = obj.signature();
@@ -115,11 +132,39 @@ std::variant<token_service::verified, token_service::rejected> token_service::ve
         return rejected{"no sub"};
     verified v;
     v.subject = sub->get<std::string>();
+    v.exp = exp->get<std::int64_t>();
+    if (auto jti = payload.find("jti"); jti != payload.end()) {
+        if (!jti->is_string()) return rejected{"jti is not a string"};
+        v.jti = jti->get<std::string>();
+    }
+    if (auto ms = payload.find("iat_ms"); ms != payload.end()) {
+        if (!ms->is_number_integer()) return rejected{"iat_ms is not an integer"};
+        v.iat_ms = ms->get<std::int64_t>();
+    } else if (auto iat = payload.find("iat"); iat != payload.end() && iat->is_number_integer()) {
+        // A token from before iat_ms: its second, in ms (a saturated product for absurd values).
+        const auto s = iat->get<std::int64_t>();
+        v.iat_ms = s > INT64_MAX / 1000 ? INT64_MAX : s < INT64_MIN / 1000 ? INT64_MIN : s * 1000;
+    }
     if (auto scope = payload.find("scope"); scope != payload.end()) {
         if (!scope->is_string()) return rejected{"scope is not a string"};
         v.scope = scope->get<std::string>();
     }
     return v;
+}
+
+void token_service::end_session(std::string_view token) const {
+    if (!revoked_) throw std::runtime_error("this host keeps no ended sessions");
+    auto verdict = verify(token);
+    if (auto* no = std::get_if<rejected>(&verdict))
+        throw std::runtime_error(no->expired ? "the token has expired already" : "not a valid token of this host");
+    const auto& ok = std::get<verified>(verdict);
+    if (ok.jti.empty()) revoked_->end_sessions(ok.subject);  // an older token: no id to name it by
+    else revoked_->end_session(ok.subject, ok.jti, ok.exp);
+}
+
+void token_service::end_sessions(std::string_view subject) const {
+    if (!revoked_) throw std::runtime_error("this host keeps no ended sessions");
+    revoked_->end_sessions(subject);
 }
 
 }  // namespace berth::host::auth

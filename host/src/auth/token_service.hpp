@@ -15,9 +15,11 @@
 
 namespace berth::host::auth {
 
+class revocations;
+
 // Why a bearer token was refused, as GET /metrics counts it (a bounded set).
-enum class token_refusal { missing, malformed, invalid, expired, insufficient_scope };
-inline constexpr std::size_t token_refusal_kinds = 5;
+enum class token_refusal { missing, malformed, invalid, expired, insufficient_scope, revoked };
+inline constexpr std::size_t token_refusal_kinds = 6;
 const char* to_string(token_refusal r);
 
 class token_service {
@@ -25,7 +27,8 @@ public:
     // Reads the key from cfg.secret_file, creating it (32 random bytes, hex, mode 0600) if
     // absent. Throws files::file_error naming the file if it cannot, or if the file is a link,
     // foreign-owned, or readable by group or others.
-    explicit token_service(const auth_config& cfg);
+    // `revoked`: the sessions that ended (outlives this service); null: none ever end.
+    explicit token_service(const auth_config& cfg, revocations* revoked = nullptr);
 
     struct issued {
         std::string token;
@@ -37,6 +40,9 @@ public:
     struct verified {
         std::string subject;
         std::string scope;  // space-separated
+        std::string jti;  // the token's id; empty for a token issued before ids (issue 12)
+        std::int64_t iat_ms = 0;  // issue time, Unix ms (iat_ms, else iat * 1000, else 0)
+        std::int64_t exp = 0;  // Unix seconds
     };
     struct rejected {
         std::string reason;  // for the log only: a client is told "invalid_token", nothing more
@@ -45,6 +51,15 @@ public:
     // The HMAC first (constant time), then alg exactly HS256, exp, nbf, iss, sub. Never throws
     // on any input.
     std::variant<verified, rejected> verify(std::string_view token) const;
+
+    // Sessions that end (ABI 1.3). end_session: `token` must be one this service verifies; from
+    // now on the edge refuses it. end_sessions: every token of `subject` issued before now is
+    // refused. Both persist before returning; both throw (std::exception, message for the
+    // module) when the token is not valid or the revocation cannot be recorded or kept.
+    void end_session(std::string_view token) const;
+    void end_sessions(std::string_view subject) const;
+    // Null when this host keeps no revocations.
+    const revocations* revoked() const { return revoked_; }
 
     // Figures for GET /metrics: tokens issued, and refusals the bearer stage counts here.
     void count_refusal(token_refusal r) const { refused_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
@@ -57,6 +72,7 @@ private:
     std::string key_;  // raw bytes
     std::string issuer_;
     std::uint32_t ttl_s_;
+    revocations* revoked_;
     mutable std::atomic<std::uint64_t> issued_{0};
     mutable std::array<std::atomic<std::uint64_t>, token_refusal_kinds> refused_{};
 };

@@ -1,4 +1,4 @@
-// The worker's requests back to the host: token and call go to the generation's own
+// The worker's requests back to the host: token, call, end_session and end_sessions go to the generation's own
 // berth_host_api (the `host` given to create), so their checks are exactly the in-process ones;
 // log and lease are notices without a reply.
 #include "isolate/isolated_plugin_impl.hpp"
@@ -50,6 +50,15 @@ json isolated_plugin::impl::serve(const json& request) {
                     {"status", response.response.status},
                     {"headers", std::move(headers)},
                     {"body", binary(b)}};
+    }
+    if (t == msg::end_session || t == msg::end_sessions) {  // ABI 1.3
+        const bool one = t == msg::end_session;
+        const auto what = text_field(request, one ? "token" : "subject");
+        auto* fn = one ? host->end_session : host->end_sessions;
+        abi::text_sink error;
+        if (host->struct_size < sizeof(berth_host_api) || !fn || fn(host->ctx, abi::bytes(what), &error.writer) != BERTH_OK)
+            return refuse(error.text.empty() ? "no session was ended" : error.text);
+        return json{{"ok", true}};
     }
     return refuse("unknown request");
 }

@@ -38,6 +38,8 @@
 //   token    {id, for, subject, scope}              -> ok: {token, expires_at}
 //   call     {id, for, module, method, target, body(bin), request_id, authorization}
 //            -> ok: {status, headers, body(bin)} (any status) | {error}: not made at all
+//   end_session  {id, for, token}                 -> ok | {error}   (ABI 1.3: a log-out)
+//   end_sessions {id, for, subject}               -> ok | {error}   (ABI 1.3: every older session)
 //   reply    answers to the host's requests.
 //   `for` is the id of the host request the calling worker thread is serving (0 when none, e.g.
 //   a plugin's own thread): the host serves the call on the thread waiting for that request,
@@ -59,5 +61,7 @@ inline constexpr std::string_view load = "load", create = "create", describe = "
                                   ready = "ready", stop = "stop", destroy = "destroy", handle = "handle",
                                   ping = "ping", reply = "reply", log = "log", lease = "lease", token = "token",
                                   call = "call";
+// ABI 1.3 (issue 12): worker -> host, served like token and call.
+inline constexpr std::string_view end_session = "end_session", end_sessions = "end_sessions";
 
 }  // namespace berth::host::isolate::msg

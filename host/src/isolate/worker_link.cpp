@@ -204,7 +204,7 @@ void worker_link::read_loop() {
                         box->cv.notify_one();
                     }
                 }
-            } else if (t == msg::token || t == msg::call) {
+            } else if (t == msg::token || t == msg::call || t == msg::end_session || t == msg::end_sessions) {
                 if (id == 0) throw channel_error("a worker request without an id");
                 const std::uint64_t for_id = id_field(*frame, "for");
                 std::shared_ptr<mailbox> box;

@@ -1,5 +1,6 @@
 #include "ops/metrics_host.hpp"
 
+#include "auth/revocations.hpp"
 #include "auth/token_service.hpp"
 #include "ops/metrics_requests.hpp"
 #include "ops/metrics_workers.hpp"
@@ -29,6 +30,12 @@ void collect_tokens(exposition& out, const auth::token_service& tokens) {
     for (std::size_t i = 0; i < auth::token_refusal_kinds; ++i) {
         const auto r = static_cast<auth::token_refusal>(i);
         out.sample("berth_tokens_refused_total", {{"reason", auth::to_string(r)}}, static_cast<double>(tokens.refused_count(r)));
+    }
+    if (const auto* revoked = tokens.revoked()) {  // issue 12: how near the store is to its bounds
+        out.family("berth_ended_sessions", exposition::kind::gauge,
+                   "Entries of the ended-sessions store: token ids and subjects (each bounded at 100000).");
+        out.sample("berth_ended_sessions", {{"table", "token_ids"}}, static_cast<double>(revoked->token_ids()));
+        out.sample("berth_ended_sessions", {{"table", "subjects"}}, static_cast<double>(revoked->subjects()));
     }
 }
 

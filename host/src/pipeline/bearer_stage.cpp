@@ -1,3 +1,4 @@
+#include "auth/revocations.hpp"
 #include "auth/token_service.hpp"
 #include "http/problem.hpp"
 #include "pipeline/route_contract.hpp"
@@ -53,6 +54,12 @@ verdict check_bearer(exchange& ex, const auth::token_service* tokens) {
         return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
     }
     auto& ok = std::get<auth::token_service::verified>(verdict);
+    // A session that ended (log-out, password change): refused as a bad token is, in memory.
+    if (const auto* revoked = tokens->revoked(); revoked && revoked->refused(ok.subject, ok.jti, ok.iat_ms)) {
+        spdlog::debug("[{}] request {}: bearer token refused: its session has ended", ex.module, ex.context.request_id);
+        tokens->count_refusal(auth::token_refusal::revoked);
+        return unauthorized("the bearer token is not valid", "Bearer realm=\"berth\", error=\"invalid_token\"");
+    }
     auto held = split_scopes(ok.scope);
     std::vector<std::string> lacking;
     for (auto& need : c.scopes)

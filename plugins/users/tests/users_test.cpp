@@ -1,4 +1,4 @@
-// users, over HTTP against the real host: registration, log-in, me, password change.
+// users, over HTTP against the real host: registration, log-in, log-out, me, password change.
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
@@ -24,6 +24,7 @@ TEST_F(Users, RegisterAnswers201WithoutThePassword) {
     EXPECT_EQ(j["name"], "Ann");
     EXPECT_EQ(j.size(), 3u);
     EXPECT_EQ(r.body.find("long enough"), std::string::npos);
+    EXPECT_EQ(r.header("Location"), "/v1/users/me");
 }
 
 TEST_F(Users, PasswordsAreStoredAsArgon2idHashes) {
@@ -51,6 +52,9 @@ TEST_F(Users, RegistrationInputIsChecked) {
         {{{"email", "not-an-email"}, {"password", "long enough"}, {"name", "X"}}, "/email"},
         {{{"email", "x@example.org"}, {"password", "long enough"}}, ""},
         {{{"email", "x@example.org"}, {"password", "long enough"}, {"name", ""}}, "/name"},
+        {{{"email", "x@example.org"}, {"password", "long enough"}, {"name", " \t  "}}, "/name"},
+        {{{"email", "x@example.org"}, {"password", "        "}, {"name", "X"}}, "/password"},
+        {{{"email", "x@example.org"}, {"password", "\t\n \r\f   "}, {"name", "X"}}, "/password"},
     };
     for (auto& r : rows) {
         SCOPED_TRACE(r.body.dump());
@@ -147,6 +151,88 @@ TEST_F(Users, PasswordChangeNeedsTheCurrentOne) {
     EXPECT_EQ(s().post(s().users(), "/v1/sessions", {{"email", "pw@example.org"}, {"password", "first password"}}).status, 401);
     EXPECT_EQ(s().post(s().users(), "/v1/sessions", {{"email", "pw@example.org"}, {"password", "second password"}}).status, 200);
     EXPECT_EQ(s().post(s().users(), "/v1/users/me/password", {{"current_password", "x"}, {"new_password", "second password"}}).status, 401);
+}
+
+TEST_F(Users, NamesAreStoredTrimmed) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "trim@example.org"}, {"password", "long enough"}, {"name", "  Tess Trim \t"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.json()["name"], "Tess Trim");
+    auto token = s().login("trim@example.org", "long enough");
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", token).json()["name"], "Tess Trim");
+}
+
+// Eight characters with one that is not whitespace is a password; spaces around it count.
+TEST_F(Users, APasswordOfEightWithSomethingBesidesWhitespaceIsAccepted) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "spacy@example.org"}, {"password", "       x"}, {"name", "S"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(s().post(s().users(), "/v1/sessions", {{"email", "spacy@example.org"}, {"password", "       x"}}).status, 200);
+}
+
+TEST_F(Users, ANewPasswordOfOnlyWhitespaceIs400) {
+    auto token = s().login("blank-new@example.org", "first password");
+    auto r = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "          "}}, token);
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/new_password");
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", token).status, 200);  // nothing changed, nothing ended
+}
+
+reply log_out(std::uint16_t port, const std::string& token) {
+    return http_request(port, "DELETE", "/v1/sessions/current", "", {{"Authorization", "Bearer " + token}});
+}
+
+TEST_F(Users, LogOutAnswers204AndTheTokenIsRefusedAfterwards) {
+    auto token = s().login("out@example.org");
+    ASSERT_EQ(s().get(s().users(), "/v1/users/me", token).status, 200);
+    auto r = log_out(s().users(), token);
+    ASSERT_EQ(r.status, 204) << r.body;
+    auto me = s().get(s().users(), "/v1/users/me", token);
+    EXPECT_EQ(me.status, 401);
+    EXPECT_NE(me.header("WWW-Authenticate").find("invalid_token"), std::string::npos);
+}
+
+TEST_F(Users, LoggingOutTwiceWithTheSameTokenIs401) {
+    auto token = s().login("twice@example.org");
+    ASSERT_EQ(log_out(s().users(), token).status, 204);
+    auto again = log_out(s().users(), token);
+    EXPECT_EQ(again.status, 401);
+    EXPECT_EQ(again.header("Content-Type"), "application/problem+json");
+}
+
+TEST_F(Users, LogOutNeedsAToken) {
+    EXPECT_EQ(http_request(s().users(), "DELETE", "/v1/sessions/current", "", {}).status, 401);
+}
+
+TEST_F(Users, LogOutEndsOnlyThatSession) {
+    auto first = s().login("two-devices@example.org");
+    auto second = s().login("two-devices@example.org");
+    ASSERT_EQ(log_out(s().users(), first).status, 204);
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", first).status, 401);
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", second).status, 200);
+}
+
+TEST_F(Users, APasswordChangeEndsEverySessionBegunBefore) {
+    auto used = s().login("ends@example.org", "first password");
+    auto other = s().login("ends@example.org", "first password");
+    auto ok = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, used);
+    ASSERT_EQ(ok.status, 204) << ok.body;
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", used).status, 401);
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", other).status, 401);
+    auto fresh = s().login("ends@example.org", "second password");
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", fresh).status, 200);
+}
+
+TEST_F(Users, AWrongCurrentPasswordEndsNoSession) {
+    auto token = s().login("keeps@example.org", "first password");
+    auto wrong = s().post(s().users(), "/v1/users/me/password", {{"current_password", "not it at all"}, {"new_password", "second password"}}, token);
+    ASSERT_EQ(wrong.status, 403);
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", token).status, 200);
+}
+
+TEST_F(Users, AnotherUsersPasswordChangeEndsNoneOfMySessions) {
+    auto mine = s().login("bystander@example.org");
+    auto theirs = s().login("changer@example.org", "first password");
+    ASSERT_EQ(s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, theirs).status, 204);
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", mine).status, 200);
 }
 
 }  // namespace

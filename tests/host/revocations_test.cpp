@@ -1,0 +1,192 @@
+// The host's store of ended sessions (auth/revocations): what it refuses, its bounds, its file.
+// The clock is the store's own (set_clock), so expiry is tested without waiting.
+#include "auth/revocations.hpp"
+#include "files/private_file.hpp"
+#include "support/file_mode.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+#include <vector>
+
+namespace berth::test {
+namespace {
+
+using host::auth::revocations;
+
+constexpr std::int64_t t0 = 1'800'000'000'000;  // Unix ms
+
+struct fixture {
+    temp_dir dir;
+    std::int64_t now = t0;
+    std::filesystem::path file() const { return dir.path() / "revoked-sessions.json"; }
+    std::unique_ptr<revocations> open(revocations::limits l = {}) {
+        auto r = std::make_unique<revocations>(file(), l);
+        r->set_clock([this] { return now; });
+        return r;
+    }
+};
+
+TEST(Revocations, AnEndedTokenIdIsRefusedAndOthersAreNot) {
+    fixture f;
+    auto r = f.open();
+    EXPECT_EQ(r->end_session("7", "aa", t0 / 1000 + 60), revocations::ended::token);
+    EXPECT_TRUE(r->refused("7", "aa", t0 - 5));
+    EXPECT_FALSE(r->refused("7", "bb", t0 - 5));
+    EXPECT_FALSE(r->refused("8", "cc", t0 - 5));
+}
+
+TEST(Revocations, EndSessionsRefusesTokensIssuedUpToNowAndNotAfter) {
+    fixture f;
+    auto r = f.open();
+    r->end_sessions("7");
+    EXPECT_TRUE(r->refused("7", "", t0 - 1000));
+    EXPECT_TRUE(r->refused("7", "x", t0));  // issued in the same millisecond, before the call
+    EXPECT_FALSE(r->refused("7", "y", t0 + 1));
+    EXPECT_EQ(r->not_before("7"), t0 + 1);
+    EXPECT_FALSE(r->refused("8", "", t0 - 1000));
+}
+
+TEST(Revocations, ATokenIdLeavesTheTableAtItsExpiry) {
+    fixture f;
+    auto r = f.open();
+    r->end_session("7", "aa", t0 / 1000 + 60);
+    f.now = t0 + 60'000;
+    r->end_session("7", "bb", t0 / 1000 + 600);  // any change purges what has expired
+    EXPECT_EQ(r->token_ids(), 1u);
+    EXPECT_FALSE(r->refused("7", "aa", t0));
+}
+
+TEST(Revocations, ASubjectLeavesOnceTheLongestTokenItConcernsHasExpired) {
+    fixture f;
+    auto r = f.open({.longest_ttl_s = 100});
+    r->end_sessions("7");
+    f.now = t0 + 1 + 99'999;
+    r->end_sessions("8");
+    EXPECT_EQ(r->subjects(), 2u);
+    f.now = t0 + 1 + 100'000;
+    r->end_sessions("9");
+    EXPECT_EQ(r->subjects(), 2u);
+    EXPECT_EQ(r->not_before("7"), 0);
+}
+
+TEST(Revocations, AFullTokenTableEndsEverySessionOfTheSubjectInstead) {
+    fixture f;
+    auto r = f.open({.max_token_ids = 2});
+    r->end_session("1", "a", t0 / 1000 + 60);
+    r->end_session("2", "b", t0 / 1000 + 60);
+    EXPECT_EQ(r->end_session("3", "c", t0 / 1000 + 60), revocations::ended::subject);
+    EXPECT_EQ(r->token_ids(), 2u);
+    EXPECT_TRUE(r->refused("3", "c", t0 - 10));
+    EXPECT_TRUE(r->refused("3", "other", t0 - 10));  // more revoked, never fewer
+    EXPECT_FALSE(r->refused("3", "new", t0 + 1));
+    // An id already in the table is updated, not refused for room.
+    EXPECT_EQ(r->end_session("1", "a", t0 / 1000 + 90), revocations::ended::token);
+}
+
+TEST(Revocations, AFullSubjectTableRefusesTheRevocation) {
+    fixture f;
+    auto r = f.open({.max_subjects = 2});
+    r->end_sessions("1");
+    r->end_sessions("2");
+    EXPECT_THROW(r->end_sessions("3"), host::auth::revocation_error);
+    EXPECT_FALSE(r->refused("3", "", t0 - 10));
+    EXPECT_NO_THROW(r->end_sessions("1"));  // a subject it holds moves its not_before
+    // Both tables full: a log-out has nowhere to go, and says so.
+    auto both = fixture{};
+    auto s = both.open({.max_token_ids = 1, .max_subjects = 1});
+    s->end_session("1", "a", t0 / 1000 + 60);
+    s->end_sessions("1");
+    EXPECT_THROW(s->end_session("2", "b", t0 / 1000 + 60), host::auth::revocation_error);
+}
+
+TEST(Revocations, SubjectsThatAreTooLongOrNotUtf8AreRefused) {
+    fixture f;
+    auto r = f.open();
+    EXPECT_THROW(r->end_sessions(std::string(revocations::max_subject_bytes + 1, 'x')), host::auth::revocation_error);
+    EXPECT_THROW(r->end_sessions("\xff\xfe"), host::auth::revocation_error);
+    EXPECT_THROW(r->end_sessions(""), host::auth::revocation_error);
+    EXPECT_EQ(r->subjects(), 0u);
+}
+
+TEST(Revocations, EveryRevocationIsInTheFileWhenTheCallReturns) {
+    fixture f;
+    {
+        auto r = f.open();
+        r->end_session("7", "aa", t0 / 1000 + 60);
+        r->end_sessions("8");
+    }
+    EXPECT_EQ(mode_of(f.file()), 0600u);
+    auto again = f.open();
+    EXPECT_TRUE(again->refused("7", "aa", t0));
+    EXPECT_TRUE(again->refused("8", "", t0));
+    EXPECT_FALSE(again->refused("8", "", t0 + 1));
+}
+
+TEST(Revocations, ChangesFromManyThreadsAllReachTheFile) {
+    fixture f;
+    {
+        auto r = f.open();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t)
+            threads.emplace_back([&r, t] {
+                for (int i = 0; i < 25; ++i) {
+                    const auto who = std::to_string(t) + "-" + std::to_string(i);
+                    if (i % 2) r->end_sessions(who);
+                    else r->end_session(who, "jti-" + who, t0 / 1000 + 60);
+                }
+            });
+        for (auto& th : threads) th.join();
+    }
+    auto again = f.open();
+    EXPECT_EQ(again->subjects(), 8u * 12);
+    EXPECT_EQ(again->token_ids(), 8u * 13);
+    EXPECT_TRUE(again->refused("7-23", "", t0));
+    EXPECT_TRUE(again->refused("7-24", "jti-7-24", t0));
+}
+
+TEST(Revocations, AMissingFileIsAnEmptyStore) {
+    fixture f;
+    auto r = f.open();
+    EXPECT_EQ(r->token_ids() + r->subjects(), 0u);
+    EXPECT_FALSE(std::filesystem::exists(f.file()));  // nothing written until something ends
+}
+
+void write_0600(const std::filesystem::path& file, const std::string& text) {
+    host::files::write_private_file(file, text);
+}
+
+TEST(Revocations, ACorruptFileIsRefusedNamingIt) {
+    for (const std::string text :
+         {"not json", "[]", R"({"version":1})", R"({"version":2,"token_ids":[],"subjects":[]})",
+          R"({"version":1,"token_ids":[{"jti":7,"until_ms":1}],"subjects":[]})",
+          R"({"version":1,"token_ids":[],"subjects":[{"sub":"","not_before_ms":1,"until_ms":2}]})"}) {
+        SCOPED_TRACE(text);
+        fixture f;
+        write_0600(f.file(), text);
+        try {
+            revocations r(f.file());
+            ADD_FAILURE() << "a corrupt file was loaded";
+        } catch (const host::files::file_error& e) {
+            EXPECT_NE(std::string(e.what()).find(f.file().string()), std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST(Revocations, AFileOthersCanReadIsRefused) {
+    fixture f;
+    std::ofstream(f.file()) << R"({"version":1,"token_ids":[],"subjects":[]})";
+    std::filesystem::permissions(f.file(), std::filesystem::perms(0644));
+    EXPECT_THROW(revocations r(f.file()), host::files::file_error);
+}
+
+TEST(Revocations, AFileWithMoreEntriesThanTheBoundIsRefused) {
+    fixture f;
+    write_0600(f.file(), R"({"version":1,"token_ids":[{"jti":"a","until_ms":1},{"jti":"b","until_ms":1}],"subjects":[]})");
+    EXPECT_THROW(revocations r(f.file(), {.max_token_ids = 1}), host::files::file_error);
+}
+
+}  // namespace
+}  // namespace berth::test
