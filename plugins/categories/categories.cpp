@@ -66,7 +66,7 @@ public:
             .responds(201, berth::ref("Category"), "Created; Location names it. The name is stored trimmed")
             .responds_problem(400, blank_name)
             .responds_problem(409, name_taken)
-            .responds_problem(422, "No such parent: parent_id names no category")
+            .responds_problem(422, "No such parent: parent_id names no category; or Too deep: past 32 levels")
             .responds_problem(503, database_busy);
         r.get("/v1/categories", [this](const berth::request&) { return tree(); })
             .summary("The whole category tree")
@@ -108,7 +108,7 @@ public:
             .responds(200, berth::ref("Category"), "Moved (or already there)")
             .responds_problem(404, no_such_category)
             .responds_problem(409, "Cycle: the new parent is the category or under it; or Name taken among the new siblings")
-            .responds_problem(422, "No such parent: parent_id names no category")
+            .responds_problem(422, "No such parent: parent_id names no category; or Too deep: past 32 levels")
             .responds_problem(503, database_busy);
         r.del("/v1/categories/{id}", [this](const berth::request& req) { return remove(req); })
             .summary("Deletes an empty category")
@@ -142,6 +142,7 @@ private:
         row parent;
         if (!r.at_top() && !categories_store::load(*s, r.parent_id, parent))
             throw berth::http_error(422, "No such parent", "parent category " + std::to_string(r.parent_id) + " does not exist");
+        if (!r.at_top()) categories_store::refuse_too_deep(categories_store::depth(*s, r.parent_id) + 1);
         if (categories_store::sibling_named(*s, r.name, r.at_top() ? 0 : r.parent_id, 0))
             throw berth::http_error(409, "Name taken", "a sibling category is already named '" + r.name + "'");
         *s << "INSERT INTO categories(name, parent_id) VALUES(:n, :p)", soci::use(r.name), soci::use(r.parent_id, r.parent_ind);
@@ -193,6 +194,7 @@ private:
                 if (under == parent)
                     throw berth::http_error(409, "Cycle", "category " + std::to_string(parent) + " is category " + std::to_string(id) +
                                                               " or under it");
+            categories_store::refuse_too_deep(categories_store::depth(*s, parent) + categories_store::height(*s, id));
         }
         if (categories_store::sibling_named(*s, r.name, parent, id))
             throw berth::http_error(409, "Name taken", "a category named '" + r.name + "' is already there");

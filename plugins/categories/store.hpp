@@ -60,4 +60,33 @@ inline std::vector<long long> subtree(soci::session& s, long long id) {
     return ids;
 }
 
+// How deep the tree may go: GET /v1/categories renders it recursively (in this plugin and in
+// every JSON parser a client uses), so its depth is bounded where it is built.
+inline constexpr int max_depth = 32;
+
+// Levels from the top down to `id` (a top-level category: 1).
+inline int depth(soci::session& s, long long id) {
+    int levels = 0;
+    s << "WITH RECURSIVE up(id, lvl) AS (SELECT :id, 1 UNION "
+         "SELECT c.parent_id, up.lvl + 1 FROM categories c JOIN up ON c.id = up.id "
+         "WHERE c.parent_id IS NOT NULL AND up.lvl <= :cap) SELECT MAX(lvl) FROM up",
+        soci::into(levels), soci::use(id), soci::use(max_depth);
+    return levels;
+}
+
+// Levels in the subtree under and including `id` (a leaf: 1).
+inline int height(soci::session& s, long long id) {
+    int levels = 0;
+    s << "WITH RECURSIVE sub(id, lvl) AS (SELECT :id, 1 UNION "
+         "SELECT c.id, sub.lvl + 1 FROM categories c JOIN sub ON c.parent_id = sub.id WHERE sub.lvl <= :cap) "
+         "SELECT MAX(lvl) FROM sub",
+        soci::into(levels), soci::use(id), soci::use(max_depth);
+    return levels;
+}
+
+inline void refuse_too_deep(int levels) {
+    if (levels > max_depth)
+        throw berth::http_error(422, "Too deep", "categories nest at most " + std::to_string(max_depth) + " levels deep");
+}
+
 }  // namespace categories_store

@@ -1,13 +1,12 @@
 // GET /v1/payments: the caller's payments, newest first (created_at, then id), a page at a time.
-// The cursor is opaque to clients: base64url of "<created_at>|<payment id>" of the page's last row.
+// The cursor is opaque to clients (page_cursor.hpp): ["payments", created_at, payment id] of the page's last row.
 #pragma once
 
+#include "page_cursor.hpp"
 #include "views.hpp"
 
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
-
-#include <sodium.h>
 
 #include <regex>
 #include <string>
@@ -20,26 +19,16 @@ struct page_key {
 };
 
 inline std::string encode_cursor(const page_key& k) {
-    const std::string raw = k.created + "|" + k.id;
-    std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    out.resize(out.find('\0'));
-    return out;
+    return berth::shop::page_cursor::encode(nlohmann::json::array({"payments", k.created, k.id}));
 }
 
 inline page_key decode_cursor(std::string_view text) {
-    const auto bad = [] { return berth::http_error(400, "Bad cursor", "the cursor is not one this list gave; start again without it"); };
-    std::string raw(text.size(), '\0');
-    std::size_t len = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), text.data(), text.size(), nullptr, &len,
-                          nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        throw bad();
-    raw.resize(len);
-    static const std::regex shape(R"(^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(pay_[0-9a-f]{24})$)");
-    std::smatch m;
-    if (!std::regex_match(raw, m, shape)) throw bad();
-    return {m[1], m[2]};
+    namespace cursor = berth::shop::page_cursor;
+    const auto j = cursor::decode(text, "payments", 3);
+    page_key k{cursor::text_at(j, 1), cursor::text_at(j, 2)};
+    static const std::regex created(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)"), id(R"(^pay_[0-9a-f]{24}$)");
+    if (!std::regex_match(k.created, created) || !std::regex_match(k.id, id)) cursor::bad();
+    return k;
 }
 
 // Whose payments: the caller's own; with payments:read everyone's, or user_id's when given.

@@ -3,7 +3,7 @@
 // while rows are added (a cursor names the last row's sort key and id, never an offset).
 #pragma once
 
-#include "cursor.hpp"
+#include "page_cursor.hpp"
 #include "model.hpp"
 
 #include <deque>
@@ -11,6 +11,8 @@
 #include <string>
 
 namespace products_detail {
+
+namespace cursor = berth::shop::page_cursor;
 
 // Parameters bound in order; deques so the references SOCI keeps stay valid.
 struct bindings {
@@ -97,7 +99,7 @@ inline berth::response list_products(const store& st, const berth::request& req)
         order = "price_cents, id";
         if (!after.empty()) {
             auto c = cursor::decode(after, sort, 3);
-            if (!c[1].is_number_integer()) cursor::bad("the cursor is not one this service gave");
+            if (!c[1].is_number_integer()) cursor::bad();
             const long long price = c[1].get<long long>();
             // One statement each: the operands of + are evaluated in no fixed order, the bindings must be.
             const auto above = b.number(price);
@@ -109,7 +111,7 @@ inline berth::response list_products(const store& st, const berth::request& req)
         order = "name COLLATE NOCASE, id";
         if (!after.empty()) {
             auto c = cursor::decode(after, sort, 3);
-            if (!c[1].is_string()) cursor::bad("the cursor is not one this service gave");
+            if (!c[1].is_string()) cursor::bad();
             const std::string name = c[1].get<std::string>();
             const auto above = b.text(name);
             const auto same = b.text(name);

@@ -2,7 +2,7 @@
 // reservation_ttl_s; operators list reservations and cancel a held one by hand.
 #pragma once
 
-#include "cursor.hpp"
+#include "page_cursor.hpp"
 #include "model.hpp"
 #include "schemas.hpp"
 
@@ -10,6 +10,8 @@
 #include <string>
 
 namespace products_detail {
+
+namespace cursor = berth::shop::page_cursor;
 
 class reservations {
 public:
@@ -170,7 +172,7 @@ private:
         std::string after_time, after_id;
         if (auto c = req.query("cursor")) {
             auto j = cursor::decode(*c, "reservations", 3);
-            if (!j[1].is_string() || !j[2].is_string()) cursor::bad("the cursor is not one this service gave");
+            if (!j[1].is_string() || !j[2].is_string()) cursor::bad();
             after_time = j[1].get<std::string>();
             after_id = j[2].get<std::string>();
         }

@@ -2,7 +2,7 @@
 // them), and stock returned by payment's refunds, once per reference.
 #pragma once
 
-#include "cursor.hpp"
+#include "page_cursor.hpp"
 #include "model.hpp"
 #include "schemas.hpp"
 
@@ -10,6 +10,8 @@
 #include <string>
 
 namespace products_detail {
+
+namespace cursor = berth::shop::page_cursor;
 
 class stock {
 public:

@@ -146,5 +146,26 @@ TEST(CategoryMove, NeedsCatalogWrite) {
     EXPECT_TRUE(s.get(s.categories(), path(lamps)).json()["parent_id"].is_null());
 }
 
+// GET /v1/categories renders the tree recursively: its depth is bounded where it is built.
+TEST(CategoryDepth, ACategoryPast32LevelsIsRefusedOnCreateAndOnMove) {
+    shop s;
+    long long top = create(s, "L1");
+    long long deepest = top;
+    for (int level = 2; level <= 32; ++level) deepest = create(s, "L" + std::to_string(level), deepest);
+    auto r = s.post(s.categories(), "/v1/categories", {{"name", "L33"}, {"parent_id", deepest}}, s.admin_token());
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(r.json()["title"], "Too deep");
+    // A two-level subtree moved under level 31 would reach 33.
+    long long other = create(s, "Other");
+    create(s, "Child", other);
+    long long level31 = subtree_ids(s, top).get<ids>().at(30);
+    auto moved = move(s, other, level31, s.admin_token());
+    EXPECT_EQ(moved.status, 422) << moved.body;
+    EXPECT_EQ(moved.json()["title"], "Too deep");
+    // Under level 30 it reaches exactly 32.
+    long long level30 = subtree_ids(s, top).get<ids>().at(29);
+    EXPECT_EQ(move(s, other, level30, s.admin_token()).status, 200);
+}
+
 }  // namespace
 }  // namespace berth::test

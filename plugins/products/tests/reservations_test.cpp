@@ -122,6 +122,7 @@ TEST_F(Reservations, PagesAreNewestFirst) {
     for (int n = 0; n < 2; ++n) {
         auto page = list("?state=held&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
         for (auto& r : page["items"]) seen.push_back(r["reservation_id"]);
+        if (n == 1) break;  // older holds of other tests may follow, or none
         ASSERT_FALSE(page["next_cursor"].is_null());
         cursor = page["next_cursor"];
     }

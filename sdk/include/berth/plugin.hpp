@@ -55,15 +55,21 @@ class http_error : public std::exception {
 public:
     http_error(int status, std::string title, std::string detail = {})
         : status_(status), title_(std::move(title)), detail_(std::move(detail)) {}
+    // `extra` members are merged into the problem object, e.g. {"errors": [{"in": "query",
+    // "pointer": "/cursor", "message": "..."}]} to say where, as the host's own 400s do.
+    http_error(int status, std::string title, std::string detail, nlohmann::json extra)
+        : status_(status), title_(std::move(title)), detail_(std::move(detail)), extra_(std::move(extra)) {}
     int status() const noexcept { return status_; }
     const std::string& title() const noexcept { return title_; }
     const std::string& detail() const noexcept { return detail_; }
+    const nlohmann::json& extra() const noexcept { return extra_; }
     const char* what() const noexcept override { return title_.c_str(); }
 
 private:
     int status_;
     std::string title_;
     std::string detail_;
+    nlohmann::json extra_ = nlohmann::json::object();
 };
 
 // The SDK's small helpers (iequals, problem JSON, the fingerprint, the buffers host services
@@ -603,7 +609,7 @@ struct glue {
             try {
                 emit(routes[raw->route]->target()(req), out);
             } catch (const http_error& e) {
-                emit(response::problem(e.status(), e.title(), e.detail()), out);
+                emit(response::problem(e.status(), e.title(), e.detail(), e.extra().is_object() ? e.extra() : nlohmann::json::object()), out);
             }
             return BERTH_OK;
         });
