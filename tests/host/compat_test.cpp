@@ -54,8 +54,8 @@ std::string listing(const std::vector<breaking_change>& changes) {
 
 // Exactly one breaking change, of this kind, on this operation, at this pointer.
 void expect_one(const json& next, const std::string& kind, const std::string& method, const std::string& path,
-                const std::string& pointer) {
-    auto changes = breaking_changes(base(), next);
+                const std::string& pointer, const json& old = base()) {
+    auto changes = breaking_changes(old, next);
     ASSERT_EQ(changes.size(), 1u) << listing(changes);
     EXPECT_EQ(changes[0].kind, kind);
     EXPECT_EQ(changes[0].method, method);
@@ -110,6 +110,19 @@ TEST(Compat, ARequestBodyWhereThereWasNoneIsBreaking) {
     auto n = base();
     n["routes"][3]["schema"] = {{"type", "object"}};
     expect_one(n, "required_added", "POST", "/v1/items/{id}/archive", "/request");
+}
+
+TEST(Compat, AnOptionalRequestBodyWhereThereWasNoneIsNot) {
+    auto n = base();
+    n["routes"][3]["schema"] = {{"type", "object"}};
+    n["routes"][3]["body_optional"] = true;  // route::optional_body: a request without one still works
+    EXPECT_TRUE(breaking_changes(base(), n).empty()) << listing(breaking_changes(base(), n));
+}
+
+TEST(Compat, AnOptionalRequestBodyMadeRequiredIsBreaking) {
+    auto old = base();
+    old["routes"][0]["body_optional"] = true;
+    expect_one(base(), "required_added", "POST", "/v1/items", "/request", old);
 }
 
 TEST(Compat, ARawBodyOfAnotherMediaTypeOrNoneIsBreaking) {

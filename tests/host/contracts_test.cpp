@@ -108,6 +108,19 @@ TEST_F(Contracts, ARawBodyRouteTakesOnlyItsMediaType) {
     EXPECT_EQ(http_request(probe(), "POST", "/v1/echo", "abc").body, "abc");
 }
 
+TEST_F(Contracts, AnOptionalBodyMayBeLeftOutButOneSentIsChecked) {
+    auto none = http_request(probe(), "POST", "/v1/notes");
+    ASSERT_EQ(none.status, 200) << none.body;
+    EXPECT_TRUE(none.json()["text"].is_null());
+    EXPECT_EQ(http_request(probe(), "POST", "/v1/notes", R"({"text":"hi"})", {{"Content-Type", "application/json"}}).json()["text"],
+              "hi");
+    auto bad = http_request(probe(), "POST", "/v1/notes", R"({"txt":"hi"})", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    auto published = http_request(probe(), "GET", "/openapi.json").json()["paths"]["/v1/notes"]["post"]["requestBody"];
+    EXPECT_EQ(published["required"], false) << published;
+    EXPECT_EQ(published["content"]["application/json"]["schema"]["properties"]["text"]["type"], "string") << published;
+}
+
 TEST_F(Contracts, ARawJsonBodyIsStillBoundInDepth) {
     // POST /v1/parse takes application/json that the plugin parses itself.
     const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');

@@ -94,6 +94,13 @@ public:
         r.post("/v1/parse", [](const berth::request& req) {
             return berth::response::json(200, {{"parsed", req.json()}});  // no schema: the SDK parses
         }).takes("application/json");
+        // route::optional_body: no body at all, or one that passes the schema.
+        r.post("/v1/notes", [](const berth::request& req) {
+             if (req.body().empty()) return berth::response::json(200, {{"text", nullptr}});
+             return berth::response::json(200, {{"text", req.json()["text"]}});
+         })
+            .schema({{"type", "object"}, {"additionalProperties", false}, {"properties", {{"text", {{"type", "string"}}}}}})
+            .optional_body();
     }
 
     void start(const berth::context& ctx) override {

@@ -99,7 +99,11 @@ private:
         if (took.empty() && !takes.empty() && !o_.contains("schema"))
             return sink_.add(kind::required_added, "/request", "the operation requires a " + takes + " body now");
         const bool had = o_.contains("schema"), has = n_.contains("schema");
-        if (!had && has) return sink_.add(kind::required_added, "/request", "the operation requires a request body now");
+        const bool optional_now = n_.value("body_optional", false) == true;
+        if (!had && has && !optional_now)
+            return sink_.add(kind::required_added, "/request", "the operation requires a request body now");
+        if (had && o_.value("body_optional", false) == true && !optional_now)
+            sink_.add(kind::required_added, "/request", "the operation requires its request body now (it was optional)");
         if (had && !has) return sink_.add(kind::request_body_removed, "/request", "the operation refuses a request body now");
         if (had) compare_request_schema(inlined(o_["schema"], co_), inlined(n_["schema"], cn_), "/request", "field", sink_);
     }

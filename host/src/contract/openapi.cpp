@@ -148,7 +148,8 @@ json operation(const json& route, const std::string& module, const pipeline::rou
     add_query_parameters(route, components, parameters);
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
     if (auto schema = route.find("schema"); schema != route.end())
-        op["requestBody"] = {{"required", true}, {"content", content_for("application/json", &*schema)}};
+        op["requestBody"] = {{"required", !route.value("body_optional", false)},
+                             {"content", content_for("application/json", &*schema)}};
     else if (auto takes = route.find("takes"); takes != route.end() && takes->is_string())
         op["requestBody"] = {{"required", false}, {"content", {{takes->get<std::string>(), json::object()}}}};
     json responses = declared_responses(route);

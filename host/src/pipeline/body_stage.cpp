@@ -40,6 +40,7 @@ verdict check_body(exchange& ex) {
         return http::problem(400, "this operation takes no body: " + c.method + " " + c.path +
                                       " declares no request body; send none");
     }
+    if (c.body_optional && req.body.empty()) return std::nullopt;  // route::optional_body: the handler decides
     const bool msgpack = http::is_msgpack_media_type(content_type);
     if (!content_type.empty() && !msgpack && !http::is_json_media_type(content_type))
         return http::problem(415, "this operation takes application/json or " + std::string(http::msgpack_media_type) +

@@ -168,6 +168,11 @@ std::variant<route_set, std::string> compile_routes(const nlohmann::json& manife
                 c.takes = r["takes"].get<std::string>();
             }
             if (r.contains("schema")) c.body = contract::json_schema::compile(contract::inline_components(r["schema"], components));
+            if (r.contains("body_optional")) {
+                if (!r["body_optional"].is_boolean() || !r.contains("schema"))
+                    throw std::invalid_argument("body_optional must be true or false, beside a schema");
+                c.body_optional = r["body_optional"].get<bool>();
+            }
             if (r.contains("auth")) {
                 c.auth = true;
                 if (!r["auth"].is_object()) throw std::invalid_argument("auth must be an object");

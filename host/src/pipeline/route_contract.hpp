@@ -32,6 +32,7 @@ struct route_contract {
     int major = 0;  // the N of the /vN/ the path starts with
     bool deprecated = false;  // its major is deprecated (route_set::majors says until when)
     std::shared_ptr<const contract::json_schema> body;
+    bool body_optional = false;  // with a body schema: an empty body is let through unchecked
     std::string takes;  // a body the plugin reads itself, of this media type (no schema); empty: none
     std::shared_ptr<const contract::json_schema> query;
     std::map<std::string, std::string, std::less<>> query_types;  // declared property type, for conversion

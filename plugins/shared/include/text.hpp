@@ -62,9 +62,9 @@ inline bool has_control(std::string_view s) {
 // Whether there is anything but whitespace (Unicode's included).
 inline bool blank(std::string_view s) { return trimmed(s).empty(); }
 
-// A 400 problem naming the body member, as the host's schema refusals do.
+// A 400 problem naming the body member, titled as the host's own schema refusals are.
 [[noreturn]] inline void refuse(std::string_view pointer, std::string_view message) {
-    throw berth::http_error(400, "Invalid request", std::string(pointer) + ": " + std::string(message),
+    throw berth::http_error(400, "Bad Request", std::string(pointer) + ": " + std::string(message),
                             {{"errors", {{{"in", "body"}, {"pointer", std::string(pointer)}, {"message", std::string(message)}}}}});
 }
 

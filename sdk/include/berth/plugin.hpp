@@ -252,6 +252,9 @@ public:
     route& operation_id(std::string id) { operation_id_ = std::move(id); return *this; }
     // JSON Schema (draft-07 subset) the request body must satisfy; checked by the host.
     route& schema(nlohmann::json s) { schema_ = std::move(s); return *this; }
+    // With schema(): a request may also come without a body (an empty one); the handler then
+    // sees an empty body() and decides what that means. Published as requestBody.required false.
+    route& optional_body() { optional_body_ = true; return *this; }
     // A body the plugin reads itself, of this media type ("text/csv", "application/octet-stream"),
     // instead of a JSON document checked against a schema. The host checks only its size, its
     // media type (415 for another; an untyped body is let through) and, for JSON, its nesting
@@ -299,6 +302,7 @@ public:
         if (!summary_.empty()) d["summary"] = summary_;
         if (!operation_id_.empty()) d["operation_id"] = operation_id_;
         if (!schema_.is_null()) d["schema"] = schema_;
+        if (!schema_.is_null() && optional_body_) d["body_optional"] = true;
         if (!query_.is_null()) d["query"] = query_;
         if (!takes_.empty()) d["takes"] = takes_;
         if (auth_) d["auth"] = {{"scopes", scopes_}};
@@ -312,6 +316,7 @@ public:
 private:
     std::string method_, path_, summary_, operation_id_, takes_;
     nlohmann::json schema_, query_;
+    bool optional_body_ = false;
     bool auth_ = false;
     std::vector<std::string> scopes_, callers_, tags_;
     nlohmann::json responses_ = nlohmann::json::object();  // status text -> {description, schema?, media_type?}
