@@ -23,6 +23,11 @@ TEST(Iso4217, DoesNotListAMadeUpCode) {
     EXPECT_FALSE(listed("eur"));  // codes are upper case; the schema's enum does not fold case
 }
 
+TEST(Iso4217, LeavesOutCodesThatAreNotMoneyAShopTakes) {
+    for (const char* code : {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XDR", "XSU", "XUA"}) EXPECT_FALSE(listed(code)) << code;
+    for (const char* code : {"XAF", "XCD", "XOF", "XPF"}) EXPECT_TRUE(listed(code)) << code;
+}
+
 TEST(Iso4217, ListsMoreThan150Codes) { EXPECT_GT(berth::shop::iso4217_codes().size(), 150u); }
 
 TEST(Iso4217, SchemaIsAnEnumOfTheCodes) {
