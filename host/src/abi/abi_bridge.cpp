@@ -122,15 +122,17 @@ void report_lease_wait(void* ctx, uint64_t waited_ns, int granted) {
     }
 }
 
-// ABI 1.3: sessions that end. The token service checks the token and keeps the revocation.
-int end_session(void* ctx, berth_bytes token, const berth_writer* error) {
+// ABI 1.3: sessions that end. The token service checks the token and keeps the revocation;
+// `end` is one of its two calls, run with the host's answer written back as the ABI wants it.
+template <class End>
+int ending(void* ctx, const berth_writer* error, End end) {
     auto* g = static_cast<const host_context*>(ctx);
     try {
         if (!g->services || !g->services->tokens) {
             write_text(error, "this host has no token signing key");
             return BERTH_ERROR;
         }
-        g->services->tokens->end_session(view(token));
+        end(*g->services->tokens);
         return BERTH_OK;
     } catch (const std::exception& e) {
         write_text(error, e.what());
@@ -138,19 +140,12 @@ int end_session(void* ctx, berth_bytes token, const berth_writer* error) {
     }
 }
 
+int end_session(void* ctx, berth_bytes token, const berth_writer* error) {
+    return ending(ctx, error, [&](auto& tokens) { tokens.end_session(view(token)); });
+}
+
 int end_sessions(void* ctx, berth_bytes subject, const berth_writer* error) {
-    auto* g = static_cast<const host_context*>(ctx);
-    try {
-        if (!g->services || !g->services->tokens) {
-            write_text(error, "this host has no token signing key");
-            return BERTH_ERROR;
-        }
-        g->services->tokens->end_sessions(view(subject));
-        return BERTH_OK;
-    } catch (const std::exception& e) {
-        write_text(error, e.what());
-        return BERTH_ERROR;
-    }
+    return ending(ctx, error, [&](auto& tokens) { tokens.end_sessions(view(subject)); });
 }
 
 }  // namespace
