@@ -102,6 +102,14 @@ TEST_F(Refunds, ARefundRecordsItsTrimmedReasonAndWhoAsked) {
               std::vector<std::string>{r.json()["user_id"].get<std::string>()});
 }
 
+TEST_F(Refunds, ARefundReasonIsTrimmedOfUnicodeWhitespace) {
+    auto token = s().login("reason-unicode@example.org");
+    auto path = bought("REF-REASON-U", token, 900);
+    auto r = refund(path, {{"amount_cents", 100}, {"reason", "\u00a0\u3000arrived damaged\u2003\u200b"}}, token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["refunds"][0]["reason"], "arrived damaged");
+}
+
 TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
     auto token = s().login("bad-body@example.org");
     auto path = bought("REF-BAD", token, 900);
@@ -109,6 +117,9 @@ TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
         {{{"amount_cents", 0}}, "/amount_cents"},     {{{"amount_cents", "100"}}, "/amount_cents"},
         {{{"restock", "yes"}}, "/restock"},           {{{"reason", "   "}}, "/reason"},
         {{{"reason", std::string(201, 'x')}}, "/reason"}, {{{"amount", 100}}, "/amount"},
+        {{{"reason", "\u3000\u00a0\u200b"}}, "/reason"},  // Unicode blanks only
+        {{{"reason", "bad\u001b[2Jthing"}}, "/reason"},     // a terminal escape
+        {{{"reason", std::string("nul\0here", 8)}}, "/reason"},
         {nlohmann::json::array({1}), ""},
     };
     for (auto& [body, pointer] : rows) {
