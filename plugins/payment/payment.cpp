@@ -96,7 +96,9 @@ public:
             .auth()
             .takes("application/json")  // an optional body: checked by refund_request.hpp
             .responds(200, berth::ref("Payment"), "Refunded: the payment with its refunds (status refunded once nothing remains)")
-            .responds_problem(400, "The body does not match {amount_cents?: n >= 1, restock?: bool, reason?: 1..200 characters}")
+            .responds_problem(400, "The body does not match {amount_cents?: n >= 1, restock?: bool, reason?: 1..200 characters, "
+                                   "not blank, no control characters}")
+            .responds_problem(403, "restock asked for without payments:read (restocking is an operator's decision)")
             .responds_problem(404, no_such_payment)
             .responds_problem(409, "Already refunded, Not refundable (declined), or Already restocked")
             .responds_problem(415, "A body that is not application/json")

@@ -4,6 +4,8 @@
 // the same 400 answer: the pointer and message of every violation.
 #pragma once
 
+#include "text.hpp"
+
 #include <berth/plugin.hpp>
 
 #include <optional>
@@ -19,7 +21,7 @@ struct refused {
 struct refund_request {
     std::optional<long long> amount;  // cents; none: all that remains
     bool restock = false;
-    std::optional<std::string> reason;  // trimmed
+    std::optional<std::string> reason;  // trimmed (Unicode whitespace too), no control characters
 };
 
 inline constexpr long long max_refund_cents = 1'000'000'000'000'000;  // bounds the sums in SQLite
@@ -33,16 +35,9 @@ inline std::size_t code_points(const std::string& s) {
     return n;
 }
 
-inline std::string trimmed(const std::string& s) {
-    const char* space = " \t\r\n\f\v";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
-
 inline refund_request parse_refund(const berth::request& req) {
     refund_request out;
-    if (trimmed(std::string(req.body())).empty()) return out;
+    if (req.body().find_first_not_of(" \t\r\n") == std::string_view::npos) return out;  // JSON's whitespace: no body
     const nlohmann::json& body = req.json();  // malformed or too deep: 400 from the SDK
     nlohmann::json errors = nlohmann::json::array();
     const auto violation = [&](std::string pointer, std::string message) {
@@ -73,10 +68,13 @@ inline refund_request parse_refund(const berth::request& req) {
                     violation(at, "must be a string");
                     continue;
                 }
-                std::string text = trimmed(value.get<std::string>());
-                if (text.empty()) violation(at, "must not be blank");
-                else if (code_points(text) > max_reason_chars) violation(at, "must be at most 200 characters");
-                else out.reason = std::move(text);
+                try {
+                    std::string text = berth::shop::text::clean(value.get<std::string>(), "/reason");
+                    if (code_points(text) > max_reason_chars) violation(at, "must be at most 200 characters");
+                    else out.reason = std::move(text);
+                } catch (const berth::http_error& e) {  // blank or control characters: one more violation
+                    for (auto& v : e.extra().value("errors", nlohmann::json::array())) errors.push_back(v);
+                }
             } else {
                 violation(at, "is not allowed");  // a closed object, like every request body
             }

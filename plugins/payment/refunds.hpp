@@ -4,7 +4,9 @@
 // Order of work: checked, then the stock returned (products' POST /v1/stock-returns, whose
 // reference, the payment id, makes a repeat add nothing), then checked again and recorded in one
 // BEGIN IMMEDIATE transaction, so two refunds at once never exceed the amount. A stock return
-// that succeeded before a failed write is repeated harmlessly by the next restock.
+// that succeeded is recorded on the payment (restocked) even when the refund then loses the
+// re-check; one before a failed write is repeated harmlessly by the next restock. Restocking is
+// an operator's decision (payments:read): an owner could refund a cent and restock everything.
 #pragma once
 
 #include "refund_request.hpp"
@@ -34,6 +36,10 @@ private:
         const std::string id(req.param("id"));
         const std::string owner = owner_filter(req);
         const refund_request asked = parse_refund(req);
+        if (asked.restock && !req.has_scope("payments:read"))
+            throw berth::http_error(
+                403, "Forbidden", "restocking is an operator's decision: it needs a payments:read token",
+                {{"errors", {{{"in", "body"}, {"pointer", "/restock"}, {"message", "needs the payments:read scope"}}}}});
         nlohmann::json items;
         {
             auto s = db_.lease();
@@ -45,7 +51,16 @@ private:
         auto s = db_.lease();
         berth::immediate_transaction tx(s);
         auto p = find_payment(*s, id, owner);
-        const long long amount = check(p, id, asked);
+        long long amount = 0;
+        try {
+            amount = check(p, id, asked);
+        } catch (...) {
+            if (asked.restock && p) {  // the stock is back though this refund lost: the payment says so
+                *s << "UPDATE payments SET restocked = 1 WHERE id = :id", soci::use(id);
+                tx.commit();
+            }
+            throw;
+        }
         const std::string refund_id = new_id("ref_");
         const std::string subject(req.subject());
         const int restocked = asked.restock ? 1 : 0;

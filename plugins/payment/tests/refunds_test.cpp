@@ -1,9 +1,11 @@
 // payment: refunds, whole or partial, up to what remains; each recorded on the payment; the
 // stock put back once when asked; the owner or an operator with payments:read may refund.
 // Real host, real HTTP.
+#include "support/eventually.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <mutex>
@@ -33,6 +35,7 @@ protected:
     static long long product_of(const std::string& path, const std::string& token) {
         return s().get(s().payment(), path, token).json()["items"][0]["product_id"];
     }
+    static std::string operator_token() { return s().mint_token("support-restock", "payments:read"); }
     static shop* shop_;
 };
 shop* Refunds::shop_ = nullptr;
@@ -99,6 +102,14 @@ TEST_F(Refunds, ARefundRecordsItsTrimmedReasonAndWhoAsked) {
               std::vector<std::string>{r.json()["user_id"].get<std::string>()});
 }
 
+TEST_F(Refunds, ARefundReasonIsTrimmedOfUnicodeWhitespace) {
+    auto token = s().login("reason-unicode@example.org");
+    auto path = bought("REF-REASON-U", token, 900);
+    auto r = refund(path, {{"amount_cents", 100}, {"reason", "\u00a0\u3000arrived damaged\u2003\u200b"}}, token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["refunds"][0]["reason"], "arrived damaged");
+}
+
 TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
     auto token = s().login("bad-body@example.org");
     auto path = bought("REF-BAD", token, 900);
@@ -106,6 +117,9 @@ TEST_F(Refunds, BadRefundBodiesAreRefusedWithTheirPointerAndRefundNothing) {
         {{{"amount_cents", 0}}, "/amount_cents"},     {{{"amount_cents", "100"}}, "/amount_cents"},
         {{{"restock", "yes"}}, "/restock"},           {{{"reason", "   "}}, "/reason"},
         {{{"reason", std::string(201, 'x')}}, "/reason"}, {{{"amount", 100}}, "/amount"},
+        {{{"reason", "\u3000\u00a0\u200b"}}, "/reason"},  // Unicode blanks only
+        {{{"reason", "bad\u001b[2Jthing"}}, "/reason"},     // a terminal escape
+        {{{"reason", std::string("nul\0here", 8)}}, "/reason"},
         {nlohmann::json::array({1}), ""},
     };
     for (auto& [body, pointer] : rows) {
@@ -147,16 +161,68 @@ TEST_F(Refunds, RestockPutsTheItemsBackOnce) {
     auto path = bought("REF-RESTOCK", token, 200, 3, 5);
     const long long product = product_of(path, token);
     ASSERT_EQ(s().stock(product), 2);
-    auto r = refund(path, {{"amount_cents", 100}, {"restock", true}}, token);
+    auto r = refund(path, {{"amount_cents", 100}, {"restock", true}}, operator_token());
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["restocked"], true);
     EXPECT_EQ(r.json()["refunds"][0]["restocked"], true);
     EXPECT_EQ(s().stock(product), 5);
-    auto again = refund(path, {{"amount_cents", 100}, {"restock", true}}, token);
+    auto again = refund(path, {{"amount_cents", 100}, {"restock", true}}, operator_token());
     EXPECT_EQ(again.status, 409);
     EXPECT_EQ(again.json()["title"], "Already restocked");
     EXPECT_EQ(s().stock(product), 5);
     EXPECT_EQ(s().get(s().payment(), path, token).json()["refunded_cents"], 100);
+}
+
+TEST_F(Refunds, AnOwnerCannotAskForARestock) {
+    // Restocking is the operator's decision: an owner could otherwise refund 1 cent, keep the goods
+    // and put them all back in stock.
+    auto token = s().login("owner-restock@example.org");
+    auto path = bought("REF-OWNER-RESTOCK", token, 200, 3, 5);
+    const long long product = product_of(path, token);
+    auto r = refund(path, {{"amount_cents", 1}, {"restock", true}}, token);
+    ASSERT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/restock");
+    EXPECT_EQ(s().stock(product), 2);
+    auto shown = s().get(s().payment(), path, token).json();
+    EXPECT_EQ(shown["refunded_cents"], 0);
+    EXPECT_EQ(shown["restocked"], false);
+    EXPECT_EQ(refund(path, {{"amount_cents", 1}, {"restock", false}}, token).status, 200);  // refunds stay the owner's
+}
+
+TEST_F(Refunds, ARestockWhoseRefundLosesTheRecheckIsStillRecorded) {
+    // The test stands in for a concurrent refund that takes what remains: it holds payment.db's
+    // write lock with that refund uncommitted until products has taken the stock back, so the
+    // restocking refund passes its first check and loses the second.
+    auto token = s().login("lost-recheck@example.org");
+    auto path = bought("REF-LOST-RECHECK", token, 200, 3, 5);
+    const long long product = product_of(path, token);
+    const std::string id = path.substr(path.rfind('/') + 1);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(payments().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, ("UPDATE payments SET refunded_cents = amount_cents, status = 'refunded' WHERE id = '" + id + "'").c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    reply r;
+    const std::string support = operator_token();
+    std::thread restocker([&] {
+        try {
+            r = refund(path, {{"restock", true}}, support);
+        } catch (const std::exception& e) {
+            r.body = e.what();
+        }
+    });
+    const bool returned = eventually([&] { return s().stock(product) == 5; });
+    EXPECT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    restocker.join();
+    ASSERT_TRUE(returned);
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(r.json()["title"], "Already refunded");
+    EXPECT_EQ(s().get(s().payment(), path, token).json()["restocked"], true);  // the stock is back: say so
+    EXPECT_EQ(s().stock(product), 5);
 }
 
 TEST_F(Refunds, ARefundWithoutRestockLeavesTheStockAlone) {
