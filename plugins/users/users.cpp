@@ -204,6 +204,16 @@ private:
             throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
         const std::string scope = "user";
         auto token = ctx_->issue_token(std::to_string(id), scope);
+        // A password change that stored its hash after we read ours may have ended the sessions
+        // before this token existed: it must not leave here alive (change_password stores first).
+        if (current_hash(id) != hash) {
+            try {
+                ctx_->end_session(token.value);
+            } catch (const std::exception& e) {  // never handed out either way
+                ctx_->log(berth::log_level::warn, std::string("ending a raced log-in's token failed: ") + e.what());
+            }
+            throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
+        }
         return berth::response::json(200, {{"token", token.value},
                                            {"token_type", "Bearer"},
                                            {"expires_at", iso8601(token.expires_at)},
@@ -215,6 +225,15 @@ private:
         std::string email, name, hash;
         bool found = false;
     };
+    // The stored hash of user `id`; empty when the user is gone.
+    std::string current_hash(long long id) {
+        std::string hash;
+        auto s = db_->lease();
+        *s << "SELECT password_hash FROM users WHERE id = :id", soci::into(hash), soci::use(id);
+        if (!s->got_data()) hash.clear();
+        return hash;
+    }
+
     user_row find(soci::session& s, const berth::request& req) {
         user_row u;
         // Tokens minted on the admin API may name a subject that is no user id at all.
@@ -245,11 +264,22 @@ private:
         if (!password_matches(u.hash, body["current_password"].get<std::string>()))
             throw berth::http_error(403, "Wrong password", "current_password does not match");
         const std::string hash = hash_password(body["new_password"].get<std::string>());
-        // Sessions first: if they cannot end, nothing changes (the old password keeps working
-        // with its sessions); if the store then fails, they have ended and the old one stays.
-        end_sessions_or_503(std::to_string(u.id));
-        auto s = db_->lease();
-        *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
+        // The hash first, then the sessions: a log-in that verified the old hash sees the change
+        // when it re-reads (log_in) or got its token before the sessions ended here.
+        {
+            auto s = db_->lease();
+            *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
+        }
+        try {
+            ctx_->end_sessions(std::to_string(u.id));
+        } catch (const std::exception& e) {
+            ctx_->log(berth::log_level::error, "ending the sessions of user " + std::to_string(u.id) + " failed: " + e.what());
+            // Nothing changed after all: the old hash back, unless another change came since.
+            auto s = db_->lease();
+            *s << "UPDATE users SET password_hash = :old WHERE id = :id AND password_hash = :h", soci::use(u.hash),
+                soci::use(u.id), soci::use(hash);
+            throw berth::http_error(503, "Sessions not ended", "the password was not changed; retry");
+        }
         return berth::response::no_content();
     }
 
@@ -263,15 +293,6 @@ private:
             throw berth::http_error(503, "Session not ended", "the session could not be ended; retry");
         }
         return berth::response::no_content();
-    }
-
-    void end_sessions_or_503(const std::string& subject) {
-        try {
-            ctx_->end_sessions(subject);
-        } catch (const std::exception& e) {
-            ctx_->log(berth::log_level::error, std::string("ending the sessions of user ") + subject + " failed: " + e.what());
-            throw berth::http_error(503, "Sessions not ended", "the password was not changed; retry");
-        }
     }
 
     const berth::context* ctx_ = nullptr;

@@ -7,7 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace berth::test {
 namespace {
@@ -100,6 +104,39 @@ TEST(Sessions, ALogInRightAfterAPasswordChangeWorks) {
         token = s.login("quick@example.org", next);
         ASSERT_EQ(s.get(s.users(), "/v1/users/me", token).status, 200) << i;
     }
+}
+
+// Log-ins with the old password racing a password change: a log-in that verified the old hash
+// must not hand out a token that outlives the change (each thread logs in until the old password
+// is refused, so the log-ins cover the whole change).
+TEST(Sessions, TokensFromLogInsRacingAPasswordChangeAreAllRefusedAfterIt) {
+    shop s;
+    const auto token = s.login("racer@example.org", "old password");
+    const auto log_in_body = nlohmann::json{{"email", "racer@example.org"}, {"password", "old password"}}.dump();
+    const header_list json{{"Content-Type", "application/json"}};
+    std::mutex m;
+    std::vector<std::string> got;
+    std::atomic<bool> bounded{true};
+    std::vector<std::thread> racers;
+    for (int t = 0; t < 4; ++t)
+        racers.emplace_back([&] {
+            for (int i = 0;; ++i) {
+                if (i == 200) return void(bounded = false);
+                auto r = http_request(s.users(), "POST", "/v1/sessions", log_in_body, json);
+                if (r.status != 200) return;  // the new password is in force
+                std::lock_guard l(m);
+                got.push_back(r.json()["token"]);
+            }
+        });
+    auto change = s.post(s.users(), "/v1/users/me/password",
+                         {{"current_password", "old password"}, {"new_password", "new password"}}, token);
+    for (auto& t : racers) t.join();
+    ASSERT_EQ(change.status, 204) << change.body;
+    ASSERT_TRUE(bounded) << "the old password still worked after 200 log-ins";
+    ASSERT_FALSE(got.empty());
+    int accepted = 0;
+    for (const auto& t : got) accepted += s.get(s.users(), "/v1/users/me", t).status != 401;
+    EXPECT_EQ(accepted, 0) << "of " << got.size() << " tokens from log-ins with the old password";
 }
 
 double metric(const std::string& text, const std::string& series) {
