@@ -5,6 +5,8 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "text.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -43,20 +45,13 @@ std::string iso8601(std::int64_t unix_seconds) {
 nlohmann::json email_schema() {
     return {{"type", "string"}, {"maxLength", 254}, {"pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}};
 }
-// At least 8 characters, not all whitespace.
+// At least 8 characters, not all whitespace (Unicode's too: text::blank in the handlers).
 nlohmann::json password_schema() {
     return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}, {"pattern", "\\S"}};
 }
-// A name with something in it besides whitespace; stored trimmed.
+// A name with something in it besides whitespace, without control characters; stored trimmed
+// (text::clean).
 nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
-
-// The whitespace the schemas' \S does not match (RE2's \s), from both ends.
-std::string trimmed(const std::string& s) {
-    constexpr const char* space = " \t\n\f\r";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
 
 // Every route that leases a database connection answers 503 when none frees up in time.
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
@@ -91,7 +86,7 @@ public:
                        {"password", password_schema()},
                        {"name", name_schema()}}}})
             .responds(201, berth::ref("User"),
-                      "Registered (the email is stored lower-cased, the name trimmed); Location: /v1/users/me")
+                      "Registered (the email is stored lower-cased, the name trimmed of Unicode whitespace); Location: /v1/users/me")
             .responds_problem(409, "Email taken: a user with this email, in any case, is registered")
             .responds_problem(503, database_busy);
         r.post("/v1/sessions", [this](const berth::request& req) { return log_in(req); })
@@ -170,7 +165,9 @@ private:
     berth::response register_user(const berth::request& req) {
         auto& body = req.json();
         const std::string email = lower(body["email"].get<std::string>());
-        const std::string name = trimmed(body["name"].get<std::string>());
+        const std::string name = berth::shop::text::clean(body["name"].get<std::string>(), "/name");
+        if (berth::shop::text::blank(body["password"].get<std::string>()))
+            berth::shop::text::refuse("/password", "must not be only whitespace");
         const std::string hash = hash_password(body["password"].get<std::string>());  // slow: outside the transaction
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
@@ -263,6 +260,8 @@ private:
         }
         if (!password_matches(u.hash, body["current_password"].get<std::string>()))
             throw berth::http_error(403, "Wrong password", "current_password does not match");
+        if (berth::shop::text::blank(body["new_password"].get<std::string>()))
+            berth::shop::text::refuse("/new_password", "must not be only whitespace");
         const std::string hash = hash_password(body["new_password"].get<std::string>());
         // The hash first, then the sessions: a log-in that verified the old hash sees the change
         // when it re-reads (log_in) or got its token before the sessions ended here.
