@@ -167,6 +167,44 @@ TEST(Sessions, TheEndedSessionsFileIsPrivate) {
     EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all, std::filesystem::perms(0600));
 }
 
+nlohmann::json ended_sessions_file(shop& s) {
+    return nlohmann::json::parse(text_of(s.host().data_dir() / "revoked-sessions.json"));
+}
+
+// The subject entry of `sub` in the file: how long it is kept past its not-before, in ms.
+std::int64_t kept_ms(const nlohmann::json& file, const std::string& sub) {
+    for (const auto& e : file["subjects"])
+        if (e["sub"] == sub) return e["until_ms"].get<std::int64_t>() - e["not_before_ms"].get<std::int64_t>();
+    return -1;
+}
+
+// The shop's tokens live 600 s (auth.token_ttl_s): an ended user is remembered that long, not
+// for the admin API's 30 days (a table filled by password changes would refuse them for a month).
+TEST(Sessions, AnEndedUserIsKeptOnlyAsLongAsTheTokensLast) {
+    shop s;
+    const auto token = s.login("brief@example.org", "first password");
+    ASSERT_EQ(s.post(s.users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, token)
+                  .status,
+              204);
+    const auto me = s.get(s.users(), "/v1/users/me", s.login("brief@example.org", "second password")).json();
+    EXPECT_EQ(kept_ms(ended_sessions_file(s), std::to_string(me["id"].get<long long>())), 600'000);
+}
+
+// A token minted for a day on the admin API: ends recorded after it are kept a day.
+TEST(Sessions, ALongerMintedTokenLengthensWhatLaterEndsKeep) {
+    shop s;
+    auto minted = s.host().admin("POST", "/tokens", nlohmann::json{{"subject", "night-shift"}, {"scope", "catalog:write"}, {"ttl_s", 86400}}.dump());
+    ASSERT_EQ(minted.status, 201) << minted.body;
+    const auto token = s.login("later@example.org", "first password");
+    const auto id = std::to_string(s.get(s.users(), "/v1/users/me", token).json()["id"].get<long long>());
+    ASSERT_EQ(s.post(s.users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, token)
+                  .status,
+              204);
+    const auto file = ended_sessions_file(s);
+    EXPECT_EQ(kept_ms(file, id), 86'400'000);
+    EXPECT_EQ(file["longest_ttl_s"], 86400);
+}
+
 std::string log_in(berthd_child& b, const std::string& email, const std::string& password) {
     const auto body = nlohmann::json{{"email", email}, {"password", password}}.dump();
     auto r = http_request(b.port("users"), "POST", "/v1/sessions", body, {{"Content-Type", "application/json"}});
