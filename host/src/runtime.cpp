@@ -67,10 +67,9 @@ void runtime::start() {
         files::make_private_dir(c.data_dir / "shadow");
         if (c.auth.secret_file.empty()) c.auth.secret_file = c.data_dir / "token.key";
         // Sessions that ended (issue 12): loaded before any token is accepted; kept as long as the
-        // longest-lived token (the admin API's 30 days, or the configured ttl if longer).
+        // longest-lived token issued (the configured ttl, or a longer one minted since).
         impl_->revocations = std::make_unique<auth::revocations>(
-            c.data_dir / "revoked-sessions.json",
-            auth::revocations::limits{.longest_ttl_s = std::max<std::int64_t>(2592000, c.auth.token_ttl_s)});
+            c.data_dir / "revoked-sessions.json", auth::revocations::limits{.longest_ttl_s = c.auth.token_ttl_s});
         impl_->tokens = std::make_unique<auth::token_service>(c.auth, impl_->revocations.get());
         if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
         admin_token = files::load_or_create_secret(c.admin_token_file, "admin API token");

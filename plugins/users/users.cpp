@@ -5,6 +5,8 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "text.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -43,20 +45,13 @@ std::string iso8601(std::int64_t unix_seconds) {
 nlohmann::json email_schema() {
     return {{"type", "string"}, {"maxLength", 254}, {"pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}};
 }
-// At least 8 characters, not all whitespace.
+// At least 8 characters, not all whitespace (Unicode's too: text::blank in the handlers).
 nlohmann::json password_schema() {
     return {{"type", "string"}, {"minLength", 8}, {"maxLength", 1024}, {"pattern", "\\S"}};
 }
-// A name with something in it besides whitespace; stored trimmed.
+// A name with something in it besides whitespace, without control characters; stored trimmed
+// (text::clean).
 nlohmann::json name_schema() { return {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}, {"pattern", "\\S"}}; }
-
-// The whitespace the schemas' \S does not match (RE2's \s), from both ends.
-std::string trimmed(const std::string& s) {
-    constexpr const char* space = " \t\n\f\r";
-    const auto first = s.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
 
 // Every route that leases a database connection answers 503 when none frees up in time.
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
@@ -91,7 +86,7 @@ public:
                        {"password", password_schema()},
                        {"name", name_schema()}}}})
             .responds(201, berth::ref("User"),
-                      "Registered (the email is stored lower-cased, the name trimmed); Location: /v1/users/me")
+                      "Registered (the email is stored lower-cased, the name trimmed of Unicode whitespace); Location: /v1/users/me")
             .responds_problem(409, "Email taken: a user with this email, in any case, is registered")
             .responds_problem(503, database_busy);
         r.post("/v1/sessions", [this](const berth::request& req) { return log_in(req); })
@@ -170,7 +165,9 @@ private:
     berth::response register_user(const berth::request& req) {
         auto& body = req.json();
         const std::string email = lower(body["email"].get<std::string>());
-        const std::string name = trimmed(body["name"].get<std::string>());
+        const std::string name = berth::shop::text::clean(body["name"].get<std::string>(), "/name");
+        if (berth::shop::text::blank(body["password"].get<std::string>()))
+            berth::shop::text::refuse("/password", "must not be only whitespace");
         const std::string hash = hash_password(body["password"].get<std::string>());  // slow: outside the transaction
         auto s = db_->lease();
         berth::immediate_transaction tx(s);
@@ -204,6 +201,16 @@ private:
             throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
         const std::string scope = "user";
         auto token = ctx_->issue_token(std::to_string(id), scope);
+        // A password change that stored its hash after we read ours may have ended the sessions
+        // before this token existed: it must not leave here alive (change_password stores first).
+        if (current_hash(id) != hash) {
+            try {
+                ctx_->end_session(token.value);
+            } catch (const std::exception& e) {  // never handed out either way
+                ctx_->log(berth::log_level::warn, std::string("ending a raced log-in's token failed: ") + e.what());
+            }
+            throw berth::http_error(401, "Invalid credentials", "the email or the password is wrong");
+        }
         return berth::response::json(200, {{"token", token.value},
                                            {"token_type", "Bearer"},
                                            {"expires_at", iso8601(token.expires_at)},
@@ -215,6 +222,15 @@ private:
         std::string email, name, hash;
         bool found = false;
     };
+    // The stored hash of user `id`; empty when the user is gone.
+    std::string current_hash(long long id) {
+        std::string hash;
+        auto s = db_->lease();
+        *s << "SELECT password_hash FROM users WHERE id = :id", soci::into(hash), soci::use(id);
+        if (!s->got_data()) hash.clear();
+        return hash;
+    }
+
     user_row find(soci::session& s, const berth::request& req) {
         user_row u;
         // Tokens minted on the admin API may name a subject that is no user id at all.
@@ -244,12 +260,25 @@ private:
         }
         if (!password_matches(u.hash, body["current_password"].get<std::string>()))
             throw berth::http_error(403, "Wrong password", "current_password does not match");
+        if (berth::shop::text::blank(body["new_password"].get<std::string>()))
+            berth::shop::text::refuse("/new_password", "must not be only whitespace");
         const std::string hash = hash_password(body["new_password"].get<std::string>());
-        // Sessions first: if they cannot end, nothing changes (the old password keeps working
-        // with its sessions); if the store then fails, they have ended and the old one stays.
-        end_sessions_or_503(std::to_string(u.id));
-        auto s = db_->lease();
-        *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
+        // The hash first, then the sessions: a log-in that verified the old hash sees the change
+        // when it re-reads (log_in) or got its token before the sessions ended here.
+        {
+            auto s = db_->lease();
+            *s << "UPDATE users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(u.id);
+        }
+        try {
+            ctx_->end_sessions(std::to_string(u.id));
+        } catch (const std::exception& e) {
+            ctx_->log(berth::log_level::error, "ending the sessions of user " + std::to_string(u.id) + " failed: " + e.what());
+            // Nothing changed after all: the old hash back, unless another change came since.
+            auto s = db_->lease();
+            *s << "UPDATE users SET password_hash = :old WHERE id = :id AND password_hash = :h", soci::use(u.hash),
+                soci::use(u.id), soci::use(hash);
+            throw berth::http_error(503, "Sessions not ended", "the password was not changed; retry");
+        }
         return berth::response::no_content();
     }
 
@@ -263,15 +292,6 @@ private:
             throw berth::http_error(503, "Session not ended", "the session could not be ended; retry");
         }
         return berth::response::no_content();
-    }
-
-    void end_sessions_or_503(const std::string& subject) {
-        try {
-            ctx_->end_sessions(subject);
-        } catch (const std::exception& e) {
-            ctx_->log(berth::log_level::error, std::string("ending the sessions of user ") + subject + " failed: " + e.what());
-            throw berth::http_error(503, "Sessions not ended", "the password was not changed; retry");
-        }
     }
 
     const berth::context* ctx_ = nullptr;

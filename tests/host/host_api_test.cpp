@@ -202,6 +202,31 @@ TEST(HostApi, ATokenIssuedRightAfterEndSessionsIsNotRefused) {
     }
 }
 
+// issue_token and end_sessions take the same subjects: none a store of ended sessions cannot keep.
+TEST(HostApi, IssueTokenAndEndSessionsRefuseTheSameSubjects) {
+    token_host h;
+    for (const std::string sub : {std::string("a\x1b[2Jb"), std::string("line\nbreak"), std::string(257, 'x'), std::string()}) {
+        SCOPED_TRACE(sub.size());
+        host::abi::text_sink token, error, ended;
+        std::int64_t exp = 0;
+        EXPECT_EQ(h.table.issue_token(h.table.ctx, host::abi::bytes(sub), host::abi::bytes(std::string_view("user")), &token.writer,
+                                      &exp, &error.writer),
+                  BERTH_ERROR);
+        EXPECT_TRUE(token.text.empty());
+        EXPECT_EQ(h.table.end_sessions(h.table.ctx, host::abi::bytes(sub), &ended.writer), BERTH_ERROR);
+    }
+    EXPECT_EQ(h.revoked.subjects(), 0u);
+}
+
+// A token minted to live longer than any before raises what the store keeps, before it exists.
+TEST(HostApi, ALongerTokenRaisesTheLongestTtlTheStoreKeeps) {
+    token_host h;
+    (void)h.tokens.issue("ops", "catalog:write", 86'400);
+    EXPECT_EQ(h.revoked.longest_ttl_s(), 86'400);
+    (void)h.tokens.issue("ops", "catalog:write", 60);
+    EXPECT_EQ(h.revoked.longest_ttl_s(), 86'400);
+}
+
 TEST(HostApi, AHostWithoutTokensCannotEndSessions) {
     host::abi::host_services services;
     host::abi::host_context hc{"users", &services};

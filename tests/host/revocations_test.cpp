@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -28,6 +30,10 @@ struct fixture {
         return r;
     }
 };
+
+void write_0600(const std::filesystem::path& file, const std::string& text) {
+    host::files::write_private_file(file, text);
+}
 
 TEST(Revocations, AnEndedTokenIdIsRefusedAndOthersAreNot) {
     fixture f;
@@ -102,6 +108,78 @@ TEST(Revocations, AFullSubjectTableRefusesTheRevocation) {
     EXPECT_THROW(s->end_session("2", "b", t0 / 1000 + 60), host::auth::revocation_error);
 }
 
+TEST(Revocations, ASubjectEntryIsKeptAsLongAsTheLongestTtlNoted) {
+    fixture f;
+    auto r = f.open({.longest_ttl_s = 600});
+    r->note_ttl(300);  // shorter: changes nothing
+    r->end_sessions("short");
+    r->note_ttl(3600);
+    r->end_sessions("long");
+    f.now = t0 + 1 + 600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("short"), 0);
+    EXPECT_NE(r->not_before("long"), 0);
+    f.now = t0 + 1 + 3'600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("long"), 0);
+}
+
+TEST(Revocations, TheLongestTtlNotedOutlivesARestart) {
+    fixture f;
+    f.open({.longest_ttl_s = 600})->note_ttl(86'400);
+    auto again = f.open({.longest_ttl_s = 600});
+    EXPECT_EQ(again->longest_ttl_s(), 86'400);
+    again->end_sessions("7");
+    f.now = t0 + 1 + 86'399'999;
+    again->end_sessions("8");
+    EXPECT_NE(again->not_before("7"), 0);
+    f.now = t0 + 1 + 86'400'000;
+    again->end_sessions("8");
+    EXPECT_EQ(again->not_before("7"), 0);
+}
+
+// A file written before the longest ttl was tracked: its tokens may have lived 30 days.
+TEST(Revocations, AFileWithoutTheLongestTtlKeepsTheOldThirtyDays) {
+    fixture f;
+    write_0600(f.file(), R"({"version":1,"token_ids":[],"subjects":[]})");
+    EXPECT_EQ(f.open({.longest_ttl_s = 600})->longest_ttl_s(), 2'592'000);
+}
+
+TEST(Revocations, SubjectsWithControlCharactersAreRefused) {
+    fixture f;
+    auto r = f.open();
+    for (const std::string sub : {std::string("a\x01b"), std::string("tab\there"), std::string("del\x7f"),
+                                  std::string("c1\xc2\x85"), std::string("nul\0x", 5)}) {
+        SCOPED_TRACE(sub);
+        EXPECT_THROW(r->end_sessions(sub), host::auth::revocation_error);
+    }
+    EXPECT_NO_THROW(r->end_sessions("caf\xc3\xa9 \"quoted\\"));  // non-ASCII text, quotes and backslashes are fine
+    EXPECT_EQ(r->subjects(), 1u);
+}
+
+// The worst file the default tables allow (every entry at its longest, escaped at every byte)
+// loads: a host that wrote it must be able to start again.
+TEST(Revocations, AStoreFullOfTheLongestEntriesReloads) {
+    fixture f;
+    const revocations::limits l{};
+    std::string text = R"({"version":1,"longest_ttl_s":2592000,"token_ids":[)";
+    const std::string jti(revocations::max_jti_bytes, '\x01'), sub(revocations::max_subject_bytes, '\\');
+    const auto big = std::numeric_limits<std::int64_t>::max(), low = std::numeric_limits<std::int64_t>::min();
+    for (std::size_t i = 0; i < l.max_token_ids; ++i) {
+        text += (i ? "," : "") + nlohmann::json{{"jti", jti}, {"until_ms", big}}.dump();
+    }
+    text += R"(],"subjects":[)";
+    for (std::size_t i = 0; i < l.max_subjects; ++i) {
+        auto s = sub;
+        s.replace(0, 8, std::to_string(10'000'000 + i));  // distinct subjects, the rest escaped
+        text += (i ? "," : "") + nlohmann::json{{"sub", s}, {"not_before_ms", low}, {"until_ms", big}}.dump();
+    }
+    text += "]}";
+    write_0600(f.file(), text);
+    auto r = f.open(l);
+    EXPECT_EQ(r->subjects(), l.max_subjects);
+}
+
 TEST(Revocations, SubjectsThatAreTooLongOrNotUtf8AreRefused) {
     fixture f;
     auto r = f.open();
@@ -152,10 +230,6 @@ TEST(Revocations, AMissingFileIsAnEmptyStore) {
     auto r = f.open();
     EXPECT_EQ(r->token_ids() + r->subjects(), 0u);
     EXPECT_FALSE(std::filesystem::exists(f.file()));  // nothing written until something ends
-}
-
-void write_0600(const std::filesystem::path& file, const std::string& text) {
-    host::files::write_private_file(file, text);
 }
 
 TEST(Revocations, ACorruptFileIsRefusedNamingIt) {

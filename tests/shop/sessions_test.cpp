@@ -7,7 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace berth::test {
 namespace {
@@ -102,6 +106,39 @@ TEST(Sessions, ALogInRightAfterAPasswordChangeWorks) {
     }
 }
 
+// Log-ins with the old password racing a password change: a log-in that verified the old hash
+// must not hand out a token that outlives the change (each thread logs in until the old password
+// is refused, so the log-ins cover the whole change).
+TEST(Sessions, TokensFromLogInsRacingAPasswordChangeAreAllRefusedAfterIt) {
+    shop s;
+    const auto token = s.login("racer@example.org", "old password");
+    const auto log_in_body = nlohmann::json{{"email", "racer@example.org"}, {"password", "old password"}}.dump();
+    const header_list json{{"Content-Type", "application/json"}};
+    std::mutex m;
+    std::vector<std::string> got;
+    std::atomic<bool> bounded{true};
+    std::vector<std::thread> racers;
+    for (int t = 0; t < 4; ++t)
+        racers.emplace_back([&] {
+            for (int i = 0;; ++i) {
+                if (i == 200) return void(bounded = false);
+                auto r = http_request(s.users(), "POST", "/v1/sessions", log_in_body, json);
+                if (r.status != 200) return;  // the new password is in force
+                std::lock_guard l(m);
+                got.push_back(r.json()["token"]);
+            }
+        });
+    auto change = s.post(s.users(), "/v1/users/me/password",
+                         {{"current_password", "old password"}, {"new_password", "new password"}}, token);
+    for (auto& t : racers) t.join();
+    ASSERT_EQ(change.status, 204) << change.body;
+    ASSERT_TRUE(bounded) << "the old password still worked after 200 log-ins";
+    ASSERT_FALSE(got.empty());
+    int accepted = 0;
+    for (const auto& t : got) accepted += s.get(s.users(), "/v1/users/me", t).status != 401;
+    EXPECT_EQ(accepted, 0) << "of " << got.size() << " tokens from log-ins with the old password";
+}
+
 double metric(const std::string& text, const std::string& series) {
     for (std::size_t at = text.find(series); at != std::string::npos; at = text.find(series, at + 1))
         if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
@@ -128,6 +165,44 @@ TEST(Sessions, TheEndedSessionsFileIsPrivate) {
     const auto file = s.host().data_dir() / "revoked-sessions.json";
     ASSERT_TRUE(std::filesystem::exists(file));
     EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all, std::filesystem::perms(0600));
+}
+
+nlohmann::json ended_sessions_file(shop& s) {
+    return nlohmann::json::parse(text_of(s.host().data_dir() / "revoked-sessions.json"));
+}
+
+// The subject entry of `sub` in the file: how long it is kept past its not-before, in ms.
+std::int64_t kept_ms(const nlohmann::json& file, const std::string& sub) {
+    for (const auto& e : file["subjects"])
+        if (e["sub"] == sub) return e["until_ms"].get<std::int64_t>() - e["not_before_ms"].get<std::int64_t>();
+    return -1;
+}
+
+// The shop's tokens live 600 s (auth.token_ttl_s): an ended user is remembered that long, not
+// for the admin API's 30 days (a table filled by password changes would refuse them for a month).
+TEST(Sessions, AnEndedUserIsKeptOnlyAsLongAsTheTokensLast) {
+    shop s;
+    const auto token = s.login("brief@example.org", "first password");
+    ASSERT_EQ(s.post(s.users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, token)
+                  .status,
+              204);
+    const auto me = s.get(s.users(), "/v1/users/me", s.login("brief@example.org", "second password")).json();
+    EXPECT_EQ(kept_ms(ended_sessions_file(s), std::to_string(me["id"].get<long long>())), 600'000);
+}
+
+// A token minted for a day on the admin API: ends recorded after it are kept a day.
+TEST(Sessions, ALongerMintedTokenLengthensWhatLaterEndsKeep) {
+    shop s;
+    auto minted = s.host().admin("POST", "/tokens", nlohmann::json{{"subject", "night-shift"}, {"scope", "catalog:write"}, {"ttl_s", 86400}}.dump());
+    ASSERT_EQ(minted.status, 201) << minted.body;
+    const auto token = s.login("later@example.org", "first password");
+    const auto id = std::to_string(s.get(s.users(), "/v1/users/me", token).json()["id"].get<long long>());
+    ASSERT_EQ(s.post(s.users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "second password"}}, token)
+                  .status,
+              204);
+    const auto file = ended_sessions_file(s);
+    EXPECT_EQ(kept_ms(file, id), 86'400'000);
+    EXPECT_EQ(file["longest_ttl_s"], 86400);
 }
 
 std::string log_in(berthd_child& b, const std::string& email, const std::string& password) {

@@ -12,9 +12,19 @@ namespace berth::host::auth {
 
 namespace {
 
-// Both tables full, with long subjects: well under this. A larger file is not ours.
-constexpr std::size_t max_file_bytes = 128u * 1024 * 1024;
 constexpr int file_version = 1;
+// A file from before the longest ttl was tracked: the admin API's maximum, as kept then.
+constexpr std::int64_t untracked_ttl_s = 2'592'000;
+
+// A code point the file must not hold: C0, DEL, C1 (the text is valid UTF-8 when asked).
+bool has_control(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b < 0x20 || b == 0x7F) return true;
+        if (b == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;  // U+0080..U+009F
+    }
+    return false;
+}
 
 std::int64_t system_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -42,8 +52,27 @@ const std::string& text(const nlohmann::json& o, const char* key, std::size_t ma
 
 }  // namespace
 
+void revocations::check_subject(std::string_view subject) {
+    if (subject.empty() || subject.size() > max_subject_bytes)
+        throw revocation_error("a subject must be 1.." + std::to_string(max_subject_bytes) + " bytes");
+    try {
+        (void)nlohmann::json(std::string(subject)).dump();  // the file is JSON: UTF-8 only
+    } catch (const nlohmann::json::exception&) {
+        throw revocation_error("a subject must be UTF-8 text");
+    }
+    if (has_control(subject)) throw revocation_error("a subject must not hold control characters");
+}
+
+std::size_t revocations::max_file_bytes(const limits& l) {
+    // Per entry: its keys and punctuation, two int64 (20 characters each), and its text with every
+    // byte escaped: a subject holds no controls (at most 2 bytes each: \" or \\), a jti may (6).
+    constexpr std::size_t token_entry = 64 + 20 + max_jti_bytes * 6;
+    constexpr std::size_t subject_entry = 64 + 2 * 20 + max_subject_bytes * 2;
+    return 4096 + l.max_token_ids * token_entry + l.max_subjects * subject_entry;
+}
+
 revocations::revocations(std::filesystem::path file, limits l)
-    : file_(std::move(file)), limits_(l), clock_(&system_ms) {
+    : file_(std::move(file)), limits_(l), clock_(&system_ms), longest_ttl_s_(std::max<std::int64_t>(l.longest_ttl_s, 1)) {
     load();
 }
 
@@ -58,7 +87,7 @@ void revocations::load() {
     std::error_code ec;
     if (std::filesystem::symlink_status(file_, ec).type() == std::filesystem::file_type::not_found) return;
     // The secret-file rules (regular, ours, 0600, bounded) hold for this file too.
-    const std::string bytes = files::read_secret_file(file_, max_file_bytes);
+    const std::string bytes = files::read_secret_file(file_, max_file_bytes(limits_));
     auto doc = nlohmann::json::parse(bytes, nullptr, false);
     if (!doc.is_object()) corrupt(file_, "not a JSON object");
     if (integer(doc, "version", file_) != file_version) corrupt(file_, "an unknown version");
@@ -73,10 +102,36 @@ void revocations::load() {
     }
     for (auto& e : *subjects) {
         if (!e.is_object()) corrupt(file_, "a subject entry that is not an object");
+        if (has_control(text(e, "sub", max_subject_bytes, file_))) corrupt(file_, "a subject with control characters");
         subjects_.insert_or_assign(text(e, "sub", max_subject_bytes, file_),
                                    subject_entry{integer(e, "not_before_ms", file_), integer(e, "until_ms", file_)});
     }
+    // Entries made before the longest ttl was tracked were kept for the old maximum: so is the next.
+    const std::int64_t tracked = doc.contains("longest_ttl_s") ? integer(doc, "longest_ttl_s", file_) : untracked_ttl_s;
+    if (tracked < 1) corrupt(file_, "a longest_ttl_s under 1");
+    longest_ttl_s_ = std::max(longest_ttl_s_, tracked);
     purge_locked(now_ms());
+}
+
+void revocations::note_ttl(std::int64_t ttl_s) {
+    {
+        std::shared_lock lock(mutex_);
+        if (ttl_s <= longest_ttl_s_) return;  // the usual case: one shared lock
+    }
+    std::uint64_t seq = 0;
+    {
+        std::lock_guard w(write_mutex_);
+        std::unique_lock lock(mutex_);
+        if (ttl_s <= longest_ttl_s_) return;
+        longest_ttl_s_ = ttl_s;
+        seq = ++changes_;
+    }
+    persist_through(seq);
+}
+
+std::int64_t revocations::longest_ttl_s() const {
+    std::shared_lock lock(mutex_);
+    return longest_ttl_s_;
 }
 
 bool revocations::refused(std::string_view subject, std::string_view jti, std::int64_t iat_ms) const noexcept {
@@ -108,19 +163,14 @@ void revocations::purge_locked(std::int64_t now) {
 }
 
 void revocations::end_subject_locked(std::string_view subject, std::int64_t now) {
-    if (subject.empty() || subject.size() > max_subject_bytes)
-        throw revocation_error("a subject must be 1.." + std::to_string(max_subject_bytes) + " bytes");
-    try {
-        (void)nlohmann::json(std::string(subject)).dump();  // the file is JSON: UTF-8 only
-    } catch (const nlohmann::json::exception&) {
-        throw revocation_error("a subject must be UTF-8 text");
-    }
+    check_subject(subject);
     // + 1: a token issued within this millisecond, before the call, is refused too. Tokens issued
     // since the last end_sessions carry an iat_ms of at least its not_before (token_service), which
     // may be ahead of the clock: the new not_before goes past that as well.
     auto it = subjects_.find(subject);
     const std::int64_t not_before = std::max(now, it == subjects_.end() ? now : it->second.not_before_ms) + 1;
-    const subject_entry entry{not_before, not_before + limits_.longest_ttl_s * 1000};
+    // Every token this entry concerns was issued before not_before, living at most the longest ttl.
+    const subject_entry entry{not_before, not_before + longest_ttl_s_ * 1000};
     if (it != subjects_.end()) {
         it->second = entry;
         return;
@@ -170,11 +220,13 @@ void revocations::persist_through(std::uint64_t seq) {
     std::lock_guard p(persist_mutex_);
     if (persisted_ >= seq) return;  // written by a write that began after this change
     std::uint64_t upto = 0;
+    std::int64_t longest = 0;
     token_table token_copy;
     subject_table subject_copy;
     {
         std::shared_lock lock(mutex_);  // a copy only: changes wait for it, not for the JSON
         upto = changes_;
+        longest = longest_ttl_s_;
         token_copy = tokens_;
         subject_copy = subjects_;
     }
@@ -183,7 +235,9 @@ void revocations::persist_through(std::uint64_t seq) {
     for (const auto& [sub, e] : subject_copy)
         subjects.push_back({{"sub", sub}, {"not_before_ms", e.not_before_ms}, {"until_ms", e.until_ms}});
     const auto bytes =
-        nlohmann::json{{"version", file_version}, {"token_ids", std::move(tokens)}, {"subjects", std::move(subjects)}}.dump();
+        nlohmann::json{{"version", file_version}, {"longest_ttl_s", longest}, {"token_ids", std::move(tokens)},
+                       {"subjects", std::move(subjects)}}
+            .dump();
     files::write_private_file(file_, bytes);  // throws: persisted_ stays, the next change writes again
     persisted_ = upto;
 }

@@ -4,7 +4,8 @@
 //   - per token id (jti): refused until the token's own exp (a log-out);
 //   - per subject: a "not before" in Unix ms; a token of that sub issued before it is refused
 //     (a password change ends every older session).
-// Bounded: an entry leaves once every token it concerns has expired, and each table holds at
+// Bounded: an entry leaves once every token it concerns has expired (a subject entry after the
+// longest ttl this host has issued, tracked and kept in the file), and each table holds at
 // most a fixed count; a full token table ends all of that subject's sessions instead (more
 // revoked, never fewer), a full subject table refuses the revocation.
 #pragma once
@@ -33,11 +34,18 @@ public:
     struct limits {
         std::size_t max_token_ids = 100'000;
         std::size_t max_subjects = 100'000;
-        // The longest life a token of this host can have: a subject entry is kept this long.
-        std::int64_t longest_ttl_s = 2'592'000;  // the admin API's maximum ttl_s
+        // The configured token life (auth.token_ttl_s): the least a subject entry is kept. Longer
+        // tokens issued since (note_ttl) raise it, for good: the file keeps the longest.
+        std::int64_t longest_ttl_s = 3600;
     };
     static constexpr std::size_t max_subject_bytes = 256;
     static constexpr std::size_t max_jti_bytes = 64;
+
+    // Throws revocation_error unless `subject` is one the store can keep: 1..max_subject_bytes
+    // of UTF-8 without control characters (C0, DEL, C1). token_service issues no other.
+    static void check_subject(std::string_view subject);
+    // The largest file these limits can produce (every entry at its longest, fully escaped).
+    static std::size_t max_file_bytes(const limits& l);
 
     // Loads `file` when it exists (a missing one is empty). Throws files::file_error naming the
     // file when it is not private, unreadable, too large or corrupt: the host must not start
@@ -63,6 +71,12 @@ public:
     // the previous not_before; tokens issued from here on get an iat_ms of at least that, see
     // token_service). Throws as above.
     void end_sessions(std::string_view subject);
+
+    // A token living `ttl_s` is about to be issued: from now on a subject entry is kept at least
+    // that long. Persisted before it returns when it raises the longest; throws
+    // files::file_error when it cannot be (the token must not be issued then).
+    void note_ttl(std::int64_t ttl_s);
+    std::int64_t longest_ttl_s() const;
 
     std::size_t token_ids() const;
     std::size_t subjects() const;
@@ -99,6 +113,7 @@ private:
     std::uint64_t persisted_ = 0;  // persist_mutex_: the last change the file holds
     mutable std::shared_mutex mutex_;  // the tables and changes_: shared for the edge's reads
     std::uint64_t changes_ = 0;  // changes made to the tables
+    std::int64_t longest_ttl_s_ = 0;  // the longest ttl issued (or configured)
     token_table tokens_;
     subject_table subjects_;
 };

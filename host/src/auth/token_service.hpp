@@ -34,6 +34,8 @@ public:
         std::string token;
         std::int64_t expires_at;  // Unix seconds
     };
+    // Throws revocation_error for a subject no end_sessions could name (revocations::check_subject),
+    // files::file_error when a ttl longer than any before cannot be recorded.
     issued issue(std::string_view subject, std::string_view scope,
                  std::optional<std::uint32_t> ttl_s = std::nullopt) const;
 

@@ -154,7 +154,7 @@ TEST_F(Users, PasswordChangeNeedsTheCurrentOne) {
 }
 
 TEST_F(Users, NamesAreStoredTrimmed) {
-    auto r = s().post(s().users(), "/v1/users", {{"email", "trim@example.org"}, {"password", "long enough"}, {"name", "  Tess Trim \t"}});
+    auto r = s().post(s().users(), "/v1/users", {{"email", "trim@example.org"}, {"password", "long enough"}, {"name", "  Tess Trim \u2003"}});
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_EQ(r.json()["name"], "Tess Trim");
     auto token = s().login("trim@example.org", "long enough");
@@ -171,6 +171,40 @@ TEST_F(Users, APasswordOfEightWithSomethingBesidesWhitespaceIsAccepted) {
 TEST_F(Users, ANewPasswordOfOnlyWhitespaceIs400) {
     auto token = s().login("blank-new@example.org", "first password");
     auto r = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", "          "}}, token);
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/new_password");
+    EXPECT_EQ(s().get(s().users(), "/v1/users/me", token).status, 200);  // nothing changed, nothing ended
+}
+
+TEST_F(Users, ANameOfUnicodeSpacesIs400NamingIt) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "nbsp@example.org"}, {"password", "long enough"}, {"name", "\u00a0\u2003"}});
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/name");
+}
+
+TEST_F(Users, ANameWithAControlCharacterIs400) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "esc@example.org"}, {"password", "long enough"}, {"name", "Eve\x1b[2J"}});
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/name");
+}
+
+TEST_F(Users, NamesAreTrimmedOfUnicodeSpacesToo) {
+    auto r = s().post(s().users(), "/v1/users", {{"email", "uni@example.org"}, {"password", "long enough"}, {"name", "\u3000Uma\u00a0"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.json()["name"], "Uma");
+}
+
+TEST_F(Users, APasswordOfIdeographicSpacesIs400AtRegistration) {
+    const std::string spaces = "\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000";
+    auto r = s().post(s().users(), "/v1/users", {{"email", "ideo@example.org"}, {"password", spaces}, {"name", "I"}});
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["errors"][0]["pointer"], "/password");
+}
+
+TEST_F(Users, ANewPasswordOfIdeographicSpacesIs400) {
+    auto token = s().login("ideo-new@example.org", "first password");
+    const std::string spaces = "\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000";
+    auto r = s().post(s().users(), "/v1/users/me/password", {{"current_password", "first password"}, {"new_password", spaces}}, token);
     ASSERT_EQ(r.status, 400) << r.body;
     EXPECT_EQ(r.json()["errors"][0]["pointer"], "/new_password");
     EXPECT_EQ(s().get(s().users(), "/v1/users/me", token).status, 200);  // nothing changed, nothing ended
