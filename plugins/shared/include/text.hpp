@@ -68,11 +68,12 @@ inline bool blank(std::string_view s) { return trimmed(s).empty(); }
                             {{"errors", {{{"in", "body"}, {"pointer", std::string(pointer)}, {"message", std::string(message)}}}}});
 }
 
-// The body member at `pointer` as a person's text: trimmed; 400 when blank or with control characters.
+// The body member at `pointer` as a person's text: trimmed (a pasted trailing tab or newline
+// goes with the spaces); 400 when blank, or with a control character left inside.
 inline std::string clean(const std::string& value, std::string_view pointer) {
-    if (has_control(value)) refuse(pointer, "must not contain control characters");
     std::string out = trimmed(value);
     if (out.empty()) refuse(pointer, "must not be blank");
+    if (has_control(out)) refuse(pointer, "must not contain control characters");
     return out;
 }
 

@@ -43,6 +43,7 @@ TEST(ShopText, ControlCharactersAreRefusedAnywhere) {
 
 TEST(ShopText, CleanReturnsTheTrimmedText) {
     EXPECT_EQ(text::clean("  Brass lamp \u00a0", "/name"), "Brass lamp");
+    EXPECT_EQ(text::clean("\tBob\r\n", "/name"), "Bob") << "whitespace controls at the ends are trimmed, not refused";
     EXPECT_EQ(refused("\u00c9t\u00e9 \U0001F600"), 0);
 }
 

@@ -461,7 +461,8 @@ public:
         if (host_ && host_->log) host_->log(host_->ctx, static_cast<int>(level), detail::bytes(message));
     }
 
-    // Asks the host to sign a token for `subject` with space-separated `scope`. Any thread.
+    // Asks the host to sign a token for `subject` (1 to 256 bytes of UTF-8 without control
+    // characters, as end_sessions takes) with space-separated `scope`. Any thread.
     berth::token issue_token(std::string_view subject, std::string_view scope) const {
         if (!host_has(&berth_host_api::issue_token)) throw std::runtime_error("this host cannot issue tokens");
         detail::text_buffer out, error;
