@@ -3,6 +3,7 @@
 // this table. Deleting asks products whether any product names the category.
 #include "schemas.hpp"
 #include "store.hpp"
+#include "text.hpp"
 
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
@@ -33,16 +34,13 @@ std::vector<berth::migration> migrations() {
 constexpr const char* database_busy = "Database busy: no connection became free in time; retry";
 constexpr const char* no_such_category = "No such category (also for an id that is not a positive integer)";
 constexpr const char* name_taken = "Name taken: a sibling has this name, in any case";
-constexpr const char* blank_name = "The name is blank (only whitespace)";
+constexpr const char* blank_name = "Invalid request: the name is blank (Unicode whitespace too) or holds control characters";
 
-// The name without leading and trailing whitespace; the schema's `\S` refuses a blank one at
-// the edge, and this refuses what trims to nothing there ("\v", say).
+// The name trimmed of Unicode whitespace too; 400 naming /name when blank or holding control
+// characters (the schema's `\S` catches only ASCII blanks at the edge).
 std::string trimmed_name(const nlohmann::json& value) {
-    const std::string name = value.get<std::string>();
-    constexpr const char* space = " \t\n\v\f\r";
-    const auto first = name.find_first_not_of(space);
-    if (first == std::string::npos) throw berth::http_error(400, "Blank name", "a category name needs a character other than whitespace");
-    return name.substr(first, name.find_last_not_of(space) - first + 1);
+    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
+    return berth::shop::text::clean(berth::shop::text::trimmed(value.get<std::string>()), "/name");
 }
 
 std::string location(long long id) { return "/v1/categories/" + std::to_string(id); }
