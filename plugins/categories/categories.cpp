@@ -115,7 +115,7 @@ public:
             .auth({"catalog:write"})
             .responds(204, "Deleted")
             .responds_problem(404, no_such_category)
-            .responds_problem(409, "Category not empty: it has subcategories, or a product (active or discontinued) names it")
+            .responds_problem(409, "Category not empty: it has subcategories, or a product (active or discontinued) names it, also one created into it as it was deleted (the category is put back)")
             .responds_problem(503, "Database busy, or products could not say whether a product names the category; retry");
     }
 

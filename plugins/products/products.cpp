@@ -20,7 +20,9 @@ namespace {
 
 using namespace products_detail;
 
-constexpr const char* no_such_category = "No such category: category_id names no category (asked of categories)";
+constexpr const char* no_such_category = "No such category: category_id names no category (asked of categories, before and after the write: a category deleted meanwhile undoes it)";
+constexpr const char* changed_meanwhile =
+    "Changed meanwhile: the category was deleted as the write was made and the product changed before it could be undone";
 
 class products final : public berth::plugin {
 public:
@@ -40,7 +42,7 @@ public:
             .auth({"catalog:write"})
             .schema(schemas::new_product())
             .responds(201, berth::ref("Product"), "Created, active, with no stock; Location names it, ETag its version")
-            .responds_problem(409, "SKU taken: a product has this sku, in any case")
+            .responds_problem(409, "SKU taken: a product has this sku, in any case; or " + std::string(changed_meanwhile))
             .responds_problem(422, no_such_category)
             .responds_problem(503, "Categories unavailable, or the database busy; retry");
         r.get("/v1/products/{id}", [this](const berth::request& req) { return show(req); })
@@ -76,6 +78,7 @@ public:
         edit_route(r, "/v1/products/{id}/recategorise", "recategoriseProduct", "Moves a product to another category",
                    "Recategorised", schemas::object_of({{"category_id", schemas::id()}}, {"category_id"}),
                    [this](const berth::request& req) { return recategorise(req); })
+            .responds_problem(409, changed_meanwhile)
             .responds_problem(422, no_such_category)
             .responds_problem(503, "Categories unavailable, or the database busy; retry");
 
