@@ -25,6 +25,8 @@ void confirm_category(const store& st, const product& written, std::string_view 
         if (category_exists(*st.ctx, written.category_id, request_id)) return;
     } catch (const berth::http_error& e) {
         unknown = e;
+    } catch (const std::exception&) {  // the call itself failed: as unsure as a 503
+        unknown = berth::http_error(503, "Categories unavailable", "could not ask categories whether the category exists");
     }
     bool undone = false;
     {
