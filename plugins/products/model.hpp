@@ -5,6 +5,8 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "text.hpp"
+
 #include <sodium.h>
 
 #include <memory>
@@ -84,20 +86,11 @@ inline std::string random_id() {
     return hex;
 }
 
-// Leading and trailing whitespace removed: the characters the schemas' `\S` does not match.
-inline std::string trimmed(const std::string& text) {
-    constexpr const char* space = " \t\n\r\f";
-    const auto first = text.find_first_not_of(space);
-    if (first == std::string::npos) return {};
-    return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
-
-// A name or reason from a body, trimmed; blank is refused (the schema refuses it first).
+// A name or reason from a body: trimmed of Unicode whitespace too; 400 naming the member when
+// blank or holding control characters (text.hpp: the shop's one rule for a person's text).
 inline std::string required_text(const nlohmann::json& body, const char* field) {
-    auto text = trimmed(body.at(field).get<std::string>());
-    if (text.empty())
-        throw berth::http_error(400, "Invalid request body", std::string(field) + " must not be blank");
-    return text;
+    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
+    return berth::shop::text::clean(berth::shop::text::trimmed(body.at(field).get<std::string>()), std::string("/") + field);
 }
 
 struct product {

@@ -7,6 +7,7 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include "category_guard.hpp"
 #include "listing.hpp"
 #include "model.hpp"
 #include "reservations.hpp"
@@ -19,7 +20,9 @@ namespace {
 
 using namespace products_detail;
 
-constexpr const char* no_such_category = "No such category: category_id names no category (asked of categories)";
+constexpr const char* no_such_category = "No such category: category_id names no category (asked of categories, before and after the write: a category deleted meanwhile undoes it)";
+constexpr const char* changed_meanwhile =
+    "Changed meanwhile: the category was deleted as the write was made and the product changed before it could be undone";
 
 class products final : public berth::plugin {
 public:
@@ -39,7 +42,7 @@ public:
             .auth({"catalog:write"})
             .schema(schemas::new_product())
             .responds(201, berth::ref("Product"), "Created, active, with no stock; Location names it, ETag its version")
-            .responds_problem(409, "SKU taken: a product has this sku, in any case")
+            .responds_problem(409, "SKU taken: a product has this sku, in any case; or " + std::string(changed_meanwhile))
             .responds_problem(422, no_such_category)
             .responds_problem(503, "Categories unavailable, or the database busy; retry");
         r.get("/v1/products/{id}", [this](const berth::request& req) { return show(req); })
@@ -75,6 +78,7 @@ public:
         edit_route(r, "/v1/products/{id}/recategorise", "recategoriseProduct", "Moves a product to another category",
                    "Recategorised", schemas::object_of({{"category_id", schemas::id()}}, {"category_id"}),
                    [this](const berth::request& req) { return recategorise(req); })
+            .responds_problem(409, changed_meanwhile)
             .responds_problem(422, no_such_category)
             .responds_problem(503, "Categories unavailable, or the database busy; retry");
 
@@ -124,15 +128,22 @@ private:
         p.status = "active";
         if (!category_exists(*st_.ctx, p.category_id, req.request_id()))
             throw berth::http_error(422, "No such category", "category " + std::to_string(p.category_id) + " does not exist");
-        auto s = st_.db->lease();
-        berth::immediate_transaction tx(s);
-        std::string taken;  // SKUs are unique in any case; checked here, as old data may hold pairs
-        *s << "SELECT sku FROM products WHERE sku = :sku COLLATE NOCASE LIMIT 1", soci::into(taken), soci::use(p.sku);
-        if (s->got_data()) throw berth::http_error(409, "SKU taken", "a product with sku '" + taken + "' exists");
-        *s << "INSERT INTO products(sku, name, price_cents, currency, category_id) VALUES(:s, :n, :p, :c, :cat)",
-            soci::use(p.sku), soci::use(p.name), soci::use(p.price_cents), soci::use(p.currency), soci::use(p.category_id);
-        *s << "SELECT last_insert_rowid()", soci::into(p.id);
-        tx.commit();
+        {
+            auto s = st_.db->lease();
+            berth::immediate_transaction tx(s);
+            std::string taken;  // SKUs are unique in any case; checked here, as old data may hold pairs
+            *s << "SELECT sku FROM products WHERE sku = :sku COLLATE NOCASE LIMIT 1", soci::into(taken), soci::use(p.sku);
+            if (s->got_data()) throw berth::http_error(409, "SKU taken", "a product with sku '" + taken + "' exists");
+            *s << "INSERT INTO products(sku, name, price_cents, currency, category_id) VALUES(:s, :n, :p, :c, :cat)",
+                soci::use(p.sku), soci::use(p.name), soci::use(p.price_cents), soci::use(p.currency), soci::use(p.category_id);
+            *s << "SELECT last_insert_rowid()", soci::into(p.id);
+            p = must_load(*s, p.id);  // as stored: its tag is what the undo compares
+            tx.commit();
+        }
+        // category_guard.hpp: asks again now that the product is there, undoing it on a 404.
+        confirm_category(st_, p, req.request_id(), [](soci::session& db, const product& made) {
+            db << "DELETE FROM products WHERE id = :id", soci::use(made.id);
+        });
         return p.answer(201);
     }
 
@@ -180,9 +191,24 @@ private:
         }
         if (!category_exists(*st_.ctx, category, req.request_id()))
             throw berth::http_error(422, "No such category", "category " + std::to_string(category) + " does not exist");
-        return edit(st_, req, [&](soci::session& s, product& p) {
-            s << "UPDATE products SET category_id = :c WHERE id = :id", soci::use(category), soci::use(p.id);
-        });
+        // edit() inline: the product as written is needed for the second look (category_guard.hpp).
+        product p;
+        long long before = 0;
+        {
+            auto s = st_.db->lease();
+            berth::immediate_transaction tx(s);
+            p = must_load(*s, req.id_param("id", "product"));
+            berth::require_if_match(req, p.tag());
+            before = p.category_id;
+            *s << "UPDATE products SET category_id = :c WHERE id = :id", soci::use(category), soci::use(p.id);
+            p = must_load(*s, p.id);
+            tx.commit();
+        }
+        if (before != category)
+            confirm_category(st_, p, req.request_id(), [before](soci::session& db, const product& moved) {
+                db << "UPDATE products SET category_id = :c WHERE id = :id", soci::use(before), soci::use(moved.id);
+            });
+        return p.answer();
     }
 
     store st_;
