@@ -177,6 +177,15 @@ TEST(HostApi, TheHostTableRefusesToEndATokenItDidNotSign) {
     EXPECT_EQ(h.revoked.token_ids() + h.revoked.subjects(), 0u);
 }
 
+// A log-out racing its token's expiry: the token is refused everywhere already, so it is ended.
+TEST(HostApi, TheHostTableEndsAnExpiredTokenOfItsOwnWithNothingToKeep) {
+    token_host h;
+    const auto t = h.tokens.issue("7", "user", 0).token;  // expires as it is issued
+    std::string error;
+    EXPECT_EQ(h.end_session(t, &error), BERTH_OK) << error;
+    EXPECT_EQ(h.revoked.token_ids() + h.revoked.subjects(), 0u);
+}
+
 TEST(HostApi, TheHostTableEndsEverySessionOfASubject) {
     token_host h;
     const auto before = h.tokens.issue("7", "user").token;

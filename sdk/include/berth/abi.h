@@ -105,8 +105,9 @@ typedef struct berth_host_api {
     void (*report_lease_wait)(void* ctx, uint64_t waited_ns, int granted);
     /* ABI 1.3: ends one session (a log-out). `token` is a bearer token this host signed; from this
      * call on, every module's edge refuses it (401) until it would have expired anyway. The host
-     * keeps the revocation across restarts. BERTH_ERROR with a message if `token` is not one of
-     * its valid tokens, or if the revocation could not be kept. */
+     * keeps the revocation across restarts. A token of this host that has expired already is
+     * ended: BERTH_OK, nothing kept. BERTH_ERROR with a message if `token` is not one this host
+     * signed, or if the revocation could not be kept. */
     int (*end_session)(void* ctx, berth_bytes token, const berth_writer* error);
     /* ABI 1.3: ends every session of `subject` begun before this call (a password change): every
      * token for that "sub" issued before now is refused (401) by every module's edge from now on;
