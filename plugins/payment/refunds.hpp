@@ -34,7 +34,7 @@ public:
 private:
     berth::response run(const berth::request& req) {
         const std::string id(req.param("id"));
-        const std::string owner = owner_filter(req);
+        const auto owner = owner_filter(req);
         const refund_request asked = parse_refund(req);
         if (asked.restock && !req.has_scope("payments:read"))
             throw berth::http_error(
