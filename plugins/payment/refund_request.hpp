@@ -13,11 +13,6 @@
 
 namespace payment_detail {
 
-// A refusal with members beyond title and detail (a problem http_error cannot carry).
-struct refused {
-    berth::response answer;
-};
-
 struct refund_request {
     std::optional<long long> amount;  // cents; none: all that remains
     bool restock = false;
