@@ -32,9 +32,10 @@ inline void expire_keys(const berth::context& ctx, berth::database& db, long lon
         const std::string age = "-" + std::to_string(ttl_s) + " seconds";
         auto s = db.lease();
         berth::immediate_transaction tx(s);
-        *s << "DELETE FROM payments WHERE id IN (SELECT id FROM payments WHERE status = 'rejected' "
-              "AND created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) LIMIT 1000) "
-              "AND NOT EXISTS (SELECT 1 FROM payment_items WHERE payment_id = payments.id)",
+        // The filter inside the limit: rows that must stay would otherwise fill every pass's thousand.
+        *s << "DELETE FROM payments WHERE id IN (SELECT p.id FROM payments p WHERE p.status = 'rejected' "
+              "AND p.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) "
+              "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.payment_id = p.id) LIMIT 1000)",
             soci::use(age);
         *s << "UPDATE payments SET idempotency_key = 'expired:' || id WHERE id IN (SELECT id FROM payments "
               "WHERE created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) AND status <> 'pending' "

@@ -8,6 +8,7 @@
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -32,18 +33,18 @@ inline page_key decode_cursor(std::string_view text) {
 }
 
 // Whose payments: the caller's own; with payments:read everyone's, or user_id's when given.
-inline std::string listed_owner(const berth::request& req) {
-    std::string owner = owner_filter(req);
+inline std::optional<std::string> listed_owner(const berth::request& req) {
+    auto owner = owner_filter(req);
     if (auto wanted = req.query("user_id")) {
-        if (owner.empty()) return std::string(*wanted);
-        if (*wanted != owner)
+        if (!owner) return std::string(*wanted);
+        if (*wanted != *owner)
             throw berth::http_error(403, "Forbidden", "listing another user's payments needs the payments:read scope");
     }
     return owner;
 }
 
 inline berth::response list_payments(berth::database& db, const berth::request& req) {
-    const std::string owner = listed_owner(req);
+    const auto owner = listed_owner(req);
     const std::string status(req.query("status").value_or(""));
     const auto limit_text = req.query("limit");
     const long long limit = limit_text ? std::stoll(std::string(*limit_text)) : 20;  // the query schema bounds it
@@ -52,7 +53,7 @@ inline berth::response list_payments(berth::database& db, const berth::request& 
 
     std::string where = std::string(" WHERE ") + visible_statuses;
     if (!status.empty()) where += " AND status = :st";
-    if (!owner.empty()) where += " AND user_id = :u";
+    if (owner) where += " AND user_id = :u";
     if (after) where += " AND (created_at < :c OR (created_at = :c2 AND id < :i))";
     const long long fetch = limit + 1;
 
@@ -62,7 +63,7 @@ inline berth::response list_payments(berth::database& db, const berth::request& 
     soci::statement st(*s);
     row.bind(st);
     if (!status.empty()) st.exchange(soci::use(status));
-    if (!owner.empty()) st.exchange(soci::use(owner));
+    if (owner) st.exchange(soci::use(*owner));
     if (after) {
         st.exchange(soci::use(after->created));
         st.exchange(soci::use(after->created));

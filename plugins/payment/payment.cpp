@@ -94,14 +94,14 @@ public:
             .operation_id("refundPayment")
             .tags({"payments"})
             .auth()
-            .takes("application/json")  // an optional body: checked by refund_request.hpp
+            .schema(schemas::refund_request())
+            .optional_body()
             .responds(200, berth::ref("Payment"), "Refunded: the payment with its refunds (status refunded once nothing remains)")
-            .responds_problem(400, "The body does not match {amount_cents?: n >= 1, restock?: bool, reason?: 1..200 characters, "
-                                   "not blank, no control characters}")
+            .responds_problem(400, "The body does not match the schema, or its reason is blank or holds control characters")
             .responds_problem(403, "restock asked for without payments:read (restocking is an operator's decision)")
             .responds_problem(404, no_such_payment)
             .responds_problem(409, "Already refunded, Not refundable (declined), or Already restocked")
-            .responds_problem(415, "A body that is not application/json")
+            .responds_problem(415, "A body that is neither JSON nor MessagePack")
             .responds_problem(422, "Amount too large: more than remains (remaining_cents says how much does)")
             .responds_problem(503, "Products unavailable (restock), or the database busy; nothing was refunded");
     }

@@ -24,17 +24,8 @@ public:
     refunder(const berth::context& ctx, berth::database& db) : ctx_(ctx), db_(db) {}
 
     berth::response refund(const berth::request& req) {
-        try {
-            return run(req);
-        } catch (refused& r) {
-            return std::move(r.answer);
-        }
-    }
-
-private:
-    berth::response run(const berth::request& req) {
         const std::string id(req.param("id"));
-        const std::string owner = owner_filter(req);
+        const auto owner = owner_filter(req);
         const refund_request asked = parse_refund(req);
         if (asked.restock && !req.has_scope("payments:read"))
             throw berth::http_error(
@@ -79,6 +70,7 @@ private:
         return berth::response::json(200, answer);
     }
 
+private:
     // The amount to refund, or a refusal (thrown).
     static long long check(const std::optional<payment_row>& p, const std::string& id, const refund_request& asked) {
         // Someone else's payment and no payment look the same: 404.
@@ -89,11 +81,11 @@ private:
         const long long remaining = p->remaining();
         const long long amount = asked.amount.value_or(remaining);
         if (amount > remaining)
-            throw refused{berth::response::problem(
+            throw berth::http_error(
                 422, "Amount too large",
                 "at most " + std::to_string(remaining) + " cents of payment " + id + " remain to be refunded",
                 {{"remaining_cents", remaining},
-                 {"errors", {{{"in", "body"}, {"pointer", "/amount_cents"}, {"message", "more than remains"}}}}})};
+                 {"errors", {{{"in", "body"}, {"pointer", "/amount_cents"}, {"message", "more than remains"}}}}});
         if (asked.restock && p->restocked)
             throw berth::http_error(409, "Already restocked", "the items of payment " + id + " were put back in stock already");
         return amount;

@@ -28,6 +28,22 @@ inline nlohmann::json checkout_request() {
             {"properties", {{"items", {{"type", "array"}, {"minItems", 1}, {"maxItems", 50}, {"items", item}}}, {"card", card}}}};
 }
 
+// The refund's body (optional: none refunds all that remains). The reason is also trimmed and
+// refused blank or holding control characters (refund_request.hpp: what a schema cannot say).
+inline nlohmann::json refund_request() {
+    return {{"type", "object"},
+            {"additionalProperties", false},
+            {"properties",
+             {{"amount_cents",
+               {{"type", "integer"}, {"minimum", 1}, {"maximum", 1'000'000'000'000'000},
+                {"description", "Cents to refund, at most what remains; none: all that remains"}}},
+              {"restock",
+               {{"type", "boolean"}, {"description", "Put the items back in stock (once); needs payments:read"}}},
+              {"reason",
+               {{"type", "string"}, {"minLength", 1}, {"maxLength", 200},
+                {"description", "Trimmed of whitespace; refused blank or holding control characters"}}}}}};
+}
+
 inline nlohmann::json payment_id() { return {{"type", "string"}, {"pattern", "^pay_[0-9a-f]{24}$"}}; }
 
 // One line of a payment, at the price it was charged.

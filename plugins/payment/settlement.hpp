@@ -9,6 +9,7 @@
 // another generation still draining is younger than that.
 #pragma once
 
+#include "drain_repair.hpp"
 #include "records.hpp"
 
 #include <berth/plugin.hpp>
@@ -55,17 +56,13 @@ public:
         return false;
     }
 
-    // The periodic pass: retires old-form fingerprints a draining older generation may still
-    // write (for the first minutes after start only: it scans the table), then settles what is due.
+    // The periodic pass: repairs what a draining older generation may still write
+    // (drain_repair.hpp; for the first minutes after start only: it scans the table), then
+    // settles what is due.
     void run() {
         try {
-            if (std::chrono::steady_clock::now() < started_ + std::chrono::minutes(10)) {  // outlasts any drain
-                auto s = db_.lease();
-                berth::immediate_transaction tx(s);
-                *s << "UPDATE payments SET request_hash = 'retired' "
-                      "WHERE request_hash NOT LIKE 'v2:%' AND request_hash <> 'retired'";
-                tx.commit();
-            }
+            if (std::chrono::steady_clock::now() < started_ + std::chrono::minutes(10))  // outlasts any drain
+                repair_old_writes(db_);
             std::vector<std::pair<std::string, std::string>> due_rows;
             {
                 auto s = db_.lease();

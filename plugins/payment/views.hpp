@@ -76,24 +76,26 @@ inline nlohmann::json to_json(soci::session& s, const payment_row& p) {
             {"refunds", load_refunds(s, p.id)}};
 }
 
-// The payment `id` if `owner` made it, or any payment when `owner` is empty (payments:read).
-inline std::optional<payment_row> find_payment(soci::session& s, const std::string& id, const std::string& owner) {
+// The payment `id` if `owner` made it, or any payment when there is no owner (payments:read).
+inline std::optional<payment_row> find_payment(soci::session& s, const std::string& id,
+                                               const std::optional<std::string>& owner) {
     payment_row p;
     soci::statement st(s);
     p.bind(st);
     st.exchange(soci::use(id));
-    if (!owner.empty()) st.exchange(soci::use(owner));
+    if (owner) st.exchange(soci::use(*owner));
     st.alloc();
     st.prepare(std::string("SELECT ") + payment_columns + " FROM payments WHERE id = :id AND " + visible_statuses +
-               (owner.empty() ? "" : " AND user_id = :o"));
+               (owner ? " AND user_id = :o" : ""));
     st.define_and_bind();
     if (!st.execute(true)) return std::nullopt;
     return p;
 }
 
-// Whose payments the caller may see: everyone's with payments:read (""), else only their own.
-inline std::string owner_filter(const berth::request& req) {
-    return req.has_scope("payments:read") ? std::string() : std::string(req.subject());
+// Whose payments the caller may see: everyone's with payments:read (nullopt), else only their own.
+inline std::optional<std::string> owner_filter(const berth::request& req) {
+    if (req.has_scope("payments:read")) return std::nullopt;
+    return std::string(req.subject());
 }
 
 }  // namespace payment_detail

@@ -1,0 +1,40 @@
+// payment: a refund that restocks needs products to take the stock back; without products it is
+// a 503 and nothing is refunded (a refund without restock still goes through). The payment
+// module alone, with a captured payment written as checkout writes one. Real host, real HTTP.
+#include "support/shop.hpp"
+#include "support/test_host.hpp"
+
+#include <gtest/gtest.h>
+
+namespace berth::test {
+namespace {
+
+TEST(RestockUnavailable, ARestockingRefundWithoutProductsIs503AndRefundsNothing) {
+    test_host host({{"payment", shipped_plugin("payment")}});
+    const auto db = host.data_dir() / "payment.db";
+    const std::string id = "pay_000000000000000000000a11";
+    sql_exec(db, "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status, amount_cents, currency, "
+                 "card_last4, response_status, response_body) VALUES('" + id + "', 'u1', 'k1', 'v2:x', 'captured', 600, "
+                 "'EUR', '4242', 201, '{}');"
+                 "INSERT INTO payment_items VALUES('" + id + "', 7, 2, 300);");
+    auto mint = host.admin("POST", "/tokens", nlohmann::json{{"subject", "support"}, {"scope", "payments:read"}}.dump());
+    ASSERT_EQ(mint.status, 201) << mint.body;
+    const header_list auth = {{"Authorization", "Bearer " + mint.json()["token"].get<std::string>()},
+                              {"Content-Type", "application/json"}};
+    const std::string path = "/v1/payments/" + id;
+
+    auto r = http_request(host.port("payment"), "POST", path + "/refund", R"({"amount_cents": 100, "restock": true})", auth);
+    ASSERT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    EXPECT_EQ(r.json()["title"], "Products unavailable");
+    auto shown = http_request(host.port("payment"), "GET", path, {}, auth).json();
+    EXPECT_EQ(shown["refunded_cents"], 0);
+    EXPECT_EQ(shown["restocked"], false);
+    EXPECT_EQ(shown["refunds"].size(), 0u);
+
+    auto plain = http_request(host.port("payment"), "POST", path + "/refund", R"({"amount_cents": 100})", auth);
+    EXPECT_EQ(plain.status, 200) << plain.body;  // the money alone does not need products
+}
+
+}  // namespace
+}  // namespace berth::test
