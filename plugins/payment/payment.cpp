@@ -116,6 +116,7 @@ public:
         db_ = std::make_unique<berth::database>(ctx, berth::database_options{.synchronous = "FULL", .secure_delete = true});
         if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
         settlement_ = std::make_unique<settlement>(ctx, *db_, running_, settle_after_s);
+        settlement_->repair_for(std::chrono::milliseconds(every_ms));
         refunder_ = std::make_unique<refunder>(ctx, *db_);
         sweep_.start(std::chrono::milliseconds(every_ms), [this] {  // now, then periodically
             settlement_->run();

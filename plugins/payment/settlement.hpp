@@ -56,13 +56,15 @@ public:
         return false;
     }
 
+    // The periodic pass runs every `every`: the repair of old writes covers at least three of them.
+    void repair_for(std::chrono::milliseconds every) { repair_window_ = std::max(repair_window_, 3 * every); }
+
     // The periodic pass: repairs what a draining older generation may still write
     // (drain_repair.hpp; for the first minutes after start only: it scans the table), then
     // settles what is due.
     void run() {
         try {
-            if (std::chrono::steady_clock::now() < started_ + std::chrono::minutes(10))  // outlasts any drain
-                repair_old_writes(db_);
+            if (std::chrono::steady_clock::now() < started_ + repair_window_) repair_old_writes(db_);
             std::vector<std::pair<std::string, std::string>> due_rows;
             {
                 auto s = db_.lease();
@@ -100,6 +102,9 @@ private:
     in_flight& running_;
     long long after_s_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    // Ten minutes, which outlast a drain, or three passes when settle_interval_ms is longer (an
+    // hourly pass would otherwise repair only at start, before an old generation wrote anything).
+    std::chrono::milliseconds repair_window_ = std::chrono::minutes(10);
 };
 
 }  // namespace payment_detail

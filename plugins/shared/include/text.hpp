@@ -1,6 +1,7 @@
 // Text a person typed (names, reasons): trimmed of whitespace at both ends, Unicode's as well
-// as ASCII's (a name of no-break or ideographic spaces is blank), and refused when blank or when
-// it holds control characters (they would reach operators' terminals and logs). The JSON Schema
+// as ASCII's (a name of no-break or ideographic spaces is blank), and refused when nothing in it
+// shows, or when it holds control characters (they would reach operators' terminals and logs)
+// or bidirectional overrides (they reorder what an operator reads). The JSON Schema
 // pattern \S at the edge catches ASCII blanks; this is the whole rule, in one place for the shop.
 #pragma once
 
@@ -38,8 +39,21 @@ inline bool is_space(char32_t c) {
     return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) ||
            c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
-// C0, DEL and C1 controls.
-inline bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+// C0, DEL and C1 controls; the line and paragraph separators (line breaks in one-line text);
+// and the bidirectional embeddings, overrides and isolates ("Eve\u202Egnp.exe" shows as
+// "Eveexe.png"), which reorder what an operator reads.
+inline bool is_control(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+// Characters that show nothing on their own: format characters (soft hyphen, joiners, word
+// joiner and invisible operators, directional marks) and the Hangul and Braille blank fillers.
+// Inside a name they can be right (a joiner in an emoji or an Indic word); a name of nothing else
+// is blank.
+inline bool is_invisible(char32_t c) {
+    return is_space(c) || c == 0xAD || c == 0x034F || c == 0x061C || c == 0x115F || c == 0x1160 || c == 0x180E ||
+           (c >= 0x200C && c <= 0x200F) || (c >= 0x2060 && c <= 0x2064) || c == 0x3164 || c == 0x2800 || c == 0xFFA0;
+}
 
 inline std::string trimmed(std::string_view s) {
     std::size_t begin = 0, end = s.size(), len = 0;
@@ -59,8 +73,13 @@ inline bool has_control(std::string_view s) {
     return false;
 }
 
-// Whether there is anything but whitespace (Unicode's included).
-inline bool blank(std::string_view s) { return trimmed(s).empty(); }
+// Whether nothing in it shows: only whitespace (Unicode's included) and invisible characters.
+inline bool blank(std::string_view s) {
+    std::size_t len = 0;
+    for (std::size_t i = 0; i < s.size(); i += len)
+        if (!is_invisible(detail::at(s, i, len))) return false;
+    return true;
+}
 
 // A 400 problem naming the body member, titled as the host's own schema refusals are.
 [[noreturn]] inline void refuse(std::string_view pointer, std::string_view message) {
@@ -72,8 +91,8 @@ inline bool blank(std::string_view s) { return trimmed(s).empty(); }
 // goes with the spaces); 400 when blank, or with a control character left inside.
 inline std::string clean(const std::string& value, std::string_view pointer) {
     std::string out = trimmed(value);
-    if (out.empty()) refuse(pointer, "must not be blank");
-    if (has_control(out)) refuse(pointer, "must not contain control characters");
+    if (blank(out)) refuse(pointer, "must not be blank");
+    if (has_control(out)) refuse(pointer, "must not contain control or bidirectional-override characters");
     return out;
 }
 

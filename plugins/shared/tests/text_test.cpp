@@ -41,6 +41,18 @@ TEST(ShopText, ControlCharactersAreRefusedAnywhere) {
     EXPECT_EQ(refused("a\x7f"), 400);
 }
 
+TEST(ShopText, ANameOfOnlyInvisibleCharactersIsBlank) {
+    for (const char* name : {"\u2060", "\u200c\u200d", "\u3164", "\u2800", "\u00ad", "\u200e\u2063"})
+        EXPECT_EQ(refused(name), 400) << name;
+    EXPECT_EQ(refused("\U0001F469\u200d\U0001F52C"), 0) << "a joiner inside an emoji sequence is fine";
+}
+
+TEST(ShopText, BidirectionalOverridesAndLineSeparatorsAreRefused) {
+    EXPECT_EQ(refused("Eve\u202egnp.exe"), 400);
+    EXPECT_EQ(refused("a\u2066b\u2069"), 400);
+    EXPECT_EQ(refused("a\u2028b"), 400);
+}
+
 TEST(ShopText, CleanReturnsTheTrimmedText) {
     EXPECT_EQ(text::clean("  Brass lamp \u00a0", "/name"), "Brass lamp");
     EXPECT_EQ(text::clean("\tBob\r\n", "/name"), "Bob") << "whitespace controls at the ends are trimmed, not refused";
