@@ -39,8 +39,7 @@ constexpr const char* blank_name = "Invalid request: the name is blank (Unicode 
 // The name trimmed of Unicode whitespace too; 400 naming /name when blank or holding control
 // characters (the schema's `\S` catches only ASCII blanks at the edge).
 std::string trimmed_name(const nlohmann::json& value) {
-    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
-    return berth::shop::text::clean(berth::shop::text::trimmed(value.get<std::string>()), "/name");
+    return berth::shop::text::clean(value.get<std::string>(), "/name");
 }
 
 std::string location(long long id) { return "/v1/categories/" + std::to_string(id); }

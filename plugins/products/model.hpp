@@ -89,8 +89,7 @@ inline std::string random_id() {
 // A name or reason from a body: trimmed of Unicode whitespace too; 400 naming the member when
 // blank or holding control characters (text.hpp: the shop's one rule for a person's text).
 inline std::string required_text(const nlohmann::json& body, const char* field) {
-    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
-    return berth::shop::text::clean(berth::shop::text::trimmed(body.at(field).get<std::string>()), std::string("/") + field);
+    return berth::shop::text::clean(body.at(field).get<std::string>(), std::string("/") + field);
 }
 
 struct product {
