@@ -15,8 +15,9 @@ protected:
     static shop* shop_;
 
     // A held reservation of `quantity` units, as payment leaves one between reserving and committing.
-    // Written into products.db: only payment may call POST /v1/reservations, and over HTTP a hold
-    // lives only inside a checkout, so a test cannot leave one standing for an operator to find.
+    // Written into products.db: only payment may call POST /v1/reservations, and with the real
+    // payment here a hold lives only inside a checkout, so none is left standing for an operator
+    // (cancel_test.cpp reserves over HTTP instead, with a stand-in in payment's place).
     static void hold(const std::string& id, long long product, long long quantity,
                      const std::string& created_at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')") {
         const auto p = std::to_string(product), q = std::to_string(quantity);
