@@ -27,6 +27,9 @@ std::vector<berth::migration> migrations() {
           " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
           // Siblings have distinct names, whatever their case.
           "CREATE UNIQUE INDEX categories_sibling_name ON categories(IFNULL(parent_id, 0), name COLLATE NOCASE)"}},
+        // A deleted category's id is never handed out again (the table has no AUTOINCREMENT):
+        // products, bookmarks and a delete's restore would name an unrelated category.
+        {2, "retired category ids", {"CREATE TABLE retired_category_ids (id INTEGER PRIMARY KEY)"}},
     };
 }
 
@@ -39,8 +42,7 @@ constexpr const char* blank_name = "Invalid request: the name is blank (Unicode 
 // The name trimmed of Unicode whitespace too; 400 naming /name when blank or holding control
 // characters (the schema's `\S` catches only ASCII blanks at the edge).
 std::string trimmed_name(const nlohmann::json& value) {
-    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
-    return berth::shop::text::clean(berth::shop::text::trimmed(value.get<std::string>()), "/name");
+    return berth::shop::text::clean(value.get<std::string>(), "/name");
 }
 
 std::string location(long long id) { return "/v1/categories/" + std::to_string(id); }
@@ -143,8 +145,10 @@ private:
         if (!r.at_top()) categories_store::refuse_too_deep(categories_store::depth(*s, r.parent_id) + 1);
         if (categories_store::sibling_named(*s, r.name, r.at_top() ? 0 : r.parent_id, 0))
             throw berth::http_error(409, "Name taken", "a sibling category is already named '" + r.name + "'");
-        *s << "INSERT INTO categories(name, parent_id) VALUES(:n, :p)", soci::use(r.name), soci::use(r.parent_id, r.parent_ind);
-        *s << "SELECT last_insert_rowid()", soci::into(r.id);
+        *s << "SELECT 1 + MAX(IFNULL((SELECT MAX(id) FROM categories), 0), IFNULL((SELECT MAX(id) FROM retired_category_ids), 0))",
+            soci::into(r.id);
+        *s << "INSERT INTO categories(id, name, parent_id) VALUES(:id, :n, :p)", soci::use(r.id), soci::use(r.name),
+            soci::use(r.parent_id, r.parent_ind);
         tx.commit();
         return berth::response::created(location(r.id), r.json());
     }
@@ -219,6 +223,7 @@ private:
             gone = categories_store::must_load(*s, id);
             if (categories_store::has_children(*s, id)) throw not_empty(id, "it has subcategories");
             *s << "DELETE FROM categories WHERE id = :id", soci::use(id);
+            *s << "INSERT OR IGNORE INTO retired_category_ids(id) VALUES(:id)", soci::use(id);
             tx.commit();
         }
         // A second look, after the commit: a product created (or recategorised) into it since
@@ -250,6 +255,7 @@ private:
             r.name += " (restored " + std::to_string(r.id) + ")";
         *s << "INSERT INTO categories(id, name, parent_id) VALUES(:id, :n, :p)", soci::use(r.id), soci::use(r.name),
             soci::use(r.parent_id, r.parent_ind);
+        *s << "DELETE FROM retired_category_ids WHERE id = :id", soci::use(r.id);
         tx.commit();
     }
 

@@ -47,7 +47,7 @@ inline nlohmann::json category_ids(const store& st, const berth::request& req, l
     }
     auto answer = st.ctx->call("categories", "GET", "/v1/categories/" + std::to_string(category) + "/subtree", nullptr,
                                req.request_id());
-    if (answer.status == 404)
+    if (says_no_such_category(answer))
         throw berth::http_error(404, "No such category", "category " + std::to_string(category) + " does not exist");
     auto body = answer.json();
     if (!answer.ok() || !body.is_object() || !body.contains("ids") || !body["ids"].is_array())

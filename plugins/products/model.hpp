@@ -89,8 +89,7 @@ inline std::string random_id() {
 // A name or reason from a body: trimmed of Unicode whitespace too; 400 naming the member when
 // blank or holding control characters (text.hpp: the shop's one rule for a person's text).
 inline std::string required_text(const nlohmann::json& body, const char* field) {
-    // Trimmed first: a tab or newline at an end is whitespace to drop, not a control character to refuse.
-    return berth::shop::text::clean(berth::shop::text::trimmed(body.at(field).get<std::string>()), std::string("/") + field);
+    return berth::shop::text::clean(body.at(field).get<std::string>(), std::string("/") + field);
 }
 
 struct product {
@@ -159,9 +158,19 @@ inline void record_adjustment(soci::session& s, long long product_id, long long 
 
 // Asks categories (the owner; never its table) whether a category exists: true or false, or
 // 503 when it cannot tell.
+// Whether categories answered that the category does not exist. Any other 404 (a route an older
+// categories lacks, a module not there) says nothing about the category: callers answer 503.
+inline bool says_no_such_category(const berth::call_result& answer) {
+    if (answer.status != 404) return false;
+    const auto body = answer.json();
+    if (!body.is_object()) return false;
+    const auto title = body.find("title");
+    return title != body.end() && *title == "No such category";
+}
+
 inline bool category_exists(const berth::context& ctx, long long id, std::string_view request_id) {
     auto answer = ctx.call("categories", "GET", "/v1/categories/" + std::to_string(id), nullptr, request_id);
-    if (answer.status == 404) return false;
+    if (says_no_such_category(answer)) return false;
     if (!answer.ok())
         throw berth::http_error(503, "Categories unavailable", "the categories module answered " + std::to_string(answer.status));
     return true;

@@ -127,8 +127,8 @@ private:
     }
 
     // held -> committed, or held -> released (stock given back). Repeating the same move is
-    // harmless; the other move after one is refused.
-    berth::response settle(const berth::request& req, const std::string& to) {
+    // harmless; the other move after one is refused. `moved`, when given, says whether this call made the move.
+    berth::response settle(const berth::request& req, const std::string& to, bool* moved = nullptr) {
         const std::string id(req.param("id"));
         auto s = st_.db->lease();
         berth::immediate_transaction tx(s);
@@ -146,13 +146,16 @@ private:
         }
         *s << "UPDATE reservations SET state = :s WHERE id = :id", soci::use(to), soci::use(id);
         tx.commit();
+        if (moved) *moved = true;
         return berth::response::json(200, {{"reservation_id", id}, {"state", to}});
     }
 
     berth::response cancel(const berth::request& req) {
-        auto answer = settle(req, "released");
-        st_.ctx->log(berth::log_level::info,
-                     "reservation " + std::string(req.param("id")) + " released by hand by " + std::string(req.subject()));
+        bool moved = false;
+        auto answer = settle(req, "released", &moved);
+        if (moved)  // a repeat, or one released already by expiry or payment, changed nothing: no line
+            st_.ctx->log(berth::log_level::info,
+                         "reservation " + std::string(req.param("id")) + " released by hand by " + std::string(req.subject()));
         return answer;
     }
 

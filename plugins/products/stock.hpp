@@ -65,7 +65,6 @@ private:
     berth::response adjust(const berth::request& req) {
         const long long delta = req.json()["delta"].get<long long>();
         const std::string reason = required_text(req.json(), "reason");
-        if (delta == 0) throw berth::http_error(400, "Invalid request body", "delta must not be 0");
         const std::string subject(req.subject());
         return edit(st_, req, [&](soci::session& s, product& p) {
             if (p.stock + delta < 0)

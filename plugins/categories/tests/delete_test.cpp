@@ -29,6 +29,17 @@ TEST(CategoryDelete, AnEmptyOneIsGoneThen404) {
     EXPECT_TRUE(s.get(s.categories(), "/v1/categories").json().empty());
 }
 
+TEST(CategoryDelete, ItsIdIsNeverHandedToANewCategory) {
+    shop s;
+    long long a = create(s, "Lamps");
+    long long b = create(s, "Chairs");
+    ASSERT_EQ(remove(s.categories(), b, s.admin_token()).status, 204);
+    long long c = create(s, "Tables");
+    EXPECT_NE(c, b);
+    EXPECT_GT(c, a);
+    EXPECT_EQ(s.get(s.categories(), path(b)).status, 404);  // a bookmark of B still finds nothing
+}
+
 TEST(CategoryDelete, AnEmptyLeafLeavesItsParent) {
     shop s;
     long long lamps = create(s, "Lamps");

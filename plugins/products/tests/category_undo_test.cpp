@@ -1,7 +1,8 @@
 // products: a write into a category that categories stops knowing right after (deleted as it
 // was made) is undone: a create is gone, a recategorise puts the old category back; 422 (503
 // when categories cannot say). Categories here is a stand-in (tests/categories_stand_in.cpp):
-// ids below 1000 always exist, 1000..1999 exist once then 404, from 2000 once then 503.
+// ids below 1000 always exist, 1000..1999 exist once then 404, 2000..2999 once then 503; from
+// 3000 a 404 not about the category; and no /subtree route (an older categories).
 #include "support/test_host.hpp"
 #include "support/http_client.hpp"
 
@@ -65,6 +66,34 @@ TEST_F(CategoryUndo, ARecategoriseIntoACategoryThatStaysIsKept) {
     auto r = post(path + "/recategorise", {{"category_id", 8}});
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(get(path).json()["category_id"], 8);
+}
+
+TEST_F(CategoryUndo, ListingACategorysSubtreeFromACategoriesWithoutSubtreeIs503NotNoSuchCategory) {
+    auto r = get("/v1/products?category_id=5");
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.json()["title"], "Categories unavailable");
+}
+
+TEST_F(CategoryUndo, ListingACategoryAloneStillWorksWithACategoriesWithoutSubtree) {
+    auto r = get("/v1/products?category_id=5&subcategories=false");
+    EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(CategoryUndo, ACreateWhenCategoriesAnswersA404NotAboutTheCategoryIs503) {
+    auto r = create("UNDO-5", 3001);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.json()["title"], "Categories unavailable");
+    EXPECT_EQ(create("UNDO-5", 5).status, 201);  // nothing was kept under the SKU
+}
+
+TEST_F(CategoryUndo, ARecategoriseWhenCategoriesAnswersA404NotAboutTheCategoryIs503AndKeepsTheOld) {
+    auto made = create("UNDO-6", 7);
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string path = "/v1/products/" + std::to_string(made.json()["id"].get<long long>());
+    auto r = post(path + "/recategorise", {{"category_id", 3002}});
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.json()["title"], "Categories unavailable");
+    EXPECT_EQ(get(path).json()["category_id"], 7);
 }
 
 }  // namespace

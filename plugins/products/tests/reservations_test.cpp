@@ -15,6 +15,9 @@ protected:
     static shop* shop_;
 
     // A held reservation of `quantity` units, as payment leaves one between reserving and committing.
+    // Written into products.db: only payment may call POST /v1/reservations, and with the real
+    // payment here a hold lives only inside a checkout, so none is left standing for an operator
+    // (cancel_test.cpp reserves over HTTP instead, with a stand-in in payment's place).
     static void hold(const std::string& id, long long product, long long quantity,
                      const std::string& created_at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')") {
         const auto p = std::to_string(product), q = std::to_string(quantity);
@@ -104,9 +107,17 @@ TEST_F(Reservations, AHeldReservationIsListedWithItsItems) {
 TEST_F(Reservations, TheStateFilterListsOnlyThatState) {
     auto id = s().product("LIST-2", 100, 5);
     hold("1100000000000000000000a2", id, 1);
-    EXPECT_NE(find(list("?state=held&limit=100"), "1100000000000000000000a2"), nullptr);
-    EXPECT_EQ(find(list("?state=committed&limit=100"), "1100000000000000000000a2"), nullptr);
-    for (auto& r : list("?state=committed&limit=100")["items"]) EXPECT_EQ(r["state"], "committed");
+    ASSERT_EQ(s().checkout(s().login("list2@example.org"), "list-2", {{{"product_id", id}, {"quantity", 1}}}).status, 201);
+    const std::string paid = sql(s().host().data_dir() / "payment.db",
+                                 "SELECT reservation_id FROM payments WHERE idempotency_key = 'list-2'").at(0);
+    auto held = list("?state=held&limit=100"), committed = list("?state=committed&limit=100");
+    EXPECT_NE(find(held, "1100000000000000000000a2"), nullptr);
+    EXPECT_EQ(find(held, paid), nullptr);
+    EXPECT_NE(find(committed, paid), nullptr);
+    EXPECT_EQ(find(committed, "1100000000000000000000a2"), nullptr);
+    ASSERT_FALSE(committed["items"].empty());
+    for (auto& r : committed["items"]) EXPECT_EQ(r["state"], "committed");
+    for (auto& r : held["items"]) EXPECT_EQ(r["state"], "held");
     EXPECT_EQ(s().get(s().products(), "/v1/reservations?state=lost", s().admin_token()).status, 400);
 }
 
