@@ -1,10 +1,6 @@
 // products: an operator's cancel of a held reservation, against payment's calls (here a stand-in
 // that forwards what it is sent, as the module "payment"): a cancel that lands while a checkout
 // runs leaves that checkout nothing to commit; a cancel that changes nothing logs nothing.
-// spdlog as the host links it (the shared, compiled library): its registry, not a header-only copy.
-#define SPDLOG_COMPILED_LIB
-#define SPDLOG_SHARED_LIB
-#define SPDLOG_FMT_EXTERNAL
 #include "support/test_host.hpp"
 #include "support/http_client.hpp"
 
