@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace {
 
@@ -79,17 +81,26 @@ int main(int argc, char** argv) {
         return ok && !store.refused(ok->subject, ok->jti, ok->iat_ms);
     };
     verify_only();  // warm
-    const double base = time_checks(n, verify_only);
-    const double with_e = time_checks(n, [&] { return verify_and(empty); });
-    const double with_f = time_checks(n, [&] { return verify_and(loaded); });
-    const double base_again = time_checks(n, verify_only);  // the baseline again: the machine's drift
+    // Interleaved rounds, medians: a shared machine's drift falls on all three alike.
+    constexpr int rounds = 21;
+    std::vector<double> base_ns, empty_ns, full_ns;
+    for (int r = 0; r < rounds; ++r) {
+        base_ns.push_back(time_checks(n / rounds, verify_only));
+        empty_ns.push_back(time_checks(n / rounds, [&] { return verify_and(empty); }));
+        full_ns.push_back(time_checks(n / rounds, [&] { return verify_and(loaded); }));
+    }
+    auto median = [](std::vector<double> v) {
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+    };
+    const double base = median(base_ns), with_e = median(empty_ns), with_f = median(full_ns);
 
     const auto change0 = clock_type::now();
     loaded.end_sessions("bench-user");
     const double change_ms = std::chrono::duration<double, std::milli>(clock_type::now() - change0).count();
 
     std::printf("sessions bench: %ld checks each, the full store at %ld token ids + %ld subjects\n", n, full, full - 1);
-    std::printf("  verify (baseline)            %8.0f ns   (again at the end: %.0f ns)\n", base, base_again);
+    std::printf("  verify (baseline)            %8.0f ns   (median of %d interleaved rounds)\n", base, rounds);
     std::printf("  verify + store, empty        %8.0f ns   ratio %.3f\n", with_e, with_e / base);
     std::printf("  verify + store, full         %8.0f ns   ratio %.3f\n", with_f, with_f / base);
     std::printf("  one end_sessions at full     %8.1f ms   (the file rewritten and fsynced)\n", change_ms);
