@@ -63,11 +63,9 @@ token_service::token_service(const auth_config& cfg, revocations* revoked)
 
 token_service::issued token_service::issue(std::string_view subject, std::string_view scope,
                                            std::optional<std::uint32_t> ttl_s) const {
-    // Only subjects an end_sessions could name; the ttl noted before the token exists, so that a
-    // later end_sessions keeps its entry as long as this token lives.
+    // Only subjects an end_sessions could name.
     revocations::check_subject(subject);
     const std::uint32_t ttl = ttl_s.value_or(ttl_s_);
-    if (revoked_) revoked_->note_ttl(ttl);
     auto now = std::chrono::system_clock::now();
     auto iat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     // Not before the subject's not_before: a token issued in the very millisecond after
@@ -75,6 +73,9 @@ token_service::issued token_service::issue(std::string_view subject, std::string
     if (revoked_) iat_ms = std::max<std::int64_t>(iat_ms, revoked_->not_before(subject));
     auto iat = iat_ms / 1000;
     auto exp = iat + ttl;
+    // Noted before the token exists, with its own exp, so that a later end_sessions keeps its
+    // entry as long as this token lives.
+    if (revoked_) revoked_->note_ttl(ttl, static_cast<std::int64_t>(exp) * 1000);
     unsigned char id[16];
     randombytes_buf(id, sizeof id);
     char jti[sizeof id * 2 + 1];
