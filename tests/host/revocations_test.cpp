@@ -191,6 +191,26 @@ TEST(Revocations, ASecondLongTokenIsNotIssuedBeforeTheRaiseIsInTheFile) {
     EXPECT_NE(again->not_before("7"), 0);
 }
 
+// The configured ttl was lowered across a restart: tokens issued under the old one may still live
+// that long from the start.
+TEST(Revocations, AFileWrittenUnderALongerConfiguredTtlKeepsEntriesThatLongFromTheLoad) {
+    fixture f;
+    f.open({.token_ttl_s = 86'400})->end_sessions("before");
+    auto r = f.open({.token_ttl_s = 600});
+    r->end_sessions("7");
+    f.now = t0 + 86'400'000 - 1;
+    r->end_sessions("purge");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 86'400'000;
+    auto again = f.open({.token_ttl_s = 600});  // the raise is kept once written
+    again->end_sessions("purge");
+    EXPECT_EQ(again->not_before("7"), 0);
+    again->end_sessions("8");
+    f.now = t0 + 86'400'000 + 1 + 600'000;
+    again->end_sessions("purge");
+    EXPECT_EQ(again->not_before("8"), 0);
+}
+
 // A file from before long_until_ms, that tracked a longer ttl: kept from the load that long.
 TEST(Revocations, AnOlderFileWithALongerTtlKeepsEntriesThatLongFromTheLoadThenTheConfiguredTtl) {
     fixture f;

@@ -119,6 +119,12 @@ void revocations::load() {
         if (tracked < 1) corrupt(file_, "a longest_ttl_s under 1");
         if (tracked * 1000 > ttl_ms_) long_until_ms_ = now + tracked * 1000;
     }
+    // Written under a longer configured ttl (lowered since): its tokens may live that long from now.
+    if (doc.contains("token_ttl_s")) {
+        const std::int64_t written = integer(doc, "token_ttl_s", file_);
+        if (written < 1) corrupt(file_, "a token_ttl_s under 1");
+        if (written * 1000 > ttl_ms_) long_until_ms_ = std::max(long_until_ms_, now + written * 1000);
+    }
     long_until_persisted_ = long_until_ms_;
     purge_locked(now);
 }
@@ -257,8 +263,8 @@ void revocations::persist_through(std::uint64_t seq) {
     for (const auto& [sub, e] : subject_copy)
         subjects.push_back({{"sub", sub}, {"not_before_ms", e.not_before_ms}, {"until_ms", e.until_ms}});
     const auto bytes =
-        nlohmann::json{{"version", file_version}, {"long_until_ms", long_until}, {"token_ids", std::move(tokens)},
-                       {"subjects", std::move(subjects)}}
+        nlohmann::json{{"version", file_version}, {"token_ttl_s", ttl_ms_ / 1000}, {"long_until_ms", long_until},
+                       {"token_ids", std::move(tokens)}, {"subjects", std::move(subjects)}}
             .dump();
     files::write_private_file(file_, bytes);  // throws: persisted_ stays, the next change writes again
     persisted_ = upto;
