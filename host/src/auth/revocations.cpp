@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <system_error>
 
 namespace berth::host::auth {
@@ -129,22 +130,15 @@ void revocations::load() {
     purge_locked(now);
 }
 
-void revocations::note_ttl(std::int64_t ttl_s) {
-    if (ttl_s * 1000 <= ttl_ms_) return;  // every log-in
-    std::int64_t now = 0;
-    {
-        std::lock_guard w(write_mutex_);  // the clock
-        now = now_ms();
-    }
-    note_ttl(ttl_s, now + ttl_s * 1000);
-}
-
-void revocations::note_ttl(std::int64_t ttl_s, std::int64_t exp_ms) {
-    if (ttl_s * 1000 <= ttl_ms_) return;  // every log-in: a subject entry covers it already
-    if (long_until_persisted_ >= exp_ms) return;  // in the file already
+std::int64_t revocations::note_ttl(std::int64_t ttl_s) {
+    // Every log-in: a subject entry covers it already (not_before + the configured ttl).
+    if (ttl_s * 1000 <= ttl_ms_) return std::numeric_limits<std::int64_t>::max();
     std::uint64_t seq = 0;
+    std::int64_t exp_ms = 0;
     {
         std::lock_guard w(write_mutex_);
+        exp_ms = now_ms() + ttl_s * 1000;
+        if (long_until_persisted_ >= exp_ms) return exp_ms;  // in the file already
         std::unique_lock lock(mutex_);
         if (long_until_ms_ < exp_ms) {
             long_until_ms_ = exp_ms;
@@ -154,6 +148,7 @@ void revocations::note_ttl(std::int64_t ttl_s, std::int64_t exp_ms) {
         }
     }
     persist_through(seq);
+    return exp_ms;
 }
 
 std::int64_t revocations::long_until_ms() const {

@@ -5,9 +5,10 @@
 //   - per subject: a "not before" in Unix ms; a token of that sub issued before it is refused
 //     (a password change ends every older session).
 // Bounded: an entry leaves once every token it concerns has expired (a subject entry after the
-// configured ttl, or at the latest expiry of a longer token issued, tracked and kept in the
-// file, whichever is later), and each table holds at most a fixed count; a full token table ends all of that subject's sessions instead (more
-// revoked, never fewer), a full subject table refuses the revocation.
+// configured ttl, or at the latest expiry of a longer token issued, kept in the file, whichever
+// is later), and each table holds at most a fixed count; a full token table ends all of that
+// subject's sessions instead (more revoked, never fewer), a full subject table refuses the
+// revocation.
 #pragma once
 
 #include <atomic>
@@ -75,13 +76,13 @@ public:
     // token_service). Throws as above.
     void end_sessions(std::string_view subject);
 
-    // A token living `ttl_s` (expiring at `exp_ms`, Unix ms; now + ttl_s without it) is about to
-    // be issued. Nothing to do within the configured ttl (a log-in: no lock, no write); a longer
-    // one raises long_until_ms to its expiry, persisted before it returns (also when another
-    // caller raised it and its write is not done). Throws files::file_error when it cannot be
-    // persisted: the token must not be issued then.
-    void note_ttl(std::int64_t ttl_s);
-    void note_ttl(std::int64_t ttl_s, std::int64_t exp_ms);
+    // A token living `ttl_s` is about to be issued. Nothing to do within the configured ttl (a
+    // log-in: no lock, no write; returns INT64_MAX); a longer one raises long_until_ms to now +
+    // ttl_s, persisted before it returns (also when another caller raised it and its write is not
+    // done), and returns that: the token's exp (ms) must not pass it, or an end_sessions made
+    // between this call and its issue would let it outlive its entry. Throws files::file_error
+    // when it cannot be persisted: the token must not be issued then.
+    std::int64_t note_ttl(std::int64_t ttl_s);
     // The latest expiry (Unix ms) of a token issued longer than the configured ttl; 0 when none.
     std::int64_t long_until_ms() const;
 
