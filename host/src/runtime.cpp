@@ -69,7 +69,7 @@ void runtime::start() {
         // Sessions that ended (issue 12): loaded before any token is accepted; kept as long as the
         // longest-lived token issued (the configured ttl, or a longer one minted since).
         impl_->revocations = std::make_unique<auth::revocations>(
-            c.data_dir / "revoked-sessions.json", auth::revocations::limits{.longest_ttl_s = c.auth.token_ttl_s});
+            c.data_dir / "revoked-sessions.json", auth::revocations::limits{.token_ttl_s = c.auth.token_ttl_s});
         impl_->tokens = std::make_unique<auth::token_service>(c.auth, impl_->revocations.get());
         if (c.admin_token_file.empty()) c.admin_token_file = c.data_dir / "admin.token";
         admin_token = files::load_or_create_secret(c.admin_token_file, "admin API token");

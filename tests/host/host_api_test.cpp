@@ -227,13 +227,16 @@ TEST(HostApi, IssueTokenAndEndSessionsRefuseTheSameSubjects) {
     EXPECT_EQ(h.revoked.subjects(), 0u);
 }
 
-// A token minted to live longer than any before raises what the store keeps, before it exists.
-TEST(HostApi, ALongerTokenRaisesTheLongestTtlTheStoreKeeps) {
+// A token minted longer than the configured ttl: the store keeps ended subjects until its exp
+// (in ms, within the second it names), recorded before it exists.
+TEST(HostApi, ALongerTokenRaisesWhatTheStoreKeepsToItsExpiry) {
     token_host h;
-    (void)h.tokens.issue("ops", "catalog:write", 86'400);
-    EXPECT_EQ(h.revoked.longest_ttl_s(), 86'400);
+    const auto day = h.tokens.issue("ops", "catalog:write", 86'400);
+    const auto kept = h.revoked.long_until_ms();
+    EXPECT_GE(kept, day.expires_at * 1000);
+    EXPECT_LT(kept, day.expires_at * 1000 + 1000);
     (void)h.tokens.issue("ops", "catalog:write", 60);
-    EXPECT_EQ(h.revoked.longest_ttl_s(), 86'400);
+    EXPECT_EQ(h.revoked.long_until_ms(), kept);
 }
 
 TEST(HostApi, AHostWithoutTokensCannotEndSessions) {

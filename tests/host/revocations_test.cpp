@@ -25,9 +25,7 @@ struct fixture {
     std::int64_t now = t0;
     std::filesystem::path file() const { return dir.path() / "revoked-sessions.json"; }
     std::unique_ptr<revocations> open(revocations::limits l = {}) {
-        auto r = std::make_unique<revocations>(file(), l);
-        r->set_clock([this] { return now; });
-        return r;
+        return std::make_unique<revocations>(file(), l, [this] { return now; });
     }
 };
 
@@ -67,7 +65,7 @@ TEST(Revocations, ATokenIdLeavesTheTableAtItsExpiry) {
 
 TEST(Revocations, ASubjectLeavesOnceTheLongestTokenItConcernsHasExpired) {
     fixture f;
-    auto r = f.open({.longest_ttl_s = 100});
+    auto r = f.open({.token_ttl_s = 100});
     r->end_sessions("7");
     f.now = t0 + 1 + 99'999;
     r->end_sessions("8");
@@ -110,7 +108,7 @@ TEST(Revocations, AFullSubjectTableRefusesTheRevocation) {
 
 TEST(Revocations, ASubjectEntryIsKeptAsLongAsTheLongestTtlNoted) {
     fixture f;
-    auto r = f.open({.longest_ttl_s = 600});
+    auto r = f.open({.token_ttl_s = 600});
     r->note_ttl(300);  // shorter: changes nothing
     r->end_sessions("short");
     r->note_ttl(3600);
@@ -124,25 +122,138 @@ TEST(Revocations, ASubjectEntryIsKeptAsLongAsTheLongestTtlNoted) {
     EXPECT_EQ(r->not_before("long"), 0);
 }
 
-TEST(Revocations, TheLongestTtlNotedOutlivesARestart) {
+// A long admin-minted token bounds what later ends keep by its own expiry, not for good.
+TEST(Revocations, ALongTokensExpiryBoundsWhatLaterEndsKeep) {
     fixture f;
-    f.open({.longest_ttl_s = 600})->note_ttl(86'400);
-    auto again = f.open({.longest_ttl_s = 600});
-    EXPECT_EQ(again->longest_ttl_s(), 86'400);
+    auto r = f.open({.token_ttl_s = 600});
+    r->note_ttl(86'400);  // expires at t0 + 86,400 s
+    f.now = t0 + 1000;
+    r->end_sessions("7");
+    f.now = t0 + 86'400'000 - 1;
+    r->end_sessions("purge");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 86'400'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("7"), 0);
+}
+
+TEST(Revocations, OnceTheLongTokenHasExpiredEntriesAreKeptTheConfiguredTtlAgain) {
+    fixture f;
+    auto r = f.open({.token_ttl_s = 600});
+    r->note_ttl(86'400);
+    f.now = t0 + 86'400'000 + 5;
+    r->end_sessions("7");
+    f.now = t0 + 86'400'000 + 5 + 1 + 599'999;
+    r->end_sessions("purge");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 86'400'000 + 5 + 1 + 600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("7"), 0);
+}
+
+TEST(Revocations, TheLongTokensExpiryOutlivesARestart) {
+    fixture f;
+    f.open({.token_ttl_s = 600})->note_ttl(86'400);
+    f.now = t0 + 1000;
+    auto again = f.open({.token_ttl_s = 600});
     again->end_sessions("7");
-    f.now = t0 + 1 + 86'399'999;
-    again->end_sessions("8");
+    f.now = t0 + 86'400'000 - 1;
+    again->end_sessions("purge");
     EXPECT_NE(again->not_before("7"), 0);
-    f.now = t0 + 1 + 86'400'000;
-    again->end_sessions("8");
+    f.now = t0 + 86'400'000;
+    again->end_sessions("purge");
     EXPECT_EQ(again->not_before("7"), 0);
 }
 
-// A file written before the longest ttl was tracked: its tokens may have lived 30 days.
-TEST(Revocations, AFileWithoutTheLongestTtlKeepsTheOldThirtyDays) {
+// A log-in (a token of the configured ttl or shorter) writes nothing.
+TEST(Revocations, ATokenOfTheConfiguredTtlWritesNoFile) {
+    fixture f;
+    auto r = f.open({.token_ttl_s = 600});
+    r->note_ttl(600);
+    r->note_ttl(60);
+    EXPECT_FALSE(std::filesystem::exists(f.file()));
+}
+
+// A raised expiry that could not be written must not let a second token of that ttl be issued.
+TEST(Revocations, ASecondLongTokenIsNotIssuedBeforeTheRaiseIsInTheFile) {
+    fixture f;
+    auto r = f.open({.token_ttl_s = 600});
+    std::filesystem::create_directories(f.file() / "in-the-way");  // the file cannot be replaced
+    EXPECT_THROW(r->note_ttl(86'400), host::files::file_error);
+    EXPECT_THROW(r->note_ttl(86'400), host::files::file_error);
+    std::filesystem::remove_all(f.file());
+    EXPECT_NO_THROW(r->note_ttl(86'400));
+    f.now = t0 + 1000;
+    auto again = f.open({.token_ttl_s = 600});  // the raise is in the file now
+    again->end_sessions("7");
+    f.now = t0 + 86'400'000 - 1;
+    again->end_sessions("purge");
+    EXPECT_NE(again->not_before("7"), 0);
+}
+
+// The configured ttl was lowered across a restart: tokens issued under the old one may still live
+// that long from the start.
+TEST(Revocations, AFileWrittenUnderALongerConfiguredTtlKeepsEntriesThatLongFromTheLoad) {
+    fixture f;
+    f.open({.token_ttl_s = 86'400})->end_sessions("before");
+    auto r = f.open({.token_ttl_s = 600});
+    r->end_sessions("7");
+    f.now = t0 + 86'400'000 - 1;
+    r->end_sessions("purge");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 86'400'000;
+    auto again = f.open({.token_ttl_s = 600});  // the raise is kept once written
+    again->end_sessions("purge");
+    EXPECT_EQ(again->not_before("7"), 0);
+    again->end_sessions("8");
+    f.now = t0 + 86'400'000 + 1 + 600'000;
+    again->end_sessions("purge");
+    EXPECT_EQ(again->not_before("8"), 0);
+}
+
+// A file from before long_until_ms, that tracked a longer ttl: kept from the load that long.
+TEST(Revocations, AnOlderFileWithALongerTtlKeepsEntriesThatLongFromTheLoadThenTheConfiguredTtl) {
+    fixture f;
+    write_0600(f.file(), R"({"version":1,"longest_ttl_s":86400,"token_ids":[],"subjects":[]})");
+    auto r = f.open({.token_ttl_s = 600});
+    r->end_sessions("7");
+    f.now = t0 + 86'400'000 - 1;
+    r->end_sessions("8");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 86'400'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("7"), 0);
+    EXPECT_NE(r->not_before("8"), 0);  // ended after the old tokens expired: the configured ttl
+    f.now = t0 + 86'400'000 - 1 + 1 + 600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("8"), 0);
+}
+
+TEST(Revocations, AnOlderFileWithTheConfiguredTtlKeepsTheConfiguredTtl) {
+    fixture f;
+    write_0600(f.file(), R"({"version":1,"longest_ttl_s":600,"token_ids":[],"subjects":[]})");
+    auto r = f.open({.token_ttl_s = 600});
+    r->end_sessions("7");
+    f.now = t0 + 1 + 600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("7"), 0);
+}
+
+// A file written before any ttl was tracked: its tokens may have lived 30 days (the admin maximum).
+TEST(Revocations, AFileWithoutTrackingKeepsThirtyDaysFromTheLoadThenTheConfiguredTtl) {
     fixture f;
     write_0600(f.file(), R"({"version":1,"token_ids":[],"subjects":[]})");
-    EXPECT_EQ(f.open({.longest_ttl_s = 600})->longest_ttl_s(), 2'592'000);
+    auto r = f.open({.token_ttl_s = 600});
+    r->end_sessions("7");
+    f.now = t0 + 2'592'000'000 - 1;
+    r->end_sessions("8");
+    EXPECT_NE(r->not_before("7"), 0);
+    f.now = t0 + 2'592'000'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("7"), 0);
+    f.now = t0 + 2'592'000'000 - 1 + 1 + 600'000;
+    r->end_sessions("purge");
+    EXPECT_EQ(r->not_before("8"), 0);
 }
 
 TEST(Revocations, SubjectsWithControlCharactersAreRefused) {
@@ -162,7 +273,7 @@ TEST(Revocations, SubjectsWithControlCharactersAreRefused) {
 TEST(Revocations, AStoreFullOfTheLongestEntriesReloads) {
     fixture f;
     const revocations::limits l{};
-    std::string text = R"({"version":1,"longest_ttl_s":2592000,"token_ids":[)";
+    std::string text = R"({"version":1,"long_until_ms":0,"token_ids":[)";
     const std::string jti(revocations::max_jti_bytes, '\x01'), sub(revocations::max_subject_bytes, '\\');
     const auto big = std::numeric_limits<std::int64_t>::max(), low = std::numeric_limits<std::int64_t>::min();
     for (std::size_t i = 0; i < l.max_token_ids; ++i) {

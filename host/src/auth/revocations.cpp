@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <system_error>
 
 namespace berth::host::auth {
@@ -13,7 +14,7 @@ namespace berth::host::auth {
 namespace {
 
 constexpr int file_version = 1;
-// A file from before the longest ttl was tracked: the admin API's maximum, as kept then.
+// A file from before any ttl was tracked: its tokens may have lived the admin API's maximum.
 constexpr std::int64_t untracked_ttl_s = 2'592'000;
 
 // A code point the file must not hold: C0, DEL, C1 (the text is valid UTF-8 when asked).
@@ -71,8 +72,10 @@ std::size_t revocations::max_file_bytes(const limits& l) {
     return 4096 + l.max_token_ids * token_entry + l.max_subjects * subject_entry;
 }
 
-revocations::revocations(std::filesystem::path file, limits l)
-    : file_(std::move(file)), limits_(l), clock_(&system_ms), longest_ttl_s_(std::max<std::int64_t>(l.longest_ttl_s, 1)) {
+revocations::revocations(std::filesystem::path file, limits l) : revocations(std::move(file), l, &system_ms) {}
+
+revocations::revocations(std::filesystem::path file, limits l, std::function<std::int64_t()> now_ms)
+    : file_(std::move(file)), limits_(l), clock_(std::move(now_ms)), ttl_ms_(std::max<std::int64_t>(l.token_ttl_s, 1) * 1000) {
     load();
 }
 
@@ -106,32 +109,51 @@ void revocations::load() {
         subjects_.insert_or_assign(text(e, "sub", max_subject_bytes, file_),
                                    subject_entry{integer(e, "not_before_ms", file_), integer(e, "until_ms", file_)});
     }
-    // Entries made before the longest ttl was tracked were kept for the old maximum: so is the next.
-    const std::int64_t tracked = doc.contains("longest_ttl_s") ? integer(doc, "longest_ttl_s", file_) : untracked_ttl_s;
-    if (tracked < 1) corrupt(file_, "a longest_ttl_s under 1");
-    longest_ttl_s_ = std::max(longest_ttl_s_, tracked);
-    purge_locked(now_ms());
+    const auto now = now_ms();
+    if (doc.contains("long_until_ms")) {
+        long_until_ms_ = integer(doc, "long_until_ms", file_);
+        if (long_until_ms_ < 0) corrupt(file_, "a negative long_until_ms");
+    } else {
+        // An older file: it kept the longest ttl issued (or none); a token of that ttl may have been
+        // issued up to now, so it may live until now + that ttl.
+        const std::int64_t tracked = doc.contains("longest_ttl_s") ? integer(doc, "longest_ttl_s", file_) : untracked_ttl_s;
+        if (tracked < 1) corrupt(file_, "a longest_ttl_s under 1");
+        if (tracked * 1000 > ttl_ms_) long_until_ms_ = now + tracked * 1000;
+    }
+    // Written under a longer configured ttl (lowered since): its tokens may live that long from now.
+    if (doc.contains("token_ttl_s")) {
+        const std::int64_t written = integer(doc, "token_ttl_s", file_);
+        if (written < 1) corrupt(file_, "a token_ttl_s under 1");
+        if (written * 1000 > ttl_ms_) long_until_ms_ = std::max(long_until_ms_, now + written * 1000);
+    }
+    long_until_persisted_ = long_until_ms_;
+    purge_locked(now);
 }
 
-void revocations::note_ttl(std::int64_t ttl_s) {
-    {
-        std::shared_lock lock(mutex_);
-        if (ttl_s <= longest_ttl_s_) return;  // the usual case: one shared lock
-    }
+std::int64_t revocations::note_ttl(std::int64_t ttl_s) {
+    // Every log-in: a subject entry covers it already (not_before + the configured ttl).
+    if (ttl_s * 1000 <= ttl_ms_) return std::numeric_limits<std::int64_t>::max();
     std::uint64_t seq = 0;
+    std::int64_t exp_ms = 0;
     {
         std::lock_guard w(write_mutex_);
+        exp_ms = now_ms() + ttl_s * 1000;
+        if (long_until_persisted_ >= exp_ms) return exp_ms;  // in the file already
         std::unique_lock lock(mutex_);
-        if (ttl_s <= longest_ttl_s_) return;
-        longest_ttl_s_ = ttl_s;
-        seq = ++changes_;
+        if (long_until_ms_ < exp_ms) {
+            long_until_ms_ = exp_ms;
+            seq = ++changes_;
+        } else {
+            seq = changes_;  // raised by another caller whose write may not be done: wait for it, or write
+        }
     }
     persist_through(seq);
+    return exp_ms;
 }
 
-std::int64_t revocations::longest_ttl_s() const {
+std::int64_t revocations::long_until_ms() const {
     std::shared_lock lock(mutex_);
-    return longest_ttl_s_;
+    return long_until_ms_;
 }
 
 bool revocations::refused(std::string_view subject, std::string_view jti, std::int64_t iat_ms) const noexcept {
@@ -169,8 +191,9 @@ void revocations::end_subject_locked(std::string_view subject, std::int64_t now)
     // may be ahead of the clock: the new not_before goes past that as well.
     auto it = subjects_.find(subject);
     const std::int64_t not_before = std::max(now, it == subjects_.end() ? now : it->second.not_before_ms) + 1;
-    // Every token this entry concerns was issued before not_before, living at most the longest ttl.
-    const subject_entry entry{not_before, not_before + longest_ttl_s_ * 1000};
+    // Every token this entry concerns was issued before not_before: one of the configured ttl (or
+    // shorter) expires before not_before + that ttl, a longer one by long_until_ms_.
+    const subject_entry entry{not_before, std::max(not_before + ttl_ms_, long_until_ms_)};
     if (it != subjects_.end()) {
         it->second = entry;
         return;
@@ -220,13 +243,13 @@ void revocations::persist_through(std::uint64_t seq) {
     std::lock_guard p(persist_mutex_);
     if (persisted_ >= seq) return;  // written by a write that began after this change
     std::uint64_t upto = 0;
-    std::int64_t longest = 0;
+    std::int64_t long_until = 0;
     token_table token_copy;
     subject_table subject_copy;
     {
         std::shared_lock lock(mutex_);  // a copy only: changes wait for it, not for the JSON
         upto = changes_;
-        longest = longest_ttl_s_;
+        long_until = long_until_ms_;
         token_copy = tokens_;
         subject_copy = subjects_;
     }
@@ -235,11 +258,12 @@ void revocations::persist_through(std::uint64_t seq) {
     for (const auto& [sub, e] : subject_copy)
         subjects.push_back({{"sub", sub}, {"not_before_ms", e.not_before_ms}, {"until_ms", e.until_ms}});
     const auto bytes =
-        nlohmann::json{{"version", file_version}, {"longest_ttl_s", longest}, {"token_ids", std::move(tokens)},
-                       {"subjects", std::move(subjects)}}
+        nlohmann::json{{"version", file_version}, {"token_ttl_s", ttl_ms_ / 1000}, {"long_until_ms", long_until},
+                       {"token_ids", std::move(tokens)}, {"subjects", std::move(subjects)}}
             .dump();
     files::write_private_file(file_, bytes);  // throws: persisted_ stays, the next change writes again
     persisted_ = upto;
+    long_until_persisted_ = long_until;  // only rises: the copies are taken in order
 }
 
 }  // namespace berth::host::auth

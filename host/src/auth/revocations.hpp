@@ -5,11 +5,13 @@
 //   - per subject: a "not before" in Unix ms; a token of that sub issued before it is refused
 //     (a password change ends every older session).
 // Bounded: an entry leaves once every token it concerns has expired (a subject entry after the
-// longest ttl this host has issued, tracked and kept in the file), and each table holds at
-// most a fixed count; a full token table ends all of that subject's sessions instead (more
-// revoked, never fewer), a full subject table refuses the revocation.
+// configured ttl, or at the latest expiry of a longer token issued, kept in the file, whichever
+// is later), and each table holds at most a fixed count; a full token table ends all of that
+// subject's sessions instead (more revoked, never fewer), a full subject table refuses the
+// revocation.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -34,9 +36,9 @@ public:
     struct limits {
         std::size_t max_token_ids = 100'000;
         std::size_t max_subjects = 100'000;
-        // The configured token life (auth.token_ttl_s): the least a subject entry is kept. Longer
-        // tokens issued since (note_ttl) raise it, for good: the file keeps the longest.
-        std::int64_t longest_ttl_s = 3600;
+        // The configured token life (auth.token_ttl_s): how long past its not_before a subject
+        // entry is kept, unless a longer token issued (note_ttl) expires later.
+        std::int64_t token_ttl_s = 3600;
     };
     static constexpr std::size_t max_subject_bytes = 256;
     static constexpr std::size_t max_jti_bytes = 64;
@@ -52,6 +54,8 @@ public:
     // accepting tokens it promised to refuse.
     explicit revocations(std::filesystem::path file, limits l);
     explicit revocations(std::filesystem::path file) : revocations(std::move(file), limits{}) {}
+    // Tests: with the clock (Unix ms) the load reads too (what an older file is kept from).
+    revocations(std::filesystem::path file, limits l, std::function<std::int64_t()> now_ms);
 
     // Whether the edge refuses a verified token with these claims. `jti` may be empty (an older
     // token); `iat_ms` is its issue time in Unix ms. Any thread; never throws.
@@ -72,11 +76,15 @@ public:
     // token_service). Throws as above.
     void end_sessions(std::string_view subject);
 
-    // A token living `ttl_s` is about to be issued: from now on a subject entry is kept at least
-    // that long. Persisted before it returns when it raises the longest; throws
-    // files::file_error when it cannot be (the token must not be issued then).
-    void note_ttl(std::int64_t ttl_s);
-    std::int64_t longest_ttl_s() const;
+    // A token living `ttl_s` is about to be issued. Nothing to do within the configured ttl (a
+    // log-in: no lock, no write; returns INT64_MAX); a longer one raises long_until_ms to now +
+    // ttl_s, persisted before it returns (also when another caller raised it and its write is not
+    // done), and returns that: the token's exp (ms) must not pass it, or an end_sessions made
+    // between this call and its issue would let it outlive its entry. Throws files::file_error
+    // when it cannot be persisted: the token must not be issued then.
+    std::int64_t note_ttl(std::int64_t ttl_s);
+    // The latest expiry (Unix ms) of a token issued longer than the configured ttl; 0 when none.
+    std::int64_t long_until_ms() const;
 
     std::size_t token_ids() const;
     std::size_t subjects() const;
@@ -113,7 +121,9 @@ private:
     std::uint64_t persisted_ = 0;  // persist_mutex_: the last change the file holds
     mutable std::shared_mutex mutex_;  // the tables and changes_: shared for the edge's reads
     std::uint64_t changes_ = 0;  // changes made to the tables
-    std::int64_t longest_ttl_s_ = 0;  // the longest ttl issued (or configured)
+    std::int64_t ttl_ms_ = 0;  // the configured ttl
+    std::int64_t long_until_ms_ = 0;  // mutex_: the latest expiry of a longer token (only rises)
+    std::atomic<std::int64_t> long_until_persisted_ = 0;  // the latest long_until_ms_ the file holds
     token_table tokens_;
     subject_table subjects_;
 };

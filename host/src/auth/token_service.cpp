@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 
 namespace berth::host::auth {
@@ -63,18 +64,20 @@ token_service::token_service(const auth_config& cfg, revocations* revoked)
 
 token_service::issued token_service::issue(std::string_view subject, std::string_view scope,
                                            std::optional<std::uint32_t> ttl_s) const {
-    // Only subjects an end_sessions could name; the ttl noted before the token exists, so that a
-    // later end_sessions keeps its entry as long as this token lives.
+    // Only subjects an end_sessions could name; the ttl noted before the token exists (and before
+    // the subject's not_before is read), so that a later end_sessions keeps its entry as long as
+    // this token lives: its exp does not pass what was noted.
     revocations::check_subject(subject);
     const std::uint32_t ttl = ttl_s.value_or(ttl_s_);
-    if (revoked_) revoked_->note_ttl(ttl);
+    const std::int64_t exp_cap_ms = revoked_ ? revoked_->note_ttl(ttl) : std::numeric_limits<std::int64_t>::max();
     auto now = std::chrono::system_clock::now();
     auto iat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     // Not before the subject's not_before: a token issued in the very millisecond after
     // end_sessions is not refused with the ones it ended (those are below not_before).
     if (revoked_) iat_ms = std::max<std::int64_t>(iat_ms, revoked_->not_before(subject));
     auto iat = iat_ms / 1000;
-    auto exp = iat + ttl;
+    // At most a second (or the note's write) short of ttl: only when a second began since the note.
+    auto exp = std::min<std::int64_t>(iat + ttl, exp_cap_ms / 1000);
     unsigned char id[16];
     randombytes_buf(id, sizeof id);
     char jti[sizeof id * 2 + 1];
