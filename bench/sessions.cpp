@@ -42,7 +42,8 @@ void write_full_store(const std::filesystem::path& file, long n) {
         if (i + 1 < n)
             subjects.push_back({{"sub", "user-" + std::to_string(i)}, {"not_before_ms", far - 3'000'000}, {"until_ms", far}});
     }
-    std::ofstream(file) << nlohmann::json{{"version", 1}, {"longest_ttl_s", 3600}, {"token_ids", tokens}, {"subjects", subjects}}.dump();
+    std::ofstream(file) << nlohmann::json{{"version", 1}, {"token_ttl_s", 3600}, {"long_until_ms", 0}, {"token_ids", tokens},
+                                          {"subjects", subjects}}.dump();
     ::chmod(file.c_str(), 0600);
 }
 
