@@ -15,11 +15,11 @@ namespace products_detail {
 
 // After a write that made product `written` name its category has committed: returns when the
 // category still exists. Otherwise `undo(session, product)` runs in a transaction of its own,
-// only if the product is still exactly as written, and the answer is 422 (503 when categories
-// cannot tell: the write is undone all the same, never kept on a guess; 409 when someone
-// changed the product meanwhile and it was left as it is).
-template <class Undo>
-void confirm_category(const store& st, const product& written, std::string_view request_id, Undo undo) {
+// only if `unchanged(now, written)` says the product still is as the write left it, and the
+// answer is 422 (503 when categories cannot tell: the write is undone all the same, never kept
+// on a guess; 409 when someone changed the product meanwhile and it was left as it is).
+template <class Unchanged, class Undo>
+void confirm_category(const store& st, const product& written, std::string_view request_id, Unchanged unchanged, Undo undo) {
     std::optional<berth::http_error> unknown;
     try {
         if (category_exists(*st.ctx, written.category_id, request_id)) return;
@@ -33,7 +33,7 @@ void confirm_category(const store& st, const product& written, std::string_view 
         auto s = st.db->lease();
         berth::immediate_transaction tx(s);
         product now;
-        if (load(*s, written.id, now) && now.tag() == written.tag()) {
+        if (load(*s, written.id, now) && unchanged(now, written)) {
             undo(*s, now);
             tx.commit();
             undone = true;

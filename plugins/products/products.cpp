@@ -141,9 +141,10 @@ private:
             tx.commit();
         }
         // category_guard.hpp: asks again now that the product is there, undoing it on a 404.
-        confirm_category(st_, p, req.request_id(), [](soci::session& db, const product& made) {
-            db << "DELETE FROM products WHERE id = :id", soci::use(made.id);
-        });
+        // A new product is deleted only as it was made: one already sold from or edited stays (409).
+        confirm_category(
+            st_, p, req.request_id(), [](const product& now, const product& made) { return now.tag() == made.tag(); },
+            [](soci::session& db, const product& made) { db << "DELETE FROM products WHERE id = :id", soci::use(made.id); });
         return p.answer(201);
     }
 
@@ -205,9 +206,14 @@ private:
             tx.commit();
         }
         if (before != category)
-            confirm_category(st_, p, req.request_id(), [before](soci::session& db, const product& moved) {
-                db << "UPDATE products SET category_id = :c WHERE id = :id", soci::use(before), soci::use(moved.id);
-            });
+            // Moved back as long as it still names the category it was moved to: a sale or an edit of
+            // something else meanwhile does not keep it in a deleted category.
+            confirm_category(
+                st_, p, req.request_id(),
+                [](const product& now, const product& moved) { return now.category_id == moved.category_id; },
+                [before](soci::session& db, const product& moved) {
+                    db << "UPDATE products SET category_id = :c WHERE id = :id", soci::use(before), soci::use(moved.id);
+                });
         return p.answer();
     }
 
