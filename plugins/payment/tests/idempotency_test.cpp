@@ -2,6 +2,7 @@
 // stored once execution began (201, 402, 409 out of stock) and replayed marked
 // Idempotent-Replayed; refusals before it (400, 415, 422) store nothing; keys expire after
 // idempotency_ttl_s, found so by the request that uses one. Real host, real HTTP.
+#include "keyed_shop.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
@@ -19,14 +20,9 @@ protected:
     }
     static void TearDownTestSuite() { delete shop_; }
     static shop& s() { return *shop_; }
-    static nlohmann::json items(long long product, long long quantity) {
-        return nlohmann::json::array({{{"product_id", product}, {"quantity", quantity}}});
-    }
+    static nlohmann::json items(long long product, long long quantity) { return keyed_shop::items(product, quantity); }
     static std::filesystem::path payments() { return s().host().data_dir() / "payment.db"; }
-    static void age_key(const std::string& key, int seconds) {
-        sql_exec(payments(), "UPDATE payments SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                 std::to_string(seconds) + " seconds') WHERE idempotency_key = '" + key + "';");
-    }
+    static void age_key(const std::string& key, int seconds) { keyed_shop::age_key(payments(), key, seconds); }
     static void restock(long long product, long long quantity) {
         auto r = s().post(s().products(), "/v1/products/" + std::to_string(product) + "/restock", {{"quantity", quantity}},
                           s().admin_token());

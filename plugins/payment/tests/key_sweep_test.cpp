@@ -2,6 +2,7 @@
 // request using them: the payments keep their rows, stored refusals go. Real host, real HTTP;
 // the sweep runs every 100 ms here (settlement leaves rows younger than settle_after_s alone).
 #include "support/eventually.hpp"
+#include "keyed_shop.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
@@ -16,14 +17,9 @@ protected:
     }
     static void TearDownTestSuite() { delete shop_; }
     static shop& s() { return *shop_; }
-    static nlohmann::json items(long long product, long long quantity) {
-        return nlohmann::json::array({{{"product_id", product}, {"quantity", quantity}}});
-    }
+    static nlohmann::json items(long long product, long long quantity) { return keyed_shop::items(product, quantity); }
     static std::filesystem::path payments() { return s().host().data_dir() / "payment.db"; }
-    static void age_key(const std::string& key, int seconds) {
-        sql_exec(payments(), "UPDATE payments SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                 std::to_string(seconds) + " seconds') WHERE idempotency_key = '" + key + "';");
-    }
+    static void age_key(const std::string& key, int seconds) { keyed_shop::age_key(payments(), key, seconds); }
     // The row's id: the sweep also rewrites an expired key, so the key alone cannot find it after.
     static std::string row_of(const std::string& key) {
         auto ids = sql(payments(), "SELECT id FROM payments WHERE idempotency_key = '" + key + "'");
