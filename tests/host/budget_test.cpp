@@ -58,5 +58,17 @@ TEST_F(Budget, ARequestAnsweredAtItsDeadlineWhileQueuedNeverRuns) {
     EXPECT_EQ(http_request(host_->port("busy"), "GET", "/v1/tally").json()["tally"], 0);
 }
 
+// A client that waits for each answer before it sends the next request never fills a module
+// with room for one: the slot is free by the time the answer reaches it.
+TEST(BudgetOfOne, ServesAClientThatWaitsForEachAnswer) {
+    test_host host(std::vector<plugin_spec>{
+        {"one", test_plugin("contract_probe"), {{"limits", {{"max_in_flight", 1}, {"max_queue", 0}}}}}});
+    http_connection c(host.port("one"));
+    for (int i = 0; i < 2000; ++i) {
+        auto r = c.request("GET", "/v1/items/" + std::to_string(i + 1));
+        ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.body;
+    }
+}
+
 }  // namespace
 }  // namespace berth::test

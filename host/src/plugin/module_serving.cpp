@@ -179,7 +179,13 @@ void module::handle(http::request request, completion done) {
         http::request request;
         request_ticket ticket;
         clock::time_point arrived;
-        ~queued() { --self->admitted_; }
+        std::atomic<bool> released{false};
+        // The admission is given back once the answer is decided, before it is sent: a client
+        // that sends its next request on reading this answer finds the slot free.
+        void release() {
+            if (!released.exchange(true)) --self->admitted_;
+        }
+        ~queued() { release(); }
     };
     auto q = std::make_shared<queued>();
     q->self = shared_from_this();
@@ -206,6 +212,7 @@ void module::handle(http::request request, completion done) {
         const bool ours = ticket->claim();
         observe(q->self->services_, q->self->config().name, q->request, ticket->request_id, ours ? r.status : 503,
                 ours ? r.body.size() : 0, named(by.gen.get(), by.route), q->arrived);
+        q->release();
         if (ours) ticket->send(std::move(r));
     });
 }
