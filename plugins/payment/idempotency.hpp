@@ -4,6 +4,7 @@
 #pragma once
 
 #include "records.hpp"
+#include "refunds.hpp"
 
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
@@ -41,6 +42,7 @@ inline void expire_keys(const berth::context& ctx, berth::database& db, long lon
               "WHERE created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) AND status <> 'pending' "
               "AND idempotency_key NOT LIKE 'expired:%' LIMIT 1000)",
             soci::use(age);
+        refunder::expire_keys(*s, age);
         tx.commit();
     } catch (const std::exception& e) {
         ctx.log(berth::log_level::warn, std::string("expiring idempotency keys failed: ") + e.what());

@@ -90,17 +90,21 @@ public:
             .responds_problem(404, no_such_payment)
             .responds_problem(503, database_busy);
         r.post("/v1/payments/{id}/refund", [this](const berth::request& req) { return refunder_->refund(req); })
-            .summary("Refunds a captured payment, in full or in part, optionally putting its items back in stock")
+            .summary("Refunds a captured payment, in full or in part, optionally putting its items back in stock; "
+                     "an optional Idempotency-Key header makes a retry safe")
             .operation_id("refundPayment")
             .tags({"payments"})
             .auth()
             .schema(schemas::refund_request())
             .optional_body()
-            .responds(200, berth::ref("Payment"), "Refunded: the payment with its refunds (status refunded once nothing remains)")
-            .responds_problem(400, "The body does not match the schema, or its reason is blank or holds control characters")
+            .responds(200, berth::ref("Payment"),
+                      "Refunded: the payment with its refunds (status refunded once nothing remains); a retry with the "
+                      "same Idempotency-Key and request replays this answer (Idempotent-Replayed: true)")
+            .responds_problem(400, "The body does not match the schema, its reason is blank or holds control characters, "
+                                   "or an Idempotency-Key header of 0 or more than 255 characters")
             .responds_problem(403, "restock asked for without payments:read (restocking is an operator's decision)")
             .responds_problem(404, no_such_payment)
-            .responds_problem(409, "Already refunded, Not refundable (declined), or Already restocked")
+            .responds_problem(409, "Already refunded, Not refundable (declined), Already restocked, or the Idempotency-Key used for another refund")
             .responds_problem(415, "A body that is neither JSON nor MessagePack")
             .responds_problem(422, "Amount too large: more than remains (remaining_cents says how much does)")
             .responds_problem(503, "Products unavailable (restock), or the database busy; nothing was refunded");
@@ -117,7 +121,7 @@ public:
         if (db_->migrate(migrations()) > 0) scrub_old_copies(ctx, *db_);
         settlement_ = std::make_unique<settlement>(ctx, *db_, running_, settle_after_s);
         settlement_->repair_for(std::chrono::milliseconds(every_ms));
-        refunder_ = std::make_unique<refunder>(ctx, *db_);
+        refunder_ = std::make_unique<refunder>(ctx, *db_, *key_, key_ttl_s_);
         sweep_.start(std::chrono::milliseconds(every_ms), [this] {  // now, then periodically
             settlement_->run();
             expire_keys(*ctx_, *db_, key_ttl_s_);
