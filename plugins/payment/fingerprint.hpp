@@ -68,6 +68,11 @@ public:
         return fingerprint_prefix + hmac_hex("checkout\n" + canonical.dump());
     }
 
+    // The fingerprint of what a refund asked for (refunds.hpp gives it in one canonical form).
+    std::string of_refund(const nlohmann::json& asked) const {
+        return fingerprint_prefix + hmac_hex("refund\n" + asked.dump());
+    }
+
     static bool same(const std::string& a, const std::string& b) {
         return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
     }

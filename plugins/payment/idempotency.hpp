@@ -1,17 +1,30 @@
-// How long an Idempotency-Key holds its result, and how a stored result is answered again.
-// A key older than idempotency_ttl_s is fresh: its row keeps the payment but gives up the key
-// (set to "expired:<payment id>"), on the next use of the key or by the periodic sweep.
+// Idempotency-Keys: the header read the same way for checkouts and refunds, how long a key
+// holds its result, and how a result is answered again. A checkout key older than
+// idempotency_ttl_s is fresh: its row keeps the payment but gives up the key (set to
+// "expired:<payment id>"), on the next use of the key or by the periodic sweep, which also frees
+// refund keys (refunds.hpp).
 #pragma once
 
 #include "records.hpp"
-#include "refunds.hpp"
 
 #include <berth/plugin.hpp>
 #include <berth/storage.hpp>
 
+#include <optional>
 #include <string>
 
 namespace payment_detail {
+
+// The Idempotency-Key header, if sent: 1 to 255 bytes, else 400 naming the header.
+inline std::optional<std::string> read_key(const berth::request& req) {
+    auto key = req.header("Idempotency-Key");
+    if (!key) return std::nullopt;
+    if (key->empty() || key->size() > 255)
+        throw berth::http_error(
+            400, "Bad Idempotency-Key", "an Idempotency-Key has 1 to 255 bytes",
+            {{"errors", {{{"in", "header"}, {"pointer", "/Idempotency-Key"}, {"message", "1 to 255 bytes"}}}}});
+    return std::string(*key);
+}
 
 // A finished row (a pending one is settled first) whose key has outlived the ttl.
 inline bool key_expired(const record& r, long long ttl_s) {
@@ -27,7 +40,8 @@ inline void free_key(soci::session& s, const std::string& id) {
     s << "UPDATE payments SET idempotency_key = 'expired:' || id WHERE id = :id", soci::use(id);
 }
 
-// The periodic sweep: frees up to 1000 expired keys per pass (the next pass takes the rest).
+// The periodic sweep: frees up to 1000 expired checkout keys and 1000 refund keys per pass (the
+// next pass takes the rest). A refund keeps its row; only its key and fingerprint go.
 inline void expire_keys(const berth::context& ctx, berth::database& db, long long ttl_s) {
     try {
         const std::string age = "-" + std::to_string(ttl_s) + " seconds";
@@ -42,7 +56,10 @@ inline void expire_keys(const berth::context& ctx, berth::database& db, long lon
               "WHERE created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) AND status <> 'pending' "
               "AND idempotency_key NOT LIKE 'expired:%' LIMIT 1000)",
             soci::use(age);
-        refunder::expire_keys(*s, age);
+        *s << "UPDATE refunds SET idempotency_key = NULL, request_hash = NULL WHERE id IN "
+              "(SELECT id FROM refunds WHERE idempotency_key IS NOT NULL "
+              "AND created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) LIMIT 1000)",
+            soci::use(age);
         tx.commit();
     } catch (const std::exception& e) {
         ctx.log(berth::log_level::warn, std::string("expiring idempotency keys failed: ") + e.what());
@@ -56,11 +73,13 @@ inline berth::response answer(const outcome& o, const std::string& id) {
     return r;
 }
 
-// A stored result given again, marked as such.
-inline berth::response replay(const record& r) {
-    auto a = answer(outcome{r.response_status, r.response_body}, r.id);
-    a.header("Idempotent-Replayed", "true");
-    return a;
+// An answer given again for a retried key, marked as such.
+inline berth::response replayed(berth::response r) {
+    r.header("Idempotent-Replayed", "true");
+    return r;
 }
+
+// A stored checkout result given again.
+inline berth::response replay(const record& r) { return replayed(answer(outcome{r.response_status, r.response_body}, r.id)); }
 
 }  // namespace payment_detail

@@ -67,11 +67,10 @@ inline std::vector<berth::migration> migrations() {
           "CREATE INDEX payments_live_keys ON payments(created_at) WHERE idempotency_key NOT LIKE 'expired:%'"}},
         {4,
          "refunds keyed by an optional Idempotency-Key",
-         {// A refund made with a key keeps the key, the keyed fingerprint of what was asked and the
-          // answer given, until idempotency_ttl_s frees all three. One key per payment and caller.
+         {// A refund made with a key keeps the key and the keyed fingerprint of what was asked,
+          // until idempotency_ttl_s frees both. One key per payment and caller.
           "ALTER TABLE refunds ADD COLUMN idempotency_key TEXT",
           "ALTER TABLE refunds ADD COLUMN request_hash TEXT",
-          "ALTER TABLE refunds ADD COLUMN response_body TEXT",
           "CREATE UNIQUE INDEX refunds_key ON refunds(payment_id, subject, idempotency_key) "
           "WHERE idempotency_key IS NOT NULL"}},
     };

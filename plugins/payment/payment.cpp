@@ -65,7 +65,8 @@ public:
             .auth()
             .schema(schemas::checkout_request())
             .responds(201, berth::ref("Receipt"), "Captured (a retry with the same key and body replays this answer)")
-            .responds_problem(400, "Idempotency-Key required: send one (1 to 255 characters) with every checkout")
+            .responds_problem(400, "Idempotency-Key required: send one (1 to 255 bytes) with every checkout; Bad "
+                                   "Idempotency-Key: one of 0 or more than 255 bytes")
             .responds_problem(402, "Card declined; the payment is recorded as declined (payment_id, payment_status) and the stock released")
             .responds_problem(409, "Not enough stock; the key reused with another body, retired, or still running; the hold expired (retry)")
             .responds_problem(422, "Unknown or discontinued product, mixed currencies, or a card failing the Luhn check or expired")
@@ -99,12 +100,13 @@ public:
             .optional_body()
             .responds(200, berth::ref("Payment"),
                       "Refunded: the payment with its refunds (status refunded once nothing remains); a retry with the "
-                      "same Idempotency-Key and request replays this answer (Idempotent-Replayed: true)")
+                      "same Idempotency-Key and request gets the payment as it now is (Idempotent-Replayed: true)")
             .responds_problem(400, "The body does not match the schema, its reason is blank or holds control characters, "
-                                   "or an Idempotency-Key header of 0 or more than 255 characters")
+                                   "or an Idempotency-Key header of 0 or more than 255 bytes")
             .responds_problem(403, "restock asked for without payments:read (restocking is an operator's decision)")
             .responds_problem(404, no_such_payment)
-            .responds_problem(409, "Already refunded, Not refundable (declined), Already restocked, or the Idempotency-Key used for another refund")
+            .responds_problem(409, "Already refunded, Not refundable (declined), Already restocked, Too many refunds (100), or the "
+                                   "Idempotency-Key used for another refund")
             .responds_problem(415, "A body that is neither JSON nor MessagePack")
             .responds_problem(422, "Amount too large: more than remains (remaining_cents says how much does)")
             .responds_problem(503, "Products unavailable (restock), or the database busy; nothing was refunded");
@@ -138,10 +140,11 @@ public:
 private:
     berth::response checkout(const berth::request& req) {
         const std::string user(req.subject());
-        const std::string key(req.header("Idempotency-Key").value_or(""));
-        if (key.empty() || key.size() > 255)
+        const auto sent = read_key(req);
+        if (!sent)
             throw berth::http_error(400, "Idempotency-Key required",
-                                    "send an Idempotency-Key header (1 to 255 characters) with every checkout");
+                                    "send an Idempotency-Key header (1 to 255 bytes) with every checkout");
+        const std::string& key = *sent;
         const std::string fingerprint = key_->of(req.json());
         // Twice at most: a first attempt that failed without charging frees the key for a fresh one.
         for (int attempt = 0; attempt < 2; ++attempt) {

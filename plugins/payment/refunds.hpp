@@ -9,13 +9,17 @@
 // an operator's decision (payments:read): an owner could refund a cent and restock everything.
 //
 // An optional Idempotency-Key makes a retried refund safe: the first refund under a key (per
-// payment and caller) stores the keyed fingerprint of what was asked and the answer given, and a
-// retry with the same request gets that answer again (Idempotent-Replayed: true) instead of a
-// second refund; another request under the key is 409. Refusals store nothing. The key is looked
-// up again inside the recording transaction, so two retries at once refund once.
+// payment and caller) is stored with the key and the keyed fingerprint of what was asked, and a
+// retry with the same request gets the payment as it now is (Idempotent-Replayed: true) instead
+// of a second refund; another request under the key is 409. Refusals store nothing. The key is
+// looked up again inside the recording transaction, so two retries at once refund once. Only the
+// key and fingerprint are stored, not the answer: a payment's answer lists all its refunds, so
+// storing it per refund would grow with the square of their number. A payment takes at most
+// max_refunds refunds, the last of them for all that remains.
 #pragma once
 
 #include "fingerprint.hpp"
+#include "idempotency.hpp"
 #include "refund_request.hpp"
 #include "views.hpp"
 
@@ -36,8 +40,8 @@ public:
         const auto owner = owner_filter(req);
         const std::string subject(req.subject());
         const refund_request asked = parse_refund(req);
-        const auto key = idempotency_key(req);
-        const std::string fingerprint = key ? key_.hmac_hex(canonical(asked)) : std::string();
+        const auto key = read_key(req);
+        const std::string fingerprint = key ? key_.of_refund(canonical(asked)) : std::string();
         if (asked.restock && !req.has_scope("payments:read"))
             throw berth::http_error(
                 403, "Forbidden", "restocking is an operator's decision: it needs a payments:read token",
@@ -47,8 +51,9 @@ public:
             auto s = db_.lease();
             auto p = find_payment(*s, id, owner);
             if (p && key)
-                if (auto earlier = keyed(*s, id, subject, *key)) return again(*earlier, fingerprint);
-            check(p, id, asked);
+                if (auto earlier = keyed(*s, id, subject, *key); earlier && !earlier->expired)
+                    return again(*s, *earlier, fingerprint, *p);
+            check(*s, p, id, asked);
             if (asked.restock) items = load_items(*s, id);
         }  // no lease and no writer lock held while products works
         if (asked.restock) return_stock(req, id, items);
@@ -56,13 +61,16 @@ public:
         auto s = db_.lease();
         berth::immediate_transaction tx(s);
         auto p = find_payment(*s, id, owner);
-        if (p && key) {
-            if (auto earlier = keyed(*s, id, subject, *key)) return again(*earlier, fingerprint);  // a retry at once
-            free_expired_key(*s, id, subject, *key);
-        }
         long long amount = 0;
         try {
-            amount = check(p, id, asked);
+            if (p && key) {
+                if (auto earlier = keyed(*s, id, subject, *key)) {
+                    // A retry that arrived at once: its twin committed first.
+                    if (!earlier->expired) return again(*s, *earlier, fingerprint, *p);
+                    free_key(*s, earlier->id);
+                }
+            }
+            amount = check(*s, p, id, asked);
         } catch (...) {
             if (asked.restock && p) {  // the stock is back though this refund lost: the payment says so
                 *s << "UPDATE payments SET restocked = 1 WHERE id = :id", soci::use(id);
@@ -85,78 +93,61 @@ public:
             soci::use(amount), soci::use(restocked), soci::use(amount), soci::use(id);
         p = find_payment(*s, id, owner);
         auto answer = berth::response::json(200, to_json(*s, *p));
-        if (key) *s << "UPDATE refunds SET response_body = :b WHERE id = :r", soci::use(answer.body), soci::use(refund_id);
         tx.commit();
         return answer;
     }
 
-    // Frees refund keys older than the ttl (up to 1000 a pass); the caller's sweep logs a failure.
-    static void expire_keys(soci::session& s, const std::string& age) {
-        s << "UPDATE refunds SET idempotency_key = NULL, request_hash = NULL, response_body = NULL WHERE id IN "
-             "(SELECT id FROM refunds WHERE idempotency_key IS NOT NULL "
-             "AND created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :age) LIMIT 1000)",
-            soci::use(age);
-    }
-
 private:
-    // A refund stored under a key: what was asked (fingerprint) and what was answered.
+    // At most this many refunds per payment (each answer lists them all); the last refunds all that remains.
+    static constexpr long long max_refunds = 100;
+
+    // A refund stored under a key, the fingerprint of what was asked, and whether the key has
+    // outlived idempotency_ttl_s (then it no longer counts, and is freed before it is reused).
     struct keyed_refund {
-        std::string id, hash, body;
+        std::string id, hash;
+        bool expired = false;
     };
 
-    // The Idempotency-Key, if the caller sent one: 1 to 255 characters, as for a checkout.
-    static std::optional<std::string> idempotency_key(const berth::request& req) {
-        auto key = req.header("Idempotency-Key");
-        if (!key) return std::nullopt;
-        if (key->empty() || key->size() > 255)
-            throw berth::http_error(400, "Bad Idempotency-Key", "an Idempotency-Key has 1 to 255 characters",
-                                    {{"errors", {{{"in", "header"}, {"name", "Idempotency-Key"}, {"message", "1 to 255 characters"}}}}});
-        return std::string(*key);
-    }
-
     // What a refund asked for, in one form: no body and {} are the same request.
-    static std::string canonical(const refund_request& asked) {
+    static nlohmann::json canonical(const refund_request& asked) {
         nlohmann::json j = {{"amount_cents", nullptr}, {"restock", asked.restock}, {"reason", nullptr}};
         if (asked.amount) j["amount_cents"] = *asked.amount;
         if (asked.reason) j["reason"] = *asked.reason;
-        return "refund:" + j.dump();
+        return j;
     }
 
-    // The refund stored under this payment, caller and key, unless its key has outlived the ttl.
+    // The refund stored under this payment, caller and key, if any.
     std::optional<keyed_refund> keyed(soci::session& s, const std::string& id, const std::string& subject,
                                       const std::string& key) const {
         keyed_refund k;
-        soci::indicator body_i = soci::i_null;
         double age_s = 0;
-        s << "SELECT id, request_hash, response_body, (julianday('now') - julianday(created_at)) * 86400.0 FROM refunds "
+        s << "SELECT id, request_hash, (julianday('now') - julianday(created_at)) * 86400.0 FROM refunds "
              "WHERE payment_id = :p AND subject = :s AND idempotency_key = :k",
-            soci::into(k.id), soci::into(k.hash), soci::into(k.body, body_i), soci::into(age_s), soci::use(id),
-            soci::use(subject), soci::use(key);
-        if (!s.got_data() || body_i != soci::i_ok || age_s >= static_cast<double>(key_ttl_s_)) return std::nullopt;
+            soci::into(k.id), soci::into(k.hash), soci::into(age_s), soci::use(id), soci::use(subject), soci::use(key);
+        if (!s.got_data()) return std::nullopt;
+        k.expired = age_s >= static_cast<double>(key_ttl_s_);
         return k;
     }
 
-    // A key past its ttl: the refund stays, the key is given up (also by the periodic sweep).
-    static void free_expired_key(soci::session& s, const std::string& id, const std::string& subject,
-                                 const std::string& key) {
-        s << "UPDATE refunds SET idempotency_key = NULL, request_hash = NULL, response_body = NULL "
-             "WHERE payment_id = :p AND subject = :s AND idempotency_key = :k",
-            soci::use(id), soci::use(subject), soci::use(key);
+    // An expired key given up by its refund, which stays (the periodic sweep does the same).
+    static void free_key(soci::session& s, const std::string& refund_id) {
+        s << "UPDATE refunds SET idempotency_key = NULL, request_hash = NULL WHERE id = :r", soci::use(refund_id);
     }
 
-    // The answer given to the refund first made under this key, or 409 for another request.
-    static berth::response again(const keyed_refund& earlier, const std::string& fingerprint) {
+    // A retry of the refund first made under this key: the payment as it now is (it lists that
+    // refund), marked as a replay; 409 for another request under the key.
+    static berth::response again(soci::session& s, const keyed_refund& earlier, const std::string& fingerprint,
+                                 const payment_row& p) {
         if (!fingerprint_key::same(earlier.hash, fingerprint))
             throw berth::http_error(409, "Idempotency-Key reused",
                                     "this Idempotency-Key was used for another refund of this payment (" + earlier.id + ")",
                                     {{"refund_id", earlier.id}});
-        auto r = berth::response::text(200, earlier.body, "application/json");
-        r.header("Idempotent-Replayed", "true");
-        return r;
+        return replayed(berth::response::json(200, to_json(s, p)));
     }
 
     // The amount to refund, or a refusal (thrown).
-    static long long check(const std::optional<payment_row>& p, const std::string& id, const refund_request& asked) {
+    static long long check(soci::session& s, const std::optional<payment_row>& p, const std::string& id,
+                           const refund_request& asked) {
         // Someone else's payment and no payment look the same: 404.
         if (!p) throw berth::http_error(404, "No such payment", "payment " + id + " does not exist");
         if (p->status == "refunded" || (p->status == "captured" && p->remaining() <= 0))
@@ -172,6 +163,13 @@ private:
                  {"errors", {{{"in", "body"}, {"pointer", "/amount_cents"}, {"message", "more than remains"}}}}});
         if (asked.restock && p->restocked)
             throw berth::http_error(409, "Already restocked", "the items of payment " + id + " were put back in stock already");
+        long long made = 0;
+        s << "SELECT COUNT(*) FROM refunds WHERE payment_id = :p", soci::into(made), soci::use(id);
+        if (made >= max_refunds - 1 && amount < remaining)
+            throw berth::http_error(409, "Too many refunds",
+                                    "payment " + id + " has " + std::to_string(made) + " refunds; the last one a payment takes "
+                                    "refunds all that remains (" + std::to_string(remaining) + " cents)",
+                                    {{"remaining_cents", remaining}});
         return amount;
     }
 

@@ -172,8 +172,8 @@ void module::handle(http::request request, completion done) {
         return reply(at_capacity(), {});
     }
     // One allocation carries the request to a handler thread: the request, its answer slot, and
-    // the admission, given back when the last reference goes (the task ran, was dropped at
-    // stop, or a drain cut-off answered it).
+    // the admission. The task gives the admission back once its answer is decided, before it is
+    // sent; otherwise (the task was dropped at stop, or never ran) the last reference does.
     struct queued {
         std::shared_ptr<module> self;
         http::request request;

@@ -1,14 +1,17 @@
 // payment: a refund sent with an Idempotency-Key is made once however often it is retried: the
-// retry with the same request gets the first answer again (Idempotent-Replayed: true), another
+// retry with the same request gets the payment as it now is (Idempotent-Replayed: true), another
 // request under the key is 409, a refusal stores nothing, the key belongs to one payment and one
-// caller, and it expires after idempotency_ttl_s (on use, and by the sweep). Real host, real HTTP;
-// the sweep runs every 100 ms here.
+// caller, and it expires after idempotency_ttl_s (on use, and by the sweep). A payment takes at
+// most 100 refunds, the last for all that remains. Real host, real HTTP; the sweep runs every
+// 100 ms here.
 #include "keyed_shop.hpp"
 #include "support/eventually.hpp"
 #include "support/shop.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include <fstream>
 #include <thread>
 
 namespace berth::test {
@@ -23,12 +26,8 @@ protected:
     static shop& s() { return *shop_; }
     static std::filesystem::path payments() { return s().host().data_dir() / "payment.db"; }
 
-    // A captured payment of one unit at `price` cents; returns its path.
     static std::string bought(const std::string& sku, const std::string& token, long long price) {
-        auto id = s().product(sku, price, 10);
-        auto r = s().checkout(token, sku, keyed_shop::items(id, 1));
-        if (r.status != 201) throw std::runtime_error("checkout failed: " + r.body);
-        return r.header("Location");
+        return keyed_shop::bought(s(), sku, token, price);
     }
     static reply refund(const std::string& path, const nlohmann::json& body, const std::string& token,
                         const std::string& key) {
@@ -37,11 +36,7 @@ protected:
     static nlohmann::json shown(const std::string& path, const std::string& token) {
         return s().get(s().payment(), path, token).json();
     }
-    // Moves a refund's created_at back, as if it had been made `seconds` ago.
-    static void age_refund(const std::string& key, int seconds) {
-        sql_exec(payments(), "UPDATE refunds SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                 std::to_string(seconds) + " seconds') WHERE idempotency_key = '" + key + "';");
-    }
+    static void age_refund(const std::string& key, int seconds) { keyed_shop::age_key(payments(), key, seconds, "refunds"); }
     static shop* shop_;
 };
 shop* RefundKeys::shop_ = nullptr;
@@ -60,6 +55,19 @@ TEST_F(RefundKeys, ARetryWithTheSameKeyAndRequestReplaysTheFirstAnswer) {
     auto now = shown(path, token);
     EXPECT_EQ(now["refunded_cents"], 300);
     EXPECT_EQ(now["refunds"].size(), 1u);
+}
+
+TEST_F(RefundKeys, AReplayShowsThePaymentAsItNowIs) {
+    auto token = s().login("refund-now@example.org");
+    auto path = bought("RK-NOW", token, 1000);
+    ASSERT_EQ(refund(path, {{"amount_cents", 100}}, token, "refund-now").status, 200);
+    ASSERT_EQ(s().post(s().payment(), path + "/refund", {{"amount_cents", 200}}, token).status, 200);
+    auto again = refund(path, {{"amount_cents", 100}}, token, "refund-now");
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+    EXPECT_EQ(again.json()["refunded_cents"], 300);
+    EXPECT_EQ(again.json()["refunds"].size(), 2u);
+    EXPECT_EQ(again.json(), shown(path, token));
 }
 
 TEST_F(RefundKeys, AReplayOfAWholeRefundIsNotAlreadyRefunded) {
@@ -97,8 +105,10 @@ TEST_F(RefundKeys, ARefusalUnderAKeyStoresNothingAndLeavesTheKeyFree) {
     auto path = bought("RK-REFUSED", token, 500);
     auto too_much = refund(path, {{"amount_cents", 501}}, token, "refund-refused");
     ASSERT_EQ(too_much.status, 422) << too_much.body;
-    auto bad = refund(path, {{"amount_cents", 0}}, token, "refund-refused");
-    ASSERT_EQ(bad.status, 400) << bad.body;
+    auto restock = refund(path, {{"amount_cents", 200}, {"restock", true}}, token, "refund-refused");
+    ASSERT_EQ(restock.status, 403) << restock.body;  // an owner may not restock
+    auto stranger = refund(path, {{"amount_cents", 200}}, s().login("refund-refused-other@example.org"), "refund-refused");
+    ASSERT_EQ(stranger.status, 404) << stranger.body;
     auto done = refund(path, {{"amount_cents", 200}}, token, "refund-refused");
     ASSERT_EQ(done.status, 200) << done.body;
     EXPECT_EQ(done.header("Idempotent-Replayed"), "");
@@ -150,13 +160,17 @@ TEST_F(RefundKeys, TwentyRetriesAtOnceRefundOnce) {
     EXPECT_EQ(now["refunds"].size(), 1u);
 }
 
-TEST_F(RefundKeys, AKeyOfMoreThan255CharactersIsRefused) {
+TEST_F(RefundKeys, AnEmptyKeyOrOneOfMoreThan255BytesIsRefused) {
     auto token = s().login("refund-long-key@example.org");
     auto path = bought("RK-LONG", token, 1000);
-    auto r = refund(path, {{"amount_cents", 100}}, token, std::string(256, 'k'));
-    ASSERT_EQ(r.status, 400) << r.body;
-    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
-    EXPECT_EQ(r.json()["errors"][0]["name"], "Idempotency-Key");
+    for (const std::string& key : {std::string(256, 'k'), std::string()}) {
+        auto r = refund(path, {{"amount_cents", 100}}, token, key);
+        ASSERT_EQ(r.status, 400) << r.body;
+        EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+        EXPECT_EQ(r.json()["title"], "Bad Idempotency-Key");
+        EXPECT_EQ(r.json()["errors"][0]["in"], "header");
+        EXPECT_EQ(r.json()["errors"][0]["pointer"], "/Idempotency-Key");
+    }
     EXPECT_EQ(shown(path, token)["refunded_cents"], 0);
     EXPECT_EQ(refund(path, {{"amount_cents", 100}}, token, std::string(255, 'k')).status, 200);
 }
@@ -179,21 +193,75 @@ TEST_F(RefundKeys, TheSweepFreesExpiredKeysAndKeepsTheRefunds) {
     ASSERT_EQ(first.status, 200) << first.body;
     const std::string refund_id = first.json()["refunds"][0]["refund_id"];
     age_refund("refund-sweep", 61);
-    const std::string query = "SELECT IFNULL(idempotency_key, '-') || IFNULL(request_hash, '-') || "
-                              "IFNULL(response_body, '-') FROM refunds WHERE id = '" + refund_id + "'";
-    eventually([&] { return sql(payments(), query) == std::vector<std::string>{"---"}; });
-    EXPECT_EQ(sql(payments(), query), std::vector<std::string>{"---"});
+    const std::string query = "SELECT IFNULL(idempotency_key, '-') || IFNULL(request_hash, '-') "
+                              "FROM refunds WHERE id = '" + refund_id + "'";
+    eventually([&] { return sql(payments(), query) == std::vector<std::string>{"--"}; });
+    EXPECT_EQ(sql(payments(), query), std::vector<std::string>{"--"});
     EXPECT_EQ(shown(path, token)["refunds"].size(), 1u);
 }
 
-TEST_F(RefundKeys, TheStoredFingerprintIsKeyedNotTheRequest) {
+// The fingerprint is an HMAC under payment's own key file, as for checkouts: a copy of the
+// database alone cannot confirm a guess at what was asked.
+TEST_F(RefundKeys, TheStoredFingerprintIsKeyedByThePaymentModulesKeyFile) {
     auto token = s().login("refund-hash@example.org");
     auto path = bought("RK-HASH", token, 1000);
     ASSERT_EQ(refund(path, {{"amount_cents", 100}, {"reason", "dented lid"}}, token, "refund-hash").status, 200);
-    auto hash = sql(payments(), "SELECT request_hash FROM refunds WHERE idempotency_key = 'refund-hash'");
-    ASSERT_EQ(hash.size(), 1u);
-    EXPECT_EQ(hash[0].size(), 64u);
-    EXPECT_EQ(hash[0].find("dented"), std::string::npos);
+    auto stored = sql(payments(), "SELECT request_hash FROM refunds WHERE idempotency_key = 'refund-hash'");
+    ASSERT_EQ(stored.size(), 1u);
+
+    std::ifstream file(s().host().data_dir() / "payment.fingerprint.key");
+    std::string hex;
+    file >> hex;
+    unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+    ASSERT_EQ(sodium_hex2bin(key, sizeof key, hex.data(), hex.size(), nullptr, nullptr, nullptr), 0);
+    const std::string asked = "refund\n" + nlohmann::json{{"amount_cents", 100}, {"restock", false}, {"reason", "dented lid"}}.dump();
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(asked.data()), asked.size(), key);
+    char mac_hex[2 * sizeof mac + 1];
+    sodium_bin2hex(mac_hex, sizeof mac_hex, mac, sizeof mac);
+    EXPECT_EQ(stored[0], std::string("v2:") + mac_hex);
+}
+
+// A restock that products took while another request under the same key won the refund is still
+// recorded on the payment (the stock is back). The race is not forced, so each round is a fresh
+// payment and the rule is checked whichever request won.
+TEST_F(RefundKeys, AStockReturnLostToTheKeysOtherRequestIsStillRecorded) {
+    auto token = s().login("refund-restock-race@example.org");
+    auto support = s().mint_token("support-restock-race", "payments:read");
+    for (int round = 0; round < 8; ++round) {
+        const std::string sku = "RK-RACE-" + std::to_string(round);
+        auto path = bought(sku, token, 1000);
+        const long long product = s().get(s().payment(), path, token).json()["items"][0]["product_id"];
+        const long long before = s().stock(product);
+        reply restock, plain;
+        std::thread a([&] { restock = refund(path, {{"amount_cents", 100}, {"restock", true}}, support, "race"); });
+        std::thread b([&] { plain = refund(path, {{"amount_cents", 100}}, support, "race"); });
+        a.join();
+        b.join();
+        ASSERT_TRUE(restock.status == 200 || restock.status == 409) << restock.body;
+        ASSERT_TRUE(plain.status == 200 || plain.status == 409) << plain.body;
+        ASSERT_NE(restock.status, plain.status) << restock.body << plain.body;  // one refund, one refusal
+        auto now = shown(path, token);
+        EXPECT_EQ(now["refunded_cents"], 100);
+        EXPECT_EQ(now["restocked"], s().stock(product) == before + 1) << "round " << round << ": " << now;
+    }
+}
+
+TEST_F(RefundKeys, ThePaymentsHundredthRefundTakesAllThatRemains) {
+    auto token = s().login("refund-many@example.org");
+    auto path = bought("RK-MANY", token, 1000);
+    for (int i = 0; i < 99; ++i) {
+        auto r = s().post(s().payment(), path + "/refund", {{"amount_cents", 1}}, token, {{"Idempotency-Key", "many-" + std::to_string(i)}});
+        ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+    }
+    auto small = refund(path, {{"amount_cents", 1}}, token, "many-last");
+    ASSERT_EQ(small.status, 409) << small.body;
+    EXPECT_EQ(small.json()["title"], "Too many refunds");
+    EXPECT_EQ(small.json()["remaining_cents"], 901);
+    auto last = refund(path, nullptr, token, "many-last");  // the refusal left the key free
+    ASSERT_EQ(last.status, 200) << last.body;
+    EXPECT_EQ(last.json()["status"], "refunded");
+    EXPECT_EQ(last.json()["refunds"].size(), 100u);
 }
 
 }  // namespace

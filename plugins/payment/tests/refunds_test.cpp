@@ -1,6 +1,7 @@
 // payment: refunds, whole or partial, up to what remains; each recorded on the payment; the
 // stock put back once when asked; the owner or an operator with payments:read may refund.
 // Real host, real HTTP.
+#include "keyed_shop.hpp"
 #include "support/eventually.hpp"
 #include "support/shop.hpp"
 
@@ -24,10 +25,7 @@ protected:
     // A captured payment of `quantity` units at `price` cents; returns its path.
     static std::string bought(const std::string& sku, const std::string& token, long long price, long long quantity = 1,
                               long long stock = 10) {
-        auto id = s().product(sku, price, stock);
-        auto r = s().checkout(token, sku, nlohmann::json::array({{{"product_id", id}, {"quantity", quantity}}}));
-        if (r.status != 201) throw std::runtime_error("checkout failed: " + r.body);
-        return r.header("Location");
+        return keyed_shop::bought(s(), sku, token, price, quantity, stock);
     }
     static reply refund(const std::string& path, const nlohmann::json& body, const std::string& token) {
         return s().post(s().payment(), path + "/refund", body, token);

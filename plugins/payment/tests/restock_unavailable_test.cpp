@@ -36,5 +36,26 @@ TEST(RestockUnavailable, ARestockingRefundWithoutProductsIs503AndRefundsNothing)
     EXPECT_EQ(plain.status, 200) << plain.body;  // the money alone does not need products
 }
 
+// The 503 stores nothing under an Idempotency-Key: the key is free for another request.
+TEST(RestockUnavailable, AKeyWhoseRestockGot503IsFree) {
+    test_host host({{"payment", shipped_plugin("payment")}});
+    const std::string id = "pay_000000000000000000000a12";
+    sql_exec(host.data_dir() / "payment.db",
+             "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status, amount_cents, currency, "
+             "card_last4, response_status, response_body) VALUES('" + id + "', 'u1', 'k1', 'v2:x', 'captured', 600, "
+             "'EUR', '4242', 201, '{}');"
+             "INSERT INTO payment_items VALUES('" + id + "', 7, 2, 300);");
+    auto mint = host.admin("POST", "/tokens", nlohmann::json{{"subject", "support"}, {"scope", "payments:read"}}.dump());
+    ASSERT_EQ(mint.status, 201) << mint.body;
+    const header_list auth = {{"Authorization", "Bearer " + mint.json()["token"].get<std::string>()},
+                              {"Content-Type", "application/json"}, {"Idempotency-Key", "return-7"}};
+    const std::string path = "/v1/payments/" + id + "/refund";
+    auto refused = http_request(host.port("payment"), "POST", path, R"({"amount_cents": 100, "restock": true})", auth);
+    ASSERT_EQ(refused.status, 503) << refused.body;
+    auto other = http_request(host.port("payment"), "POST", path, R"({"amount_cents": 100})", auth);
+    EXPECT_EQ(other.status, 200) << other.body;  // not 409 "Idempotency-Key reused"
+    EXPECT_EQ(other.header("Idempotent-Replayed"), "");
+}
+
 }  // namespace
 }  // namespace berth::test
