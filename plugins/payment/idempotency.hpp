@@ -1,8 +1,8 @@
 // Idempotency-Keys: the header read the same way for checkouts and refunds, how long a key
 // holds its result, and how a result is answered again. A checkout key older than
 // idempotency_ttl_s is fresh: its row keeps the payment but gives up the key (set to
-// "expired:<payment id>"), on the next use of the key or by the periodic sweep, which also frees
-// refund keys (refunds.hpp).
+// "expired:<payment id>", a prefix no client key may have), on the next use of the key or by the
+// periodic sweep. The sweep also frees refund keys (set to NULL; refunds.hpp frees one on use).
 #pragma once
 
 #include "records.hpp"
@@ -12,17 +12,25 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace payment_detail {
 
-// The Idempotency-Key header, if sent: 1 to 255 bytes, else 400 naming the header.
+// Freed checkout keys become this prefix and the payment id; a client key may not start with it
+// (it could then take the very value a freed key needs, and stop every sweep pass).
+inline constexpr std::string_view freed_key_prefix = "expired:";
+
+// The Idempotency-Key header, if sent: 1 to 255 bytes, not starting with "expired:"; else 400
+// naming the header.
 inline std::optional<std::string> read_key(const berth::request& req) {
     auto key = req.header("Idempotency-Key");
     if (!key) return std::nullopt;
-    if (key->empty() || key->size() > 255)
-        throw berth::http_error(
-            400, "Bad Idempotency-Key", "an Idempotency-Key has 1 to 255 bytes",
-            {{"errors", {{{"in", "header"}, {"pointer", "/Idempotency-Key"}, {"message", "1 to 255 bytes"}}}}});
+    auto refuse = [](const std::string& why) {
+        return berth::http_error(400, "Bad Idempotency-Key", "an Idempotency-Key has " + why,
+                                 {{"errors", {{{"in", "header"}, {"pointer", "/Idempotency-Key"}, {"message", why}}}}});
+    };
+    if (key->empty() || key->size() > 255) throw refuse("1 to 255 bytes");
+    if (key->starts_with(freed_key_prefix)) throw refuse("a first part other than \"expired:\" (it marks freed keys)");
     return std::string(*key);
 }
 

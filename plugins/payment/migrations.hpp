@@ -72,7 +72,12 @@ inline std::vector<berth::migration> migrations() {
           "ALTER TABLE refunds ADD COLUMN idempotency_key TEXT",
           "ALTER TABLE refunds ADD COLUMN request_hash TEXT",
           "CREATE UNIQUE INDEX refunds_key ON refunds(payment_id, subject, idempotency_key) "
-          "WHERE idempotency_key IS NOT NULL"}},
+          "WHERE idempotency_key IS NOT NULL",
+          // Client keys may no longer start with "expired:", the form of a freed key: one such
+          // key could hold the value another payment's freed key needs. Any already stored are
+          // retired as freed (a retry with one now gets 400).
+          "UPDATE payments SET idempotency_key = 'expired:' || id "
+          "WHERE idempotency_key LIKE 'expired:%' AND idempotency_key <> 'expired:' || id"}},
     };
 }
 

@@ -67,7 +67,7 @@ public:
                 if (auto earlier = keyed(*s, id, subject, *key)) {
                     // A retry that arrived at once: its twin committed first.
                     if (!earlier->expired) return again(*s, *earlier, fingerprint, *p);
-                    free_key(*s, earlier->id);
+                    free_refund_key(*s, earlier->id);
                 }
             }
             amount = check(*s, p, id, asked);
@@ -130,7 +130,7 @@ private:
     }
 
     // An expired key given up by its refund, which stays (the periodic sweep does the same).
-    static void free_key(soci::session& s, const std::string& refund_id) {
+    static void free_refund_key(soci::session& s, const std::string& refund_id) {
         s << "UPDATE refunds SET idempotency_key = NULL, request_hash = NULL WHERE id = :r", soci::use(refund_id);
     }
 

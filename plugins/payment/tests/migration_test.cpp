@@ -60,5 +60,24 @@ TEST(PaymentMigration, AnUpgradeRecordsEarlierRefundsAndFreesKeysHeldBy422s) {
               std::vector<std::string>{"0"});
 }
 
+// Migration 4: a client key shaped like a freed one ("expired:" + another payment's id) is
+// retired as freed, so freeing that other payment's key can never collide with it.
+TEST(PaymentMigration, AClientKeyShapedLikeAFreedOneIsRetired) {
+    temp_dir old;
+    const auto db = old.path() / "payment.db";
+    write_version_2(db);
+    sql_exec(db, "UPDATE payments SET idempotency_key = 'expired:pay_000000000000000000000001' "
+                 "WHERE id = 'pay_000000000000000000000003';"
+                 "UPDATE payments SET idempotency_key = 'expired:pay_000000000000000000000002' "
+                 "WHERE id = 'pay_000000000000000000000002';");
+    test_host host({{"payment", shipped_plugin("payment"), {{"database", "sqlite3://db=" + db.string()}}}});
+    ASSERT_EQ(http_request(host.port("payment"), "GET", "/healthz").status, 200);
+    EXPECT_EQ(sql(db, "SELECT id || ' ' || idempotency_key FROM payments WHERE idempotency_key LIKE 'expired:%' ORDER BY id"),
+              (std::vector<std::string>{"pay_000000000000000000000002 expired:pay_000000000000000000000002",
+                                        "pay_000000000000000000000003 expired:pay_000000000000000000000003"}));
+    EXPECT_EQ(sql(db, "SELECT idempotency_key FROM payments WHERE id = 'pay_000000000000000000000001'"),
+              std::vector<std::string>{"k-captured"});
+}
+
 }  // namespace
 }  // namespace berth::test

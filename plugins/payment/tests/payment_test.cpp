@@ -139,6 +139,21 @@ TEST_F(Payment, ACheckoutNeedsATokenAndAnIdempotencyKey) {
     EXPECT_EQ(s().stock(id), 1);
 }
 
+TEST_F(Payment, ACheckoutKeyThatIsEmptyTooLongOrReservedIsRefused) {
+    auto id = s().product("PAY-BAD-KEY", 100, 1);
+    auto token = s().login("bad-key@example.org");
+    const header_list empty_key = {{"Idempotency-Key", ""}};
+    auto empty = s().post(s().payment(), "/v1/checkouts", {{"items", items(id, 1)}, {"card", shop::card()}}, token, empty_key);
+    for (const auto& r : {empty, s().checkout(token, std::string(256, 'k'), items(id, 1)),
+                          s().checkout(token, "expired:pay_000000000000000000000001", items(id, 1))}) {
+        ASSERT_EQ(r.status, 400) << r.body;
+        EXPECT_EQ(r.json()["title"], "Bad Idempotency-Key");
+        EXPECT_EQ(r.json()["errors"][0]["pointer"], "/Idempotency-Key");
+    }
+    EXPECT_EQ(s().stock(id), 1);
+    EXPECT_EQ(s().checkout(token, std::string(255, 'k'), items(id, 1)).status, 201);
+}
+
 TEST_F(Payment, TheSameKeyAndBodyReplayWithoutChargingAgain) {
     auto id = s().product("PAY-IDEM", 250, 5);
     auto token = s().login("idem@example.org");
