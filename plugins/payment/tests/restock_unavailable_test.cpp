@@ -6,21 +6,32 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace berth::test {
 namespace {
 
+// A captured payment of 600 cents (two of product 7), written into payment.db as checkout writes one.
+void captured_payment(test_host& host, const std::string& id) {
+    sql_exec(host.data_dir() / "payment.db",
+             "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status, amount_cents, currency, "
+             "card_last4, response_status, response_body) VALUES('" + id + "', 'u1', 'k1', 'v2:x', 'captured', 600, "
+             "'EUR', '4242', 201, '{}');"
+             "INSERT INTO payment_items VALUES('" + id + "', 7, 2, 300);");
+}
+
+// The headers of an operator's JSON request: a payments:read token minted on the admin API.
+header_list operator_headers(test_host& host) {
+    auto mint = host.admin("POST", "/tokens", nlohmann::json{{"subject", "support"}, {"scope", "payments:read"}}.dump());
+    if (mint.status != 201) throw std::runtime_error("minting failed: " + mint.body);
+    return {{"Authorization", "Bearer " + mint.json()["token"].get<std::string>()}, {"Content-Type", "application/json"}};
+}
+
 TEST(RestockUnavailable, ARestockingRefundWithoutProductsIs503AndRefundsNothing) {
     test_host host({{"payment", shipped_plugin("payment")}});
-    const auto db = host.data_dir() / "payment.db";
     const std::string id = "pay_000000000000000000000a11";
-    sql_exec(db, "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status, amount_cents, currency, "
-                 "card_last4, response_status, response_body) VALUES('" + id + "', 'u1', 'k1', 'v2:x', 'captured', 600, "
-                 "'EUR', '4242', 201, '{}');"
-                 "INSERT INTO payment_items VALUES('" + id + "', 7, 2, 300);");
-    auto mint = host.admin("POST", "/tokens", nlohmann::json{{"subject", "support"}, {"scope", "payments:read"}}.dump());
-    ASSERT_EQ(mint.status, 201) << mint.body;
-    const header_list auth = {{"Authorization", "Bearer " + mint.json()["token"].get<std::string>()},
-                              {"Content-Type", "application/json"}};
+    captured_payment(host, id);
+    const header_list auth = operator_headers(host);
     const std::string path = "/v1/payments/" + id;
 
     auto r = http_request(host.port("payment"), "POST", path + "/refund", R"({"amount_cents": 100, "restock": true})", auth);
@@ -40,15 +51,9 @@ TEST(RestockUnavailable, ARestockingRefundWithoutProductsIs503AndRefundsNothing)
 TEST(RestockUnavailable, AKeyWhoseRestockGot503IsFree) {
     test_host host({{"payment", shipped_plugin("payment")}});
     const std::string id = "pay_000000000000000000000a12";
-    sql_exec(host.data_dir() / "payment.db",
-             "INSERT INTO payments(id, user_id, idempotency_key, request_hash, status, amount_cents, currency, "
-             "card_last4, response_status, response_body) VALUES('" + id + "', 'u1', 'k1', 'v2:x', 'captured', 600, "
-             "'EUR', '4242', 201, '{}');"
-             "INSERT INTO payment_items VALUES('" + id + "', 7, 2, 300);");
-    auto mint = host.admin("POST", "/tokens", nlohmann::json{{"subject", "support"}, {"scope", "payments:read"}}.dump());
-    ASSERT_EQ(mint.status, 201) << mint.body;
-    const header_list auth = {{"Authorization", "Bearer " + mint.json()["token"].get<std::string>()},
-                              {"Content-Type", "application/json"}, {"Idempotency-Key", "return-7"}};
+    captured_payment(host, id);
+    header_list auth = operator_headers(host);
+    auth.emplace_back("Idempotency-Key", "return-7");
     const std::string path = "/v1/payments/" + id + "/refund";
     auto refused = http_request(host.port("payment"), "POST", path, R"({"amount_cents": 100, "restock": true})", auth);
     ASSERT_EQ(refused.status, 503) << refused.body;
