@@ -11,6 +11,9 @@
 //                            test whose memory limit did not apply fails instead of filling the machine)
 //   POST /v1/fault/stack     recurses without bound
 //   POST /v1/fault/hang      blocks its handler thread forever
+//   GET  /v1/hanging         {"hanging": how many handlers of this process block in /v1/fault/hang}
+//                            (a test that kills the worker under a hung request waits for it: the
+//                            host counts a request in flight before the worker has it)
 //   POST /v1/fault/fork      forks a child that sleeps forever holding the worker's descriptors
 //                            (its channel, fd 3 in a worker); answers {"child": its pid}
 // Never send a fault to it in-process unless taking the host down is the point.
@@ -18,6 +21,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -43,7 +47,10 @@ volatile std::uint64_t recursion_end = UINT64_MAX;
     return dive(depth + 1) + static_cast<std::uint64_t>(frame[depth % sizeof frame]);  // not a tail call
 }
 
+std::atomic<int> hanging{0};
+
 [[noreturn]] void hang_forever() {
+    ++hanging;
     static std::mutex m;
     static std::condition_variable never;
     std::unique_lock lock(m);
@@ -84,6 +91,9 @@ public:
          }).summary("Recurses without bound");
         r.post("/v1/fault/hang", [](const berth::request&) -> berth::response { hang_forever(); })
             .summary("Blocks its handler thread forever");
+        r.get("/v1/hanging", [](const berth::request&) {
+             return berth::response::json(200, {{"hanging", hanging.load()}});
+         }).summary("How many handlers block in /v1/fault/hang");
         r.post("/v1/fault/fork", [](const berth::request&) {
              const pid_t child = ::fork();
              if (child == 0)

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -33,8 +34,11 @@ public:
             return berth::response::json(200, {{"version", VERSIONED_VERSION}, {"major", VERSIONED_MAJOR}});
         });
         // Held until the file <data_dir>/versioned.release exists (at most 30 s): a request the
-        // test keeps in flight across a swap or a retire, released when it says so.
+        // test keeps in flight across a swap or a retire, released when it says so. It first
+        // makes <data_dir>/versioned.holding, so a test can tell the handler has the request
+        // (in a worker process, the host counts it in flight before the worker has it).
         r.get(prefix + "/hold", [this](const berth::request&) {
+            std::ofstream(std::filesystem::path(data_dir_) / "versioned.holding") << "holding\n";
             const auto release = std::filesystem::path(data_dir_) / "versioned.release";
             const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
             while (!std::filesystem::exists(release) && std::chrono::steady_clock::now() < until)
