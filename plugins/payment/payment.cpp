@@ -66,7 +66,7 @@ public:
             .schema(schemas::checkout_request())
             .responds(201, berth::ref("Receipt"), "Captured (a retry with the same key and body replays this answer)")
             .responds_problem(400, "Idempotency-Key required: send one (1 to 255 bytes) with every checkout; Bad "
-                                   "Idempotency-Key: one of 0 or more than 255 bytes")
+                                   "Idempotency-Key: one of 0 or more than 255 bytes, or starting with expired:")
             .responds_problem(402, "Card declined; the payment is recorded as declined (payment_id, payment_status) and the stock released")
             .responds_problem(409, "Not enough stock; the key reused with another body, retired, or still running; the hold expired (retry)")
             .responds_problem(422, "Unknown or discontinued product, mixed currencies, or a card failing the Luhn check or expired")
@@ -102,7 +102,7 @@ public:
                       "Refunded: the payment with its refunds (status refunded once nothing remains); a retry with the "
                       "same Idempotency-Key and request gets the payment as it now is (Idempotent-Replayed: true)")
             .responds_problem(400, "The body does not match the schema, its reason is blank or holds control characters, "
-                                   "or an Idempotency-Key header of 0 or more than 255 bytes")
+                                   "or an Idempotency-Key header of 0 or more than 255 bytes or starting with expired:")
             .responds_problem(403, "restock asked for without payments:read (restocking is an operator's decision)")
             .responds_problem(404, no_such_payment)
             .responds_problem(409, "Already refunded, Not refundable (declined), Already restocked, Too many refunds (100), or the "

@@ -180,8 +180,7 @@ void module::handle(http::request request, completion done) {
         request_ticket ticket;
         clock::time_point arrived;
         std::atomic<bool> released{false};
-        // The admission is given back once the answer is decided, before it is sent: a client
-        // that sends its next request on reading this answer finds the slot free.
+        // Once: a client that sends its next request on reading this answer finds the slot free.
         void release() {
             if (!released.exchange(true)) --self->admitted_;
         }
